@@ -1,0 +1,82 @@
+public import Foundation
+public import GatewayCore
+import Crypto
+
+/// A loaded, checked adapter definition: verifies, identifies and maps one source's deliveries.
+public struct Adapter: Sendable {
+    public let definition: AdapterDefinition
+    public let scheme: any SignatureScheme
+
+    public init(definition: AdapterDefinition) throws(AdapterDefinitionError) {
+        try definition.validate()
+        self.definition = definition
+        self.scheme = try definition.signature.makeScheme()
+    }
+
+    public var source: String { definition.source }
+    public var version: Int { definition.version }
+
+    /// Checks the signature on the raw bytes.
+    public func verify(body: Data, headers: HeaderValues, secrets: [Secret], now: Date) throws(SignatureFailure) -> Verification {
+        try scheme.verify(body: body, headers: headers, secrets: secrets, now: now)
+    }
+
+    /// The delivery's id and event type, read at ingest for deduplication and listing.
+    ///
+    /// A verified body that is not JSON or has no id is still kept: its id is then `sha256:` and
+    /// the hex digest of the body, so an identical retry is still stored once.
+    public func identify(_ body: Data) -> DeliveryIdentity {
+        let document = try? JSONValue.parse(body)
+        let eventType = document.flatMap { definition.eventType.resolve(in: $0) }.flatMap { value -> String? in
+            if case .string(let text) = value { return text }
+            return nil
+        }
+        switch document.flatMap({ definition.deliveryID.resolve(in: $0) }) {
+        case .string(let id) where !id.isEmpty:
+            return DeliveryIdentity(vendorDeliveryID: id, eventType: eventType, derived: false)
+        case .integer(let id):
+            return DeliveryIdentity(vendorDeliveryID: String(id), eventType: eventType, derived: false)
+        default:
+            let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            return DeliveryIdentity(vendorDeliveryID: "sha256:\(digest)", eventType: eventType, derived: true)
+        }
+    }
+
+    /// The business events a verified body carries.
+    public func map(_ body: Data) throws(MappingError) -> MappingOutcome {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(body)
+        } catch {
+            throw MappingError(.malformedBody, "the body is not a JSON document")
+        }
+        if let condition = definition.ignoreWhen.first(where: { $0.holds(for: document) }) {
+            return .ignored(reason: condition.reason)
+        }
+        guard case .string(let type)? = definition.eventType.resolve(in: document) else {
+            throw MappingError(.missingField, "event type not found at \(definition.eventType.pathDescription)")
+        }
+        guard let mapping = definition.events[type] else {
+            return .ignored(reason: "event type \(type) is not mapped by the \(source) adapter (version \(version))")
+        }
+        if let condition = mapping.ignoreWhen.first(where: { $0.holds(for: document) }) {
+            return .ignored(reason: condition.reason)
+        }
+        return .mapped([try mapping.build(from: document, source: source)])
+    }
+}
+
+/// How a delivery is known at ingest.
+public struct DeliveryIdentity: Sendable, Hashable {
+    /// The vendor's id for the delivery (Stripe `evt_…`), or a digest of the body.
+    public var vendorDeliveryID: String
+    public var eventType: String?
+    /// Whether the id was derived from the body rather than read from it.
+    public var derived: Bool
+
+    public init(vendorDeliveryID: String, eventType: String?, derived: Bool) {
+        self.vendorDeliveryID = vendorDeliveryID
+        self.eventType = eventType
+        self.derived = derived
+    }
+}

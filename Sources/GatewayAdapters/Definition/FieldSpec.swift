@@ -1,0 +1,73 @@
+/// Where a business-event field comes from in a vendor payload.
+///
+/// Written in a definition either as a bare path (`data.object.id`) or as
+/// `{ first_of: [path, path], transform: object_id }`: the first path holding a non-null value
+/// wins, which is how one definition reads both of a vendor's payload generations.
+public struct FieldSpec: Sendable, Hashable {
+    /// Small changes a definition may ask for; anything bigger is a named Swift mapper.
+    public enum Transform: String, Sendable, Hashable, Codable {
+        /// An id that may arrive as a string or as an expanded object with an `id` member.
+        case objectID = "object_id"
+        /// `true` when any path holds a value, `false` otherwise.
+        case present
+        case lowercase
+    }
+
+    public var paths: [FieldPath]
+    public var transform: Transform?
+
+    public init(paths: [FieldPath], transform: Transform? = nil) {
+        self.paths = paths
+        self.transform = transform
+    }
+
+    /// The field's value in `document`, transformed; `nil` when no path holds one.
+    func resolve(in document: JSONValue) -> JSONValue? {
+        let found = paths.lazy.compactMap { document.value(at: $0) }.first
+        switch transform {
+        case nil:
+            return found
+        case .present:
+            return .bool(found != nil)
+        case .objectID:
+            if case .object(let members) = found { return members["id"].flatMap { $0 == .null ? nil : $0 } }
+            return found
+        case .lowercase:
+            if case .string(let text) = found { return .string(text.lowercased()) }
+            return found
+        }
+    }
+
+    /// How the spec reads in a message: `data.object.customer` or `first of [a, b]`.
+    var pathDescription: String {
+        paths.count == 1 ? paths[0].description : "first of [\(paths.map(\.description).joined(separator: ", "))]"
+    }
+}
+
+extension FieldSpec: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case path
+        case firstOf = "first_of"
+        case transform
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(paths: [FieldPath(text)])
+        } else {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let single = try container.decodeIfPresent(String.self, forKey: .path)
+            let several = try container.decodeIfPresent([String].self, forKey: .firstOf)
+            guard (single == nil) != (several == nil) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .path, in: container, debugDescription: "give exactly one of path or first_of")
+            }
+            self.init(
+                paths: (several ?? [single!]).map(FieldPath.init),
+                transform: try container.decodeIfPresent(Transform.self, forKey: .transform))
+        }
+        for path in paths where !path.isValid {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "malformed path \(path)"))
+        }
+    }
+}

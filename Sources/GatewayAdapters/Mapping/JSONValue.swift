@@ -1,0 +1,73 @@
+public import Foundation
+
+/// A parsed JSON document. Numbers stay exact: integers as `Int64`, anything else as `Decimal`,
+/// never `Double`, because some of them are money.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case decimal(Decimal)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Parses `data` with Foundation's JSON decoder.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// The value at `path`, or `nil` when a segment is missing or the value there is `null`.
+    func value(at path: FieldPath) -> JSONValue? {
+        var current = self
+        for segment in path.segments {
+            switch current {
+            case .object(let members):
+                guard let next = members[segment] else { return nil }
+                current = next
+            case .array(let elements):
+                guard let index = Int(segment), elements.indices.contains(index) else { return nil }
+                current = elements[index]
+            default:
+                return nil
+            }
+        }
+        if case .null = current { return nil }
+        return current
+    }
+
+    /// A short description of the value's type, for error messages (never the value itself).
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .integer: "integer"
+        case .decimal: "decimal number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let integer = try? container.decode(Int64.self) {
+            self = .integer(integer)
+        } else if let object = try? container.decode([String: JSONValue].self) {
+            self = .object(object)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let decimal = try? container.decode(Decimal.self) {
+            self = .decimal(decimal)
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
+        }
+    }
+}

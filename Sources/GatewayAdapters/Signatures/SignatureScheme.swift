@@ -1,0 +1,57 @@
+public import Foundation
+
+/// A vendor's way of signing a webhook: checked once, at ingest, on the raw bytes.
+public protocol SignatureScheme: Sendable {
+    /// The scheme's name in adapter definitions (`stripe`).
+    var name: String { get }
+
+    /// Checks `body` and `headers` against every configured secret.
+    ///
+    /// - Returns: which secret matched (by position, never its value) and when the vendor signed.
+    func verify(body: Data, headers: HeaderValues, secrets: [Secret], now: Date) throws(SignatureFailure) -> Verification
+
+    /// The headers the vendor would send for `body`: used by `referral-gateway send` and tests.
+    func sign(body: Data, secret: Secret, at date: Date) -> [(name: String, value: String)]
+}
+
+/// A successful signature check, stored beside the delivery.
+public struct Verification: Sendable, Hashable, Codable {
+    public var scheme: String
+    /// Position in the configured secret list (0 = first) of the secret that matched.
+    public var matchedSecretIndex: Int
+    /// The timestamp the vendor signed, for schemes that sign one.
+    public var signedAt: Date?
+
+    public init(scheme: String, matchedSecretIndex: Int, signedAt: Date? = nil) {
+        self.scheme = scheme
+        self.matchedSecretIndex = matchedSecretIndex
+        self.signedAt = signedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case scheme
+        case matchedSecretIndex = "matched_secret_index"
+        case signedAt = "signed_at"
+    }
+}
+
+/// Why a signature check failed. The detail never contains a secret or the body.
+public struct SignatureFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable, Codable {
+        case noSecretConfigured = "no_secret_configured"
+        case missingHeader = "missing_header"
+        case malformedHeader = "malformed_header"
+        case timestampOutsideTolerance = "timestamp_outside_tolerance"
+        case noSignatureMatched = "no_signature_matched"
+    }
+
+    public var code: Code
+    public var detail: String
+
+    public init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code.rawValue): \(detail)" }
+}
