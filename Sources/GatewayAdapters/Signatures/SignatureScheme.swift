@@ -1,4 +1,5 @@
 public import Foundation
+public import GatewayCore
 
 /// A vendor's way of signing a webhook: checked once, at ingest, on the raw bytes.
 public protocol SignatureScheme: Sendable {
@@ -12,27 +13,6 @@ public protocol SignatureScheme: Sendable {
 
     /// The headers the vendor would send for `body`: used by `referral-gateway send` and tests.
     func sign(body: Data, secret: Secret, at date: Date) -> [(name: String, value: String)]
-}
-
-/// A successful signature check, stored beside the delivery.
-public struct Verification: Sendable, Hashable, Codable {
-    public var scheme: String
-    /// Position in the configured secret list (0 = first) of the secret that matched.
-    public var matchedSecretIndex: Int
-    /// The timestamp the vendor signed, for schemes that sign one.
-    public var signedAt: Date?
-
-    public init(scheme: String, matchedSecretIndex: Int, signedAt: Date? = nil) {
-        self.scheme = scheme
-        self.matchedSecretIndex = matchedSecretIndex
-        self.signedAt = signedAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case scheme
-        case matchedSecretIndex = "matched_secret_index"
-        case signedAt = "signed_at"
-    }
 }
 
 /// Why a signature check failed. The detail never contains a secret or the body.

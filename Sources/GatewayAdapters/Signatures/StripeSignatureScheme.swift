@@ -1,4 +1,5 @@
 public import Foundation
+public import GatewayCore
 import Crypto
 
 /// Stripe's scheme: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256 over

@@ -1,0 +1,85 @@
+public import Foundation
+public import GatewayCore
+
+/// Runs the fixtures in `fixtures/<source>/` through their adapter and compares each with the
+/// `<name>.expected.json` beside it: `{"events": [...]}` or `{"ignored": "<reason>"}` or
+/// `{"failed": "<error code>"}`.
+public enum FixtureCheck {
+    /// What a fixture should map to.
+    public enum Expectation: Sendable, Hashable, Codable {
+        case events([BusinessEvent])
+        case ignored(String)
+        case failed(MappingError.Code)
+
+        private enum CodingKeys: String, CodingKey { case events, ignored, failed }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let events = try container.decodeIfPresent([BusinessEvent].self, forKey: .events) {
+                self = .events(events)
+            } else if let reason = try container.decodeIfPresent(String.self, forKey: .ignored) {
+                self = .ignored(reason)
+            } else {
+                self = .failed(try container.decode(MappingError.Code.self, forKey: .failed))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .events(let events): try container.encode(events, forKey: .events)
+            case .ignored(let reason): try container.encode(reason, forKey: .ignored)
+            case .failed(let code): try container.encode(code, forKey: .failed)
+            }
+        }
+    }
+
+    /// One fixture's result.
+    public struct Result: Sendable {
+        public var fixture: URL
+        public var expected: Expectation?
+        public var actual: Expectation
+        /// Mapping errors carry a message beside the code.
+        public var message: String?
+
+        public var passed: Bool { expected == actual }
+    }
+
+    /// The fixtures of a source: every `*.json` in `directory` that is not an `.expected.json`.
+    public static func fixtures(in directory: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }
+            .sorted()
+            .map { directory.appendingPathComponent($0) }
+    }
+
+    /// Maps `fixture` with `adapter` and reads the expectation beside it, if there is one.
+    public static func run(_ fixture: URL, with adapter: Adapter) throws -> Result {
+        let body = try Data(contentsOf: fixture)
+        let expectedURL = fixture.deletingPathExtension().appendingPathExtension("expected.json")
+        let expected = try? decoder.decode(Expectation.self, from: Data(contentsOf: expectedURL))
+        do {
+            switch try adapter.map(body) {
+            case .mapped(let events): return Result(fixture: fixture, expected: expected, actual: .events(events))
+            case .ignored(let reason): return Result(fixture: fixture, expected: expected, actual: .ignored(reason))
+            }
+        } catch {
+            return Result(fixture: fixture, expected: expected, actual: .failed(error.code), message: error.message)
+        }
+    }
+
+    /// ISO 8601 dates, as in the expectation files.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Sorted keys and ISO 8601 dates: the form expectation files are written in.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,160 @@
+public import Foundation
+public import GatewayCore
+import GRDB
+
+extension GatewayDatabase {
+    /// Stores a verified delivery durably, or finds it already stored. Returns once the
+    /// transaction holding it has committed.
+    public func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
+        try await inbox.append(delivery)
+    }
+
+    /// The oldest deliveries waiting for the processor.
+    public func deliveriesAwaitingProcessing(limit: Int) async throws -> [StoredDelivery] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = 'stored' ORDER BY id LIMIT ?", arguments: [limit])
+                .map(StoredDelivery.init(row:))
+        }
+    }
+
+    /// How many deliveries wait for the processor.
+    public func countAwaitingProcessing() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE status = 'stored'") ?? 0 }
+    }
+
+    /// One delivery, with its body.
+    public func delivery(_ id: DeliveryID) async throws -> StoredDelivery? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM delivery WHERE id = ?", arguments: [id.rawValue]).map(StoredDelivery.init(row:))
+        }
+    }
+
+    /// Deliveries, newest first, optionally of one status.
+    public func deliveries(status: DeliveryStatus? = nil, limit: Int = 100) async throws -> [StoredDelivery] {
+        try await pool.read { db in
+            if let status {
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM delivery WHERE status = ? ORDER BY id DESC LIMIT ?", arguments: [status.rawValue, limit]
+                ).map(StoredDelivery.init(row:))
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM delivery ORDER BY id DESC LIMIT ?", arguments: [limit]).map(StoredDelivery.init(row:))
+        }
+    }
+
+    /// The business events a delivery was mapped to, with the ledger's explanation of each.
+    public func businessEvents(of delivery: DeliveryID) async throws -> [RecordedBusinessEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM business_event WHERE delivery_id = ? ORDER BY position", arguments: [delivery.rawValue]
+            ).map { row in
+                RecordedBusinessEvent(
+                    event: try StoreCoding.value(BusinessEvent.self, from: row["payload"]),
+                    adapterVersion: row["adapter_version"],
+                    explanation: row["explanation"])
+            }
+        }
+    }
+
+    /// Settles a batch of deliveries in one transaction: each delivery's events, its ledger
+    /// effects and its new status land together. A delivery whose ledger step throws is rolled
+    /// back alone (a savepoint) and marked failed with the reason; the others still commit.
+    ///
+    /// - Returns: the status each delivery ended in.
+    @discardableResult
+    public func recordProcessing(
+        _ results: [(DeliveryID, ProcessingResult)], engine: CommissionEngine, at now: Date
+    ) async throws -> [DeliveryID: DeliveryStatus] {
+        try await pool.write { db in
+            var statuses: [DeliveryID: DeliveryStatus] = [:]
+            for (id, result) in results {
+                do {
+                    try db.inSavepoint {
+                        statuses[id] = try Self.apply(result, to: id, engine: engine, at: now, db)
+                        return .commit
+                    }
+                } catch {
+                    try Self.setStatus(id, .failed, reason: "ledger: \(error)", adapterVersion: nil, at: now, db)
+                    statuses[id] = .failed
+                }
+            }
+            return statuses
+        }
+    }
+
+    private static func apply(
+        _ result: ProcessingResult, to id: DeliveryID, engine: CommissionEngine, at now: Date, _ db: Database
+    ) throws -> DeliveryStatus {
+        switch result {
+        case .ignored(let reason, let version):
+            try setStatus(id, .ignored, reason: reason, adapterVersion: version, at: now, db)
+            return .ignored
+        case .failed(let reason, let version):
+            try setStatus(id, .failed, reason: reason, adapterVersion: version, at: now, db)
+            return .failed
+        case .mapped(let events, let version):
+            let lookup = SQLLedgerLookup(db: db)
+            var explanations: [String] = []
+            for (position, event) in events.enumerated() {
+                let effects = try engine.effects(of: event, delivery: id, lookup: lookup)
+                try write(effects, db)
+                try db.execute(
+                    sql: """
+                        INSERT INTO business_event (delivery_id, position, kind, business_key, adapter_version, payload, explanation)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (delivery_id, position) DO UPDATE SET
+                            kind = excluded.kind, business_key = excluded.business_key,
+                            adapter_version = excluded.adapter_version, payload = excluded.payload,
+                            explanation = excluded.explanation
+                        """,
+                    arguments: [
+                        id.rawValue, position, event.kind.rawValue, event.businessKey, version, try StoreCoding.text(event),
+                        effects.explanation,
+                    ])
+                explanations.append(effects.explanation)
+            }
+            try setStatus(id, .processed, reason: explanations.joined(separator: "; "), adapterVersion: version, at: now, db)
+            return .processed
+        }
+    }
+
+    private static func setStatus(
+        _ id: DeliveryID, _ status: DeliveryStatus, reason: String?, adapterVersion: Int?, at now: Date, _ db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE delivery SET status = ?, status_reason = ?, adapter_version = COALESCE(?, adapter_version),
+                    processed_at = ?, attempts = attempts + 1
+                WHERE id = ?
+                """,
+            arguments: [status.rawValue, reason, adapterVersion, now, id.rawValue])
+    }
+}
+
+/// A business event as stored beside its delivery.
+public struct RecordedBusinessEvent: Sendable, Hashable {
+    public var event: BusinessEvent
+    /// The adapter definition version that mapped it.
+    public var adapterVersion: Int
+    /// What the ledger did with it, in words.
+    public var explanation: String
+}
+
+extension StoredDelivery {
+    init(row: Row) throws {
+        self.init(
+            id: DeliveryID(row["id"]),
+            source: row["source"],
+            vendorDeliveryID: row["vendor_delivery_id"],
+            eventType: row["event_type"],
+            receivedAt: row["received_at"],
+            requestID: row["request_id"],
+            body: row["body"],
+            headers: try StoreCoding.value([String: String].self, from: row["headers"]),
+            verification: try StoreCoding.value(Verification.self, from: row["verification"]),
+            status: DeliveryStatus(rawValue: row["status"]) ?? .failed,
+            statusReason: row["status_reason"],
+            adapterVersion: row["adapter_version"],
+            processedAt: row["processed_at"],
+            attempts: row["attempts"])
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import GatewayCore
+import Synchronization
+
+/// Appends verified deliveries with group commit: one writer task drains every request waiting
+/// at that moment into one transaction, and each caller resumes only after that transaction has
+/// committed (and, with `synchronous = FULL`, been fsynced).
+///
+/// Nothing waits on a timer: a lone delivery is written at once; under load, deliveries that
+/// arrive while a transaction commits share the next one, so the fsync cost is spread over them.
+final class GroupCommitInbox: Sendable {
+    private typealias Waiter = (delivery: IncomingDelivery, continuation: CheckedContinuation<IngestOutcome, any Error>)
+
+    private struct State {
+        var waiting: [Waiter] = []
+        var writerRunning = false
+    }
+
+    private let pool: DatabasePool
+    private let maxBatch: Int
+    private let state = Mutex(State())
+
+    init(pool: DatabasePool, maxBatch: Int) {
+        self.pool = pool
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    func append(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let startWriter = state.withLock { state in
+                state.waiting.append((delivery, continuation))
+                guard !state.writerRunning else { return false }
+                state.writerRunning = true
+                return true
+            }
+            if startWriter {
+                Task { await self.writeUntilEmpty() }
+            }
+        }
+    }
+
+    private func writeUntilEmpty() async {
+        while true {
+            let batch = state.withLock { state -> [Waiter] in
+                guard !state.waiting.isEmpty else {
+                    state.writerRunning = false
+                    return []
+                }
+                let count = min(maxBatch, state.waiting.count)
+                let batch = Array(state.waiting.prefix(count))
+                state.waiting.removeFirst(count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let deliveries = batch.map(\.delivery)
+                let outcomes = try await pool.write { db in try deliveries.map { try Self.insert($0, db) } }
+                for (waiter, outcome) in zip(batch, outcomes) { waiter.continuation.resume(returning: outcome) }
+            } catch {
+                for waiter in batch { waiter.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private static func insert(_ delivery: IncomingDelivery, _ db: Database) throws -> IngestOutcome {
+        let headers = try StoreCoding.text(delivery.headers)
+        let verification = try StoreCoding.text(delivery.verification)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO delivery (source, vendor_delivery_id, event_type, received_at, request_id, body, headers, verification, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored')
+            ON CONFLICT (source, vendor_delivery_id) DO NOTHING
+            """)
+        try insert.execute(arguments: [
+            delivery.source, delivery.vendorDeliveryID, delivery.eventType, delivery.receivedAt, delivery.requestID,
+            delivery.body, headers, verification,
+        ])
+        if db.changesCount > 0 {
+            return .stored(DeliveryID(db.lastInsertedRowID))
+        }
+        let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM delivery WHERE source = ? AND vendor_delivery_id = ?"),
+            arguments: [delivery.source, delivery.vendorDeliveryID])
+        guard let existing else { throw DatabaseError(message: "delivery conflict without an existing row") }
+        return .duplicate(DeliveryID(existing))
+    }
+}

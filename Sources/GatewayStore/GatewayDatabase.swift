@@ -1,0 +1,54 @@
+public import Foundation
+public import GRDB
+
+/// The gateway's SQLite file: the only place that knows SQL.
+///
+/// WAL mode, one writer connection with `synchronous = FULL` (an acknowledged delivery survives
+/// a power cut, not only a crash), a busy timeout so the CLI and a running server can share the
+/// file, and migrations applied on open.
+public final class GatewayDatabase: Sendable {
+    /// The file name inside the data directory.
+    public static let fileName = "gateway.sqlite"
+
+    let pool: DatabasePool
+    let inbox: GroupCommitInbox
+    /// Where the file is.
+    public let path: String
+
+    /// Opens (creating if needed) `gateway.sqlite` in `directory`, creating the directory too.
+    public convenience init(directory: URL, ingestBatchLimit: Int = 512) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try self.init(path: directory.appendingPathComponent(Self.fileName).path, ingestBatchLimit: ingestBatchLimit)
+    }
+
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    ///
+    /// - Parameter ingestBatchLimit: the most deliveries one group-commit transaction holds.
+    public init(path: String, ingestBatchLimit: Int = 512) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it switches to WAL, after
+        // `prepareDatabase`; durability needs FULL, so it is set here, on the writer itself.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try Self.migrator.migrate(pool)
+        self.pool = pool
+        self.inbox = GroupCommitInbox(pool: pool, maxBatch: ingestBatchLimit)
+        self.path = path
+    }
+
+    /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// Whether every migration has been applied and the file can be read.
+    public func isReady() async throws -> Bool {
+        try await pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+    }
+}
