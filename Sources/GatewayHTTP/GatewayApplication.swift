@@ -1,0 +1,33 @@
+public import GatewayAdapters
+import HTTPTypes
+public import GatewayStore
+public import Hummingbird
+public import Logging
+
+/// Builds the gateway's HTTP application: webhook, admin and health routes, with the delivery
+/// processor running as a service beside the server.
+public enum GatewayApplication {
+    public static func make(
+        configuration: GatewayConfiguration,
+        database: GatewayDatabase,
+        adapters: AdapterCatalog,
+        processor: DeliveryProcessor,
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router(context: GatewayRequestContext.self)
+        router.get("/healthz") { _, _ in
+            guard try await database.isReady() else {
+                throw APIError(.serviceUnavailable, "store_not_ready", "the store's migrations are not applied")
+            }
+            return try JSONResponse.make(["status": "ok"])
+        }
+        WebhookController(configuration: configuration, adapters: adapters, database: database, processor: processor)
+            .addRoutes(to: router)
+        AdminController(configuration: configuration, database: database).addRoutes(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),
+            services: [processor],
+            logger: logger)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import GatewayAdapters
+import GatewayStore
+
+/// Every refusal the gateway answers with: a status and a JSON body
+/// `{"error": "<code>", "reason": "<sentence>"}`. The reason never holds a secret or a body.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var reason: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ reason: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.reason = reason
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let body = try JSONEncoder().encode(["error": code, "reason": reason])
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension APIError {
+    init(_ failure: SignatureFailure) {
+        self.init(.unauthorized, failure.code.rawValue, failure.detail)
+    }
+
+    init(_ error: StoreError) {
+        switch error.code {
+        case .notFound: self.init(.unprocessableContent, error.code.rawValue, error.message)
+        case .conflict: self.init(.conflict, error.code.rawValue, error.message)
+        }
+    }
+}
