@@ -64,24 +64,21 @@ final class GroupCommitInbox: Sendable {
     }
 
     private static func insert(_ delivery: IncomingDelivery, _ db: Database) throws -> IngestOutcome {
-        let headers = try StoreCoding.text(delivery.headers)
-        let verification = try StoreCoding.text(delivery.verification)
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO delivery (source, vendor_delivery_id, event_type, received_at, request_id, body, headers, verification, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored')
-            ON CONFLICT (source, vendor_delivery_id) DO NOTHING
-            """)
-        try insert.execute(arguments: [
-            delivery.source, delivery.vendorDeliveryID, delivery.eventType, delivery.receivedAt, delivery.requestID,
-            delivery.body, headers, verification,
-        ])
-        if db.changesCount > 0 {
-            return .stored(DeliveryID(db.lastInsertedRowID))
-        }
+        // Looked up first rather than left to the UNIQUE constraint, so a retry does not burn a row id.
         let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT id FROM delivery WHERE source = ? AND vendor_delivery_id = ?"),
             arguments: [delivery.source, delivery.vendorDeliveryID])
-        guard let existing else { throw DatabaseError(message: "delivery conflict without an existing row") }
-        return .duplicate(DeliveryID(existing))
+        if let existing {
+            return .duplicate(DeliveryID(existing))
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO delivery (source, vendor_delivery_id, event_type, received_at, request_id, body, headers, verification, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored')
+            """
+        ).execute(arguments: [
+            delivery.source, delivery.vendorDeliveryID, delivery.eventType, delivery.receivedAt, delivery.requestID,
+            delivery.body, try StoreCoding.text(delivery.headers), try StoreCoding.text(delivery.verification),
+        ])
+        return .stored(DeliveryID(db.lastInsertedRowID))
     }
 }

@@ -1,0 +1,55 @@
+public import ArgumentParser
+import Foundation
+import GatewayAdapters
+import GatewayHTTP
+import GatewayStore
+public import Logging
+
+/// Where the gateway keeps and finds its files; shared by every subcommand.
+struct StorageOptions: ParsableArguments {
+    @Option(help: "Directory holding gateway.sqlite; created on first run. (env: GATEWAY_DATA_DIR)")
+    var dataDir: String = ProcessInfo.processInfo.environment["GATEWAY_DATA_DIR"] ?? "data"
+
+    @Option(help: "Directory of adapter definitions. (env: GATEWAY_ADAPTERS_DIR)")
+    var adaptersDir: String = ProcessInfo.processInfo.environment["GATEWAY_ADAPTERS_DIR"] ?? "adapters"
+
+    func openDatabase() throws -> GatewayDatabase {
+        try GatewayDatabase(directory: URL(fileURLWithPath: dataDir))
+    }
+
+    func loadAdapters() throws -> AdapterCatalog {
+        let directory = URL(fileURLWithPath: adaptersDir)
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            throw ValidationError("no adapter definitions at \(directory.path); run from the repository root or pass --adapters-dir")
+        }
+        return try AdapterCatalog.load(directory: directory)
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
+    static func secrets(for source: String) -> [Secret] {
+        value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// ISO 8601 dates (`2025-05-20` or `2025-05-20T09:00:00Z`) on the command line.
+struct DayOrInstant: ExpressibleByArgument {
+    var date: Date
+
+    init?(argument: String) {
+        if let date = try? Date(argument, strategy: .iso8601) {
+            self.date = date
+        } else if let date = try? Date(argument, strategy: Date.ISO8601FormatStyle().year().month().day()) {
+            self.date = date
+        } else {
+            return nil
+        }
+    }
+}

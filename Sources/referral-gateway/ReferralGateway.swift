@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `referral-gateway` command: the server and the admin's tools. The only place that reads
+/// the environment and argv.
+@main
+struct ReferralGateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "referral-gateway",
+        abstract: "Receives signed billing and PSA webhooks and keeps referral commission accruals.",
+        subcommands: [
+            Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, AccrualsCommand.self,
+            DeliveriesCommand.self, Process.self, AdaptersCommand.self,
+        ])
+}

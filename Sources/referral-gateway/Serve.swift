@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import GatewayAdapters
+import GatewayHTTP
+import GatewayStore
+import Hummingbird
+import Logging
+
+/// `referral-gateway serve`: the HTTP server and the delivery processor.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway (webhooks, admin API, processor).")
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 8080
+
+    @Option(help: "Largest webhook body accepted, in bytes; larger ones answer 413.")
+    var maxBodyBytes: Int = 1 << 20
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (env: LOG_LEVEL)")
+    var logLevel: Logger.Level = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "referral-gateway")
+        let adapters = try storage.loadAdapters()
+        let database = try storage.openDatabase()
+
+        var secrets: [String: [Secret]] = [:]
+        for source in adapters.sources {
+            let list = Environment.secrets(for: source)
+            if list.isEmpty {
+                logger.warning(
+                    "source has no signing secret: every delivery to it is refused with 503 until one is set",
+                    metadata: ["source": "\(source)", "set": "\(GatewayConfiguration.secretsVariable(for: source))=<secret>[,<old secret>]"])
+            } else {
+                secrets[source] = list
+                logger.info("source ready", metadata: ["source": "\(source)", "secrets": "\(list.count)"])
+            }
+        }
+        let adminTokens = Environment.value("GATEWAY_ADMIN_TOKEN").map(Secret.list) ?? []
+        if adminTokens.isEmpty {
+            logger.warning("admin API is off (403) because GATEWAY_ADMIN_TOKEN is not set")
+        }
+
+        let configuration = GatewayConfiguration(
+            host: host, port: port, maxBodyBytes: maxBodyBytes, secrets: secrets, adminTokens: adminTokens)
+        let processor = DeliveryProcessor(
+            database: database, adapters: adapters, batchSize: configuration.processingBatchSize,
+            idleInterval: configuration.processingIdleInterval, logger: logger)
+        logger.info("store open", metadata: ["file": "\(database.path)"])
+        let app = GatewayApplication.make(
+            configuration: configuration, database: database, adapters: adapters, processor: processor, logger: logger)
+        try await app.runService()
+    }
+}
