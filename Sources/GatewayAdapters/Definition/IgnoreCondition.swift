@@ -14,12 +14,21 @@ public struct IgnoreCondition: Sendable, Hashable, Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.path = FieldPath(try container.decode(String.self, forKey: .path))
-        self.equals = try container.decodeIfPresent(JSONValue.self, forKey: .equals)
-        self.notEquals = try container.decodeIfPresent(JSONValue.self, forKey: .notEquals)
+        self.equals = try Self.scalar(container, .equals)
+        self.notEquals = try Self.scalar(container, .notEquals)
         self.reason = try container.decode(String.self, forKey: .reason)
         guard (equals == nil) != (notEquals == nil) else {
             throw DecodingError.dataCorruptedError(forKey: .equals, in: container, debugDescription: "give exactly one of equals or not_equals")
         }
+    }
+
+    /// A YAML scalar as the JSON value it stands for. YAML will read `0` as a string too, so the
+    /// narrower types are tried first.
+    private static func scalar(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> JSONValue? {
+        guard container.contains(key) else { return nil }
+        if let integer = try? container.decode(Int64.self, forKey: key) { return .integer(integer) }
+        if let bool = try? container.decode(Bool.self, forKey: key) { return .bool(bool) }
+        return .string(try container.decode(String.self, forKey: key))
     }
 
     /// Whether `document` should be ignored. An absent value equals nothing.
