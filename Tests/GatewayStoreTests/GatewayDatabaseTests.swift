@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import GatewayCore
+import GatewayStore
+import Testing
+
+@Suite struct GatewayDatabaseTests {
+    func delivery(_ id: String, source: String = "stripe") -> IncomingDelivery {
+        IncomingDelivery(
+            source: source, vendorDeliveryID: id, eventType: "invoice.paid", receivedAt: Date(timeIntervalSince1970: 1_748_736_010),
+            requestID: "req-\(id)", body: Data(#"{"id":"\#(id)"}"#.utf8), headers: ["stripe-signature": "t=1,v1=00"],
+            verification: Verification(scheme: "stripe", matchedSecretIndex: 0, signedAt: Date(timeIntervalSince1970: 1_748_736_000)))
+    }
+
+    @Test func theWriterIsInWALModeWithSynchronousFull() throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        #expect(try database.writerSynchronousLevel() == 2)
+        let journal = try DatabaseQueue(path: database.path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test func aDeliveryIsStoredOncePerSourceAndVendorID() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        let first = try await database.ingest(delivery("evt_1"))
+        let retry = try await database.ingest(delivery("evt_1"))
+        let otherSource = try await database.ingest(delivery("evt_1", source: "billing-co"))
+        guard case .stored(let id) = first, case .duplicate(let same) = retry, case .stored(let other) = otherSource else {
+            Issue.record("unexpected outcomes \(first) \(retry) \(otherSource)")
+            return
+        }
+        #expect(same == id)
+        #expect(other != id)
+        #expect(try await database.countAwaitingProcessing() == 2)
+        let stored = try #require(try await database.delivery(id))
+        #expect(stored.body == delivery("evt_1").body)
+        #expect(stored.headers == ["stripe-signature": "t=1,v1=00"])
+        #expect(stored.verification.matchedSecretIndex == 0)
+        #expect(stored.status == .stored)
+        #expect(stored.requestID == "req-evt_1")
+    }
+
+    @Test func concurrentDeliveriesAreGroupCommittedAndEachAnsweredWithItsOwnRow() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url, ingestBatchLimit: 16)
+        let outcomes = try await withThrowingTaskGroup(of: (String, IngestOutcome).self) { group in
+            for index in 0..<300 {
+                // Every third delivery is a retry of another one, racing it.
+                let id = "evt_\(index % 200)"
+                group.addTask { (id, try await database.ingest(delivery(id))) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let stored = outcomes.filter { if case .stored = $0.1 { true } else { false } }
+        #expect(stored.count == 200)
+        #expect(Set(stored.map(\.1.deliveryID)).count == 200)
+        for (vendorID, outcome) in outcomes {
+            #expect(try await database.delivery(outcome.deliveryID)?.vendorDeliveryID == vendorID)
+        }
+        #expect(try await database.countAwaitingProcessing() == 200)
+    }
+
+    @Test func anAcknowledgedDeliveryIsInTheFileWhenItIsOpenedAfresh() async throws {
+        let directory = try TemporaryDirectory()
+        let outcome = try await GatewayDatabase(directory: directory.url).ingest(delivery("evt_durable"))
+        // A separate connection on the same file, as a new process would open it.
+        let count = try await DatabaseQueue(path: directory.url.appendingPathComponent(GatewayDatabase.fileName).path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE id = ? AND vendor_delivery_id = 'evt_durable'", arguments: [outcome.deliveryID.rawValue])
+        }
+        #expect(count == 1)
+    }
+
+    @Test func processingWritesEventsAccrualsAndStatusTogether() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        let partner = try await database.createPartner(NewPartner(name: "Acme Accounting", kind: .centerOfInfluence, payoutForm: .cash), at: Date())
+        let plan = try await database.createPlan(
+            NewPlan(name: "10% first year", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(1000), months: 12)]))
+        let introduced = Date(timeIntervalSince1970: 1_747_699_200)
+        let referral = try await database.createReferral(
+            NewReferral(partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["BrightDental.example"], introducedAt: introduced))
+        let paid = BusinessEvent.invoicePaid(
+            InvoicePaid(
+                invoiceID: "in_1", customer: CustomerReference(source: "stripe", id: "cus_1", email: "ap@brightdental.example"),
+                amountPaid: Money(minorUnits: 49_900, currency: CurrencyCode("USD")!), paidAt: introduced.addingTimeInterval(86_400)))
+        let a = try await database.ingest(delivery("evt_a")).deliveryID
+        let b = try await database.ingest(delivery("evt_b")).deliveryID
+        let c = try await database.ingest(delivery("evt_c")).deliveryID
+
+        let statuses = try await database.recordProcessing(
+            [(a, .mapped([paid], adapterVersion: 1)), (b, .mapped([paid], adapterVersion: 1)), (c, .ignored(reason: "unmapped", adapterVersion: 1))],
+            engine: CommissionEngine(), at: Date())
+        #expect(statuses == [a: .processed, b: .processed, c: .ignored])
+
+        let accruals = try await database.accruals(partner: partner.id)
+        #expect(accruals.count == 1)
+        #expect(accruals.first?.line.amount.minorUnits == 4_990)
+        #expect(accruals.first?.line.sourceDelivery == a)
+        #expect(try await database.contracts().map(\.referralID) == [referral.id])
+        #expect(try await database.referrals().first?.vendorIDs == ["stripe": "cus_1"])
+        #expect(try await database.referrals().first?.status == .signed)
+        let events = try await database.businessEvents(of: a)
+        #expect(events.map(\.event) == [paid])
+        #expect(events.first?.adapterVersion == 1)
+        #expect(try await database.delivery(b)?.statusReason?.contains("already accrued") == true)
+        #expect(try await database.delivery(c)?.statusReason == "unmapped")
+        #expect(try await database.countAwaitingProcessing() == 0)
+    }
+
+    @Test func referralsNeedAnExistingPartnerAndPlan() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        await #expect(throws: StoreError(.notFound, "partner 9 does not exist")) {
+            try await database.createReferral(NewReferral(partnerID: PartnerID(9), planID: PlanID(1), prospectName: "X", introducedAt: Date()))
+        }
+        let plan = NewPlan(name: "p", effectiveFrom: Date(), rules: [.recurringShare(rate: BasisPoints(100), months: nil)])
+        _ = try await database.createPlan(plan)
+        await #expect(throws: StoreError.self) { try await database.createPlan(plan) }
+    }
+}
