@@ -100,6 +100,8 @@ let package = Package(
             dependencies: [
                 "GatewayHTTP", "GatewayStore", "GatewayAdapters", "GatewayCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

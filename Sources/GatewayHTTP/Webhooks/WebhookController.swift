@@ -78,7 +78,7 @@ struct WebhookController: Sendable {
         let outcome = try await database.ingest(
             IncomingDelivery(
                 source: source, vendorDeliveryID: identity.vendorDeliveryID, eventType: identity.eventType,
-                receivedAt: configuration.now(), requestID: context.id, body: body,
+                receivedAt: configuration.now(), requestID: context.requestID, body: body,
                 headers: headers.keeping(adapter.definition.keptHeaders).values, verification: verification))
         switch outcome {
         case .stored(let id):

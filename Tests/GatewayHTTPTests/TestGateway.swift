@@ -1,0 +1,70 @@
+import Foundation
+import GatewayAdapters
+import GatewayHTTP
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// A gateway on a fresh SQLite file in a temporary directory, with the repository's adapters.
+final class TestGateway: Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let stripeSecret = Secret("whsec_testOnlyNotARealSecret")
+    static let adminToken = Secret("admin-token-for-tests")
+
+    let directory: URL
+    let database: GatewayDatabase
+    let adapters: AdapterCatalog
+    let processor: DeliveryProcessor
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    init(
+        stripeSecrets: [Secret] = [TestGateway.stripeSecret], adminTokens: [Secret] = [TestGateway.adminToken],
+        maxBodyBytes: Int = 1 << 20, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
+        database = try GatewayDatabase(directory: directory)
+        adapters = try AdapterCatalog.load(directory: Self.root.appendingPathComponent("adapters"))
+        configuration = GatewayConfiguration(
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes,
+            secrets: stripeSecrets.isEmpty ? [:] : ["stripe": stripeSecrets], adminTokens: adminTokens)
+        // A long idle interval: tests drain explicitly, so nothing happens behind their back.
+        processor = DeliveryProcessor(database: database, adapters: adapters, idleInterval: .seconds(3600), logger: logger)
+        self.logger = logger
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var application: some ApplicationProtocol {
+        GatewayApplication.make(configuration: configuration, database: database, adapters: adapters, processor: processor, logger: logger)
+    }
+
+    static func fixture(_ path: String) throws -> Data {
+        try Data(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(path))
+    }
+
+    /// Headers Stripe would send for `body`, signed now.
+    static func stripeHeaders(_ body: Data, secret: Secret = stripeSecret, at date: Date = Date()) -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in StripeSignatureScheme().sign(body: body, secret: secret, at: date) {
+            fields[HTTPField.Name(name)!] = value
+        }
+        return fields
+    }
+
+    static var adminHeaders: HTTPFields {
+        [.authorization: "Bearer \(adminToken.value)", .contentType: "application/json"]
+    }
+}
+
+extension Decodable {
+    /// Decodes a response body the way the gateway writes it.
+    static func from(_ buffer: ByteBuffer) throws -> Self {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(Self.self, from: Data(buffer.readableBytesView))
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+struct Receipt: Decodable, Equatable {
+    var result: String
+    var delivery_id: Int64
+}
+
+struct Refusal: Decodable, Equatable {
+    var error: String
+    var reason: String
+}
+
+@Suite struct WebhookRouteTests {
+    @Test func aSignedDeliveryIsStoredBeforeItIsAcknowledged() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .ok)
+                let receipt = try Receipt.from(response.body)
+                #expect(receipt.result == "stored")
+                // The 200 came after the commit: the row is there, byte for byte.
+                let stored = try #require(try await gateway.database.delivery(.init(receipt.delivery_id)))
+                #expect(stored.body == body)
+                #expect(stored.vendorDeliveryID == "evt_1RZq3LKx7aQ2mN0pV1eT9bYc")
+                #expect(stored.eventType == "invoice.paid")
+                #expect(stored.status == .stored)
+                #expect(stored.verification.matchedSecretIndex == 0)
+                #expect(stored.headers["stripe-signature"] != nil)
+                #expect(stored.headers["content-type"] == "application/json")
+                #expect(stored.requestID?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test func aTamperedBodyIsRefused401AndNothingIsStored() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        var edited = body
+        edited.replaceSubrange(edited.range(of: Data("49900".utf8))!, with: Data("99900".utf8))
+        let tampered = edited
+        try await gateway.application.test(.live) { client in
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: tampered)
+            ) { response in
+                #expect(response.status == .unauthorized)
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "no_signature_matched")
+            }
+        }
+        #expect(try await gateway.database.deliveries().isEmpty)
+    }
+
+    @Test func eachSignatureFailureIsExplained() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        let stale = TestGateway.stripeHeaders(body, at: Date().addingTimeInterval(-301))
+        var malformed = TestGateway.stripeHeaders(body)
+        malformed[HTTPField.Name("Stripe-Signature")!] = "v1=abc"
+        let wrongSecret = TestGateway.stripeHeaders(body, secret: Secret("whsec_other"))
+        let cases: [(HTTPFields, String)] = [
+            ([.contentType: "application/json"], "missing_header"),
+            (malformed, "malformed_header"),
+            (stale, "timestamp_outside_tolerance"),
+            (wrongSecret, "no_signature_matched"),
+        ]
+        try await gateway.application.test(.live) { client in
+            for (headers, code) in cases {
+                try await client.execute(uri: "/webhooks/stripe", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+                    #expect(response.status == .unauthorized)
+                    let refusal = try Refusal.from(response.body)
+                    #expect(refusal.error == code)
+                    #expect(!refusal.reason.contains(TestGateway.stripeSecret.value))
+                }
+            }
+        }
+        #expect(try await gateway.database.deliveries().isEmpty)
+    }
+
+    @Test func aRetryOfTheSameEventIsAcknowledgedAndStoredOnce() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            var receipts: [Receipt] = []
+            for _ in 0..<3 {
+                // Every retry is signed afresh, as Stripe does.
+                try await client.execute(
+                    uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+                ) { response in
+                    #expect(response.status == .ok)
+                    receipts.append(try Receipt.from(response.body))
+                }
+            }
+            #expect(receipts.map(\.result) == ["stored", "duplicate", "duplicate"])
+            #expect(Set(receipts.map(\.delivery_id)).count == 1)
+        }
+        #expect(try await gateway.database.deliveries().count == 1)
+    }
+
+    @Test func anOversizedBodyIsRefused413AndTheServerStaysUp() async throws {
+        let gateway = try TestGateway(maxBodyBytes: 4096)
+        let big = Data(#"{"id":"evt_big","object":"event","type":"invoice.paid","pad":""#.utf8)
+            + Data(repeating: UInt8(ascii: "x"), count: 8192) + Data(#""}"#.utf8)
+        try await gateway.application.test(.live) { client in
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(big), body: ByteBuffer(bytes: big)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "body_too_large")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try await gateway.database.deliveries().isEmpty)
+    }
+
+    @Test func anUnknownSourceIs404() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/paypal", method: .post, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .notFound)
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "unknown_source")
+            }
+        }
+    }
+
+    @Test func aSourceWithoutASecretRefusesEveryDeliveryAndSaysHowToSetIt() async throws {
+        let gateway = try TestGateway(stripeSecrets: [])
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "no_secret_configured")
+                #expect(refusal.reason.contains("GATEWAY_STRIPE_SECRETS"))
+            }
+        }
+        #expect(try await gateway.database.deliveries().isEmpty)
+    }
+
+    @Test func theAdminTokenIsNoSubstituteForASignature() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.adminHeaders, body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        #expect(try await gateway.database.deliveries().isEmpty)
+    }
+
+    @Test func healthzAnswersOnceTheStoreIsOpen() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+        }
+    }
+}
