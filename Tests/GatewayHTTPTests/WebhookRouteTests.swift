@@ -33,7 +33,6 @@ struct Refusal: Decodable, Equatable {
                 #expect(stored.body == body)
                 #expect(stored.vendorDeliveryID == "evt_1RZq3LKx7aQ2mN0pV1eT9bYc")
                 #expect(stored.eventType == "invoice.paid")
-                #expect(stored.status == .stored)
                 #expect(stored.verification.matchedSecretIndex == 0)
                 #expect(stored.headers["stripe-signature"] != nil)
                 #expect(stored.headers["content-type"] == "application/json")
