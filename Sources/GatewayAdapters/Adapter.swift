@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import GatewayCore
-import Crypto
 
 /// A loaded, checked adapter definition: verifies, identifies and maps one source's deliveries.
 public struct Adapter: Sendable {
@@ -37,7 +37,7 @@ public struct Adapter: Sendable {
         case .integer(let id):
             return DeliveryIdentity(vendorDeliveryID: String(id), eventType: eventType, derived: false)
         default:
-            let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.encode(SHA256.hash(data: body))
             return DeliveryIdentity(vendorDeliveryID: "sha256:\(digest)", eventType: eventType, derived: true)
         }
     }

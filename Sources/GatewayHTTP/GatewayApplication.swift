@@ -1,6 +1,6 @@
 public import GatewayAdapters
-import HTTPTypes
 public import GatewayStore
+import HTTPTypes
 public import Hummingbird
 public import Logging
 

@@ -33,6 +33,9 @@ final class InMemoryLedger: LedgerLookup {
     @discardableResult
     func apply(_ event: BusinessEvent, delivery: Int64, engine: CommissionEngine = CommissionEngine()) throws -> LedgerEffects {
         let effects = try engine.effects(of: event, delivery: DeliveryID(delivery), lookup: self)
+        if let referral = effects.referral {
+            learned[referral, default: []] += effects.learnedKeys
+        }
         switch effects.contract {
         case .new(let draft):
             let contract = Contract(
@@ -40,10 +43,7 @@ final class InMemoryLedger: LedgerLookup {
                 planID: draft.referral.planID, customer: draft.customer, startedAt: draft.startedAt,
                 createdByDelivery: draft.createdByDelivery)
             contracts.append(contract)
-            learned[draft.referral.id, default: []] += effects.learnedKeys
-        case .existing(let contract):
-            learned[contract.referralID, default: []] += effects.learnedKeys
-        case nil:
+        case .existing, nil:
             break
         }
         accruals += effects.accruals

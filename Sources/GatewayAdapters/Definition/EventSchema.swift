@@ -8,14 +8,33 @@ struct EventSchema: Sendable {
     var lineRequired: Set<String> = []
     var lineOptional: Set<String> = []
 
+    /// Fields every event that names a customer may map.
+    private static let customerFields: Set<String> = ["customer_email", "customer_name", "referral_code"]
+
     static func of(_ kind: BusinessEvent.Kind) -> EventSchema {
         switch kind {
         case .invoicePaid:
             EventSchema(
                 required: ["invoice_id", "customer_id", "amount", "currency", "paid_at"],
-                optional: ["account", "customer_email", "customer_name", "referral_code", "subscription_id", "period_start", "period_end"],
+                optional: customerFields.union(["account", "payment_id", "subscription_id", "period_start", "period_end"]),
                 lineRequired: ["amount", "recurring"],
                 lineOptional: ["description"])
+        case .invoiceVoided:
+            EventSchema(required: ["invoice_id", "customer_id", "voided_at"], optional: customerFields.union(["account", "payment_id"]))
+        case .creditIssued:
+            EventSchema(
+                required: ["credit_id", "customer_id", "amount", "currency", "issued_at"],
+                optional: customerFields.union(["account", "invoice_id"]))
+        case .agreementCreated:
+            EventSchema(
+                required: ["agreement_id", "customer_id", "start_date"],
+                optional: customerFields.union(["account", "name", "recurring_amount", "currency", "billing_cycle"]))
+        case .agreementCancelled:
+            EventSchema(required: ["agreement_id", "end_date"], optional: customerFields.union(["account", "customer_id"]))
+        case .clientSigned:
+            EventSchema(required: ["customer_id", "signed_at"], optional: customerFields)
+        case .customerSeen:
+            EventSchema(required: ["customer_id", "seen_at"], optional: customerFields)
         }
     }
 

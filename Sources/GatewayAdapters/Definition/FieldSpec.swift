@@ -13,12 +13,21 @@ public struct FieldSpec: Sendable, Hashable {
         case lowercase
     }
 
+    /// How an amount is written: integer minor units (Stripe's cents) or a decimal number of
+    /// major units (QuickBooks' and ConnectWise's dollars).
+    public enum AmountFormat: String, Sendable, Hashable, Codable {
+        case minorUnits = "minor_units"
+        case decimal
+    }
+
     public var paths: [FieldPath]
     public var transform: Transform?
+    public var format: AmountFormat
 
-    public init(paths: [FieldPath], transform: Transform? = nil) {
+    public init(paths: [FieldPath], transform: Transform? = nil, format: AmountFormat = .minorUnits) {
         self.paths = paths
         self.transform = transform
+        self.format = format
     }
 
     /// The field's value in `document`, transformed; `nil` when no path holds one.
@@ -49,6 +58,7 @@ extension FieldSpec: Decodable {
         case path
         case firstOf = "first_of"
         case transform
+        case format
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,7 +74,8 @@ extension FieldSpec: Decodable {
             }
             self.init(
                 paths: (several ?? [single!]).map(FieldPath.init),
-                transform: try container.decodeIfPresent(Transform.self, forKey: .transform))
+                transform: try container.decodeIfPresent(Transform.self, forKey: .transform),
+                format: try container.decodeIfPresent(AmountFormat.self, forKey: .format) ?? .minorUnits)
         }
         for path in paths where !path.isValid {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "malformed path \(path)"))

@@ -8,28 +8,61 @@ extension EventMapping {
         switch emit {
         case .invoicePaid:
             let currency = try reader.currency("currency")
-            let customer = CustomerReference(
-                source: source,
-                id: try reader.string("customer_id"),
-                email: try reader.optionalString("customer_email"),
-                name: try reader.optionalString("customer_name"),
-                referralCode: try reader.optionalString("referral_code"))
             return .invoicePaid(
                 InvoicePaid(
                     account: try reader.optionalString("account"),
                     invoiceID: try reader.string("invoice_id"),
-                    customer: customer,
+                    paymentID: try reader.optionalString("payment_id"),
+                    customer: try reader.customer(source: source),
                     subscriptionID: try reader.optionalString("subscription_id"),
-                    amountPaid: Money(minorUnits: try reader.minorUnits("amount"), currency: currency),
+                    amountPaid: try reader.money("amount", currency: currency),
                     paidAt: try reader.date("paid_at"),
                     periodStart: try reader.optionalDate("period_start"),
                     periodEnd: try reader.optionalDate("period_end"),
                     lines: try lineReaders(in: document).map { line throws(MappingError) in
                         InvoicePaid.Line(
-                            amount: Money(minorUnits: try line.minorUnits("amount"), currency: currency),
+                            amount: try line.money("amount", currency: currency),
                             recurring: try line.bool("recurring"),
                             description: try line.optionalString("description"))
                     }))
+        case .invoiceVoided:
+            return .invoiceVoided(
+                InvoiceVoided(
+                    account: try reader.optionalString("account"), invoiceID: try reader.string("invoice_id"),
+                    paymentID: try reader.optionalString("payment_id"), customer: try reader.customer(source: source),
+                    voidedAt: try reader.date("voided_at")))
+        case .creditIssued:
+            return .creditIssued(
+                CreditIssued(
+                    account: try reader.optionalString("account"), creditID: try reader.string("credit_id"),
+                    invoiceID: try reader.optionalString("invoice_id"), customer: try reader.customer(source: source),
+                    amount: try reader.money("amount", currency: try reader.currency("currency")),
+                    issuedAt: try reader.date("issued_at")))
+        case .agreementCreated:
+            let currency = try reader.optionalCurrency("currency")
+            let amount = try currency.flatMap { currency throws(MappingError) in
+                try reader.optionalMoney("recurring_amount", currency: currency)
+            }
+            if amount == nil, fields["recurring_amount"]?.resolve(in: document) != nil {
+                throw MappingError(.missingField, "currency is needed to read recurring_amount")
+            }
+            return .agreementCreated(
+                AgreementCreated(
+                    account: try reader.optionalString("account"), agreementID: try reader.string("agreement_id"),
+                    customer: try reader.customer(source: source), name: try reader.optionalString("name"),
+                    recurringAmount: amount, billingCycle: try reader.optionalString("billing_cycle"),
+                    startDate: try reader.date("start_date")))
+        case .agreementCancelled:
+            let customer: CustomerReference? =
+                try reader.optionalString("customer_id") == nil ? nil : try reader.customer(source: source)
+            return .agreementCancelled(
+                AgreementCancelled(
+                    source: source, account: try reader.optionalString("account"), agreementID: try reader.string("agreement_id"),
+                    customer: customer, endDate: try reader.date("end_date")))
+        case .clientSigned:
+            return .clientSigned(ClientSigned(customer: try reader.customer(source: source), signedAt: try reader.date("signed_at")))
+        case .customerSeen:
+            return .customerSeen(CustomerSeen(customer: try reader.customer(source: source), seenAt: try reader.date("seen_at")))
         }
     }
 
@@ -43,5 +76,17 @@ extension EventMapping {
         return elements.enumerated().map { index, element in
             FieldReader(document: element, fields: lines.fields, context: "lines[\(index)].")
         }
+    }
+}
+
+extension FieldReader {
+    /// The customer an event names: its id in `source`, and what helps match it to a referral.
+    func customer(source: String) throws(MappingError) -> CustomerReference {
+        CustomerReference(
+            source: source,
+            id: try string("customer_id"),
+            email: try optionalString("customer_email"),
+            name: try optionalString("customer_name"),
+            referralCode: try optionalString("referral_code"))
     }
 }

@@ -35,16 +35,41 @@ struct FieldReader {
         }
     }
 
-    func minorUnits(_ name: String) throws(MappingError) -> Int64 {
-        let (value, spec) = try raw(name, required: true)!
-        switch value {
-        case .integer(let number): return number
-        default: throw invalid(name, spec, "an integer amount in minor units", value)
+    /// An amount in `currency`, read as the field's `format` says.
+    func money(_ name: String, currency: CurrencyCode) throws(MappingError) -> Money {
+        try optionalMoney(name, currency: currency, required: true)!
+    }
+
+    func optionalMoney(_ name: String, currency: CurrencyCode, required: Bool = false) throws(MappingError) -> Money? {
+        guard let (value, spec) = try raw(name, required: required) else { return nil }
+        switch (spec.format, value) {
+        case (.minorUnits, .integer(let minorUnits)):
+            return Money(minorUnits: minorUnits, currency: currency)
+        case (.minorUnits, _):
+            throw invalid(name, spec, "an integer amount in minor units", value)
+        case (.decimal, .integer(let whole)):
+            guard let money = Money(decimal: Decimal(whole), currency: currency) else {
+                throw MappingError(.invalidField, "\(context)\(name) at \(spec.pathDescription) is too large")
+            }
+            return money
+        case (.decimal, .decimal(let amount)):
+            guard let money = Money(decimal: amount, currency: currency) else {
+                throw MappingError(
+                    .invalidField,
+                    "\(context)\(name) at \(spec.pathDescription) has more decimals than \(currency) allows, or is too large")
+            }
+            return money
+        case (.decimal, _):
+            throw invalid(name, spec, "a decimal amount", value)
         }
     }
 
     func currency(_ name: String) throws(MappingError) -> CurrencyCode {
-        let (value, spec) = try raw(name, required: true)!
+        try optionalCurrency(name, required: true)!
+    }
+
+    func optionalCurrency(_ name: String, required: Bool = false) throws(MappingError) -> CurrencyCode? {
+        guard let (value, spec) = try raw(name, required: required) else { return nil }
         guard case .string(let text) = value, let code = CurrencyCode(text) else {
             throw invalid(name, spec, "an ISO 4217 currency code", value)
         }

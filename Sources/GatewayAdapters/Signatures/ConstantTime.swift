@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// Comparisons whose duration does not depend on where two values first differ.
 public enum ConstantTime {

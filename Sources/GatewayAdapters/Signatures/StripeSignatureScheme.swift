@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import GatewayCore
-import Crypto
 
 /// Stripe's scheme: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256 over
 /// `"<t>." + body` keyed with the whole `whsec_…` string, any `v1` may match, `v0` and other

@@ -15,17 +15,20 @@ public struct LedgerEffects: Hashable, Sendable {
     public var contract: ContractChange?
     /// New accrual lines, all for `contract`.
     public var accruals: [AccrualLine]
-    /// Keys the matched referral should answer to from now on (the vendor id it was matched by).
+    /// The referral the event was attributed to, if any.
+    public var referral: ReferralID?
+    /// Keys `referral` should answer to from now on (the customer's vendor id).
     public var learnedKeys: [ReferralMatchKey]
     /// A sentence an admin can read: why the event did or did not accrue.
     public var explanation: String
 
     public init(
-        contract: ContractChange? = nil, accruals: [AccrualLine] = [], learnedKeys: [ReferralMatchKey] = [],
-        explanation: String
+        contract: ContractChange? = nil, accruals: [AccrualLine] = [], referral: ReferralID? = nil,
+        learnedKeys: [ReferralMatchKey] = [], explanation: String
     ) {
         self.contract = contract
         self.accruals = accruals
+        self.referral = referral
         self.learnedKeys = learnedKeys
         self.explanation = explanation
     }

@@ -18,6 +18,8 @@ public struct InvoicePaid: Hashable, Sendable, Codable {
     /// The vendor account the invoice belongs to (a Stripe Connect account), when there is one.
     public var account: String?
     public var invoiceID: String
+    /// The payment, when the vendor settles an invoice in several (QuickBooks); each accrues on its own.
+    public var paymentID: String?
     public var customer: CustomerReference
     public var subscriptionID: String?
     /// What was collected: the basis of a "share of each collected payment" rule.
@@ -30,6 +32,7 @@ public struct InvoicePaid: Hashable, Sendable, Codable {
     public init(
         account: String? = nil,
         invoiceID: String,
+        paymentID: String? = nil,
         customer: CustomerReference,
         subscriptionID: String? = nil,
         amountPaid: Money,
@@ -40,6 +43,7 @@ public struct InvoicePaid: Hashable, Sendable, Codable {
     ) {
         self.account = account
         self.invoiceID = invoiceID
+        self.paymentID = paymentID
         self.customer = customer
         self.subscriptionID = subscriptionID
         self.amountPaid = amountPaid
@@ -52,6 +56,7 @@ public struct InvoicePaid: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case account
         case invoiceID = "invoice_id"
+        case paymentID = "payment_id"
         case customer
         case subscriptionID = "subscription_id"
         case amountPaid = "amount_paid"

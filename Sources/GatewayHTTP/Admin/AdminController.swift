@@ -1,7 +1,7 @@
 import Foundation
-import HTTPTypes
 import GatewayCore
 import GatewayStore
+import HTTPTypes
 import Hummingbird
 
 /// The admin JSON API under `/admin`: partners, plans, referrals, accruals and deliveries.

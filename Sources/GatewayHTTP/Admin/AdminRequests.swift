@@ -1,7 +1,7 @@
 import Foundation
-import HTTPTypes
 import GatewayCore
 import GatewayStore
+import HTTPTypes
 
 /// `POST /admin/partners`.
 struct CreatePartnerRequest: Decodable {

@@ -1,8 +1,8 @@
 import Foundation
-public import HTTPTypes
-public import Hummingbird
 import GatewayAdapters
 import GatewayStore
+public import HTTPTypes
+public import Hummingbird
 
 /// Every refusal the gateway answers with: a status and a JSON body
 /// `{"error": "<code>", "reason": "<sentence>"}`. The reason never holds a secret or a body.

@@ -1,8 +1,8 @@
 import Foundation
-import HTTPTypes
 import GatewayAdapters
 import GatewayCore
 import GatewayStore
+import HTTPTypes
 import Hummingbird
 import Logging
 

@@ -1,6 +1,6 @@
 public import Foundation
-public import GatewayCore
 import GRDB
+public import GatewayCore
 
 extension GatewayDatabase {
     /// Stores a verified delivery durably, or finds it already stored. Returns once the

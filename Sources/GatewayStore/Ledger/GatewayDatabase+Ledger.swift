@@ -1,19 +1,22 @@
-public import GatewayCore
 import GRDB
+public import GatewayCore
 
 extension GatewayDatabase {
     /// Writes what the commission engine decided for one event.
     static func write(_ effects: LedgerEffects, _ db: Database) throws {
+        if let referral = effects.referral {
+            for key in effects.learnedKeys {
+                try learn(key, for: referral, db)
+            }
+        }
         let contractID: ContractID
-        let referralID: ReferralID
         switch effects.contract {
         case nil:
             return
         case .existing(let contract):
             contractID = contract.id
-            referralID = contract.referralID
         case .new(let draft):
-            referralID = draft.referral.id
+            let referralID = draft.referral.id
             try db.execute(
                 sql: """
                     INSERT INTO contract (referral_id, partner_id, plan_id, customer, started_at, created_by_delivery)
@@ -25,9 +28,6 @@ extension GatewayDatabase {
                 ])
             contractID = ContractID(db.lastInsertedRowID)
             try db.execute(sql: "UPDATE referral SET status = ? WHERE id = ?", arguments: [Referral.Status.signed.rawValue, referralID.rawValue])
-        }
-        for key in effects.learnedKeys {
-            try learn(key, for: referralID, db)
         }
         for line in effects.accruals {
             try db.execute(
