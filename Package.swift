@@ -55,6 +55,7 @@ let package = Package(
                 "GatewayCore",
                 "GatewayAdapters",
                 "GatewayStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,12 +5,22 @@ public import GatewayCore
 /// A loaded, checked adapter definition: verifies, identifies and maps one source's deliveries.
 public struct Adapter: Sendable {
     public let definition: AdapterDefinition
-    public let scheme: any SignatureScheme
+    public private(set) var scheme: any SignatureScheme
 
     public init(definition: AdapterDefinition) throws(AdapterDefinitionError) {
         try definition.validate()
         self.definition = definition
         self.scheme = try definition.signature.makeScheme()
+    }
+
+    /// The same adapter fetching signing keys only from `hosts` (the operator's
+    /// `GATEWAY_<SOURCE>_KEY_HOSTS`); unchanged for schemes that fetch no keys.
+    public func allowingKeyHosts(_ hosts: [String]) -> Adapter {
+        guard var connectwise = scheme as? ConnectWiseSignatureScheme else { return self }
+        connectwise.allowedKeyHosts = hosts.map { $0.lowercased() }
+        var copy = self
+        copy.scheme = connectwise
+        return copy
     }
 
     public var source: String { definition.source }
@@ -23,23 +33,24 @@ public struct Adapter: Sendable {
 
     /// The delivery's id and event type, read at ingest for deduplication and listing.
     ///
-    /// A verified body that is not JSON or has no id is still kept: its id is then `sha256:` and
-    /// the hex digest of the body, so an identical retry is still stored once.
-    public func identify(_ body: Data) -> DeliveryIdentity {
+    /// A verified body whose id cannot be read (not JSON, no id) is still kept: its id is then
+    /// `sha256:` and the hex digest of the body, so an identical retry is still stored once.
+    public func identify(_ body: Data, headers: HeaderValues = HeaderValues()) -> DeliveryIdentity {
         let document = try? JSONValue.parse(body)
-        let eventType = document.flatMap { definition.eventType.resolve(in: $0) }.flatMap { value -> String? in
-            if case .string(let text) = value { return text }
-            return nil
+        let eventType = document.flatMap { definition.eventType.resolve(in: $0) }.flatMap(\.scalarText)
+        let id: String?
+        switch definition.deliveryID {
+        case .field(let spec):
+            id = document.flatMap { spec.resolve(in: $0) }.flatMap(\.scalarText)
+        case .header(let name):
+            id = headers[name]
+        case .bodyDigest:
+            id = nil
         }
-        switch document.flatMap({ definition.deliveryID.resolve(in: $0) }) {
-        case .string(let id) where !id.isEmpty:
+        if let id, !id.isEmpty {
             return DeliveryIdentity(vendorDeliveryID: id, eventType: eventType, derived: false)
-        case .integer(let id):
-            return DeliveryIdentity(vendorDeliveryID: String(id), eventType: eventType, derived: false)
-        default:
-            let digest = Hex.encode(SHA256.hash(data: body))
-            return DeliveryIdentity(vendorDeliveryID: "sha256:\(digest)", eventType: eventType, derived: true)
         }
+        return DeliveryIdentity(vendorDeliveryID: "sha256:\(Hex.encode(SHA256.hash(data: body)))", eventType: eventType, derived: true)
     }
 
     /// The business events a verified body carries.

@@ -12,6 +12,7 @@ public enum GatewayApplication {
         database: GatewayDatabase,
         adapters: AdapterCatalog,
         processor: DeliveryProcessor,
+        keyFetcher: SigningKeyFetcher? = nil,
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
@@ -21,7 +22,8 @@ public enum GatewayApplication {
             }
             return try JSONResponse.make(["status": "ok"])
         }
-        WebhookController(configuration: configuration, adapters: adapters, database: database, processor: processor)
+        WebhookController(
+            configuration: configuration, adapters: adapters, database: database, processor: processor, keyFetcher: keyFetcher)
             .addRoutes(to: router)
         AdminController(configuration: configuration, database: database).addRoutes(to: router)
         return Application(

@@ -11,7 +11,7 @@ public struct AdapterDefinition: Sendable, Decodable {
     /// Headers stored beside each delivery (the rest are dropped).
     public var keptHeaders: [String]
     /// Where the vendor's delivery id is; a retry carries the same one.
-    public var deliveryID: FieldSpec
+    public var deliveryID: DeliveryIDSpec
     public var eventType: FieldSpec
     /// Payloads the whole source leaves out of the ledger.
     public var ignoreWhen: [IgnoreCondition]
@@ -33,7 +33,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         self.description = try container.decodeIfPresent(String.self, forKey: .description)
         self.signature = try container.decode(SignatureDefinition.self, forKey: .signature)
         self.keptHeaders = try container.decodeIfPresent([String].self, forKey: .keptHeaders) ?? []
-        self.deliveryID = try container.decode(FieldSpec.self, forKey: .deliveryID)
+        self.deliveryID = try container.decode(DeliveryIDSpec.self, forKey: .deliveryID)
         self.eventType = try container.decode(FieldSpec.self, forKey: .eventType)
         self.ignoreWhen = try container.decodeIfPresent([IgnoreCondition].self, forKey: .ignoreWhen) ?? []
         self.events = try container.decodeIfPresent([String: EventMapping].self, forKey: .events) ?? [:]

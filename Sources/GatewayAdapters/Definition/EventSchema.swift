@@ -9,7 +9,7 @@ struct EventSchema: Sendable {
     var lineOptional: Set<String> = []
 
     /// Fields every event that names a customer may map.
-    private static let customerFields: Set<String> = ["customer_email", "customer_name", "referral_code"]
+    private static let customerFields: Set<String> = ["customer_email", "customer_domain", "customer_name", "referral_code"]
 
     static func of(_ kind: BusinessEvent.Kind) -> EventSchema {
         switch kind {
@@ -30,7 +30,7 @@ struct EventSchema: Sendable {
                 required: ["agreement_id", "customer_id", "start_date"],
                 optional: customerFields.union(["account", "name", "recurring_amount", "currency", "billing_cycle"]))
         case .agreementCancelled:
-            EventSchema(required: ["agreement_id", "end_date"], optional: customerFields.union(["account", "customer_id"]))
+            EventSchema(required: ["agreement_id"], optional: customerFields.union(["account", "customer_id", "end_date"]))
         case .clientSigned:
             EventSchema(required: ["customer_id", "signed_at"], optional: customerFields)
         case .customerSeen:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a business-event field comes from in a vendor payload.
 ///
 /// Written in a definition either as a bare path (`data.object.id`) or as
@@ -11,6 +13,9 @@ public struct FieldSpec: Sendable, Hashable {
         /// `true` when any path holds a value, `false` otherwise.
         case present
         case lowercase
+        /// A company domain from a web address or an email (`https://www.brightdental.example/` or
+        /// `ap@brightdental.example` → `brightdental.example`).
+        case domain
     }
 
     /// How an amount is written: integer minor units (Stripe's cents) or a decimal number of
@@ -21,18 +26,32 @@ public struct FieldSpec: Sendable, Hashable {
     }
 
     public var paths: [FieldPath]
+    /// Set instead of `paths`: the text of each part, joined with `separator` (all must be present).
+    public var join: [FieldSpec]?
+    public var separator: String
     public var transform: Transform?
     public var format: AmountFormat
 
-    public init(paths: [FieldPath], transform: Transform? = nil, format: AmountFormat = .minorUnits) {
+    public init(
+        paths: [FieldPath], join: [FieldSpec]? = nil, separator: String = ":", transform: Transform? = nil,
+        format: AmountFormat = .minorUnits
+    ) {
         self.paths = paths
+        self.join = join
+        self.separator = separator
         self.transform = transform
         self.format = format
     }
 
     /// The field's value in `document`, transformed; `nil` when no path holds one.
     func resolve(in document: JSONValue) -> JSONValue? {
-        let found = paths.lazy.compactMap { document.value(at: $0) }.first
+        let found: JSONValue?
+        if let join {
+            let parts = join.map { $0.resolve(in: document)?.scalarText }
+            found = parts.contains(nil) ? nil : .string(parts.map { $0! }.joined(separator: separator))
+        } else {
+            found = paths.lazy.compactMap { document.value(at: $0) }.first
+        }
         switch transform {
         case nil:
             return found
@@ -44,21 +63,32 @@ public struct FieldSpec: Sendable, Hashable {
         case .lowercase:
             if case .string(let text) = found { return .string(text.lowercased()) }
             return found
+        case .domain:
+            guard case .string(let text) = found else { return found }
+            return Self.domain(of: text).map(JSONValue.string)
         }
+    }
+
+    static func domain(of text: String) -> String? {
+        var host = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let at = host.lastIndex(of: "@") { host = String(host[host.index(after: at)...]) }
+        if let scheme = host.range(of: "://") { host = String(host[scheme.upperBound...]) }
+        host = String(host.prefix { $0 != "/" && $0 != ":" && $0 != "?" })
+        if host.hasPrefix("www.") { host.removeFirst(4) }
+        return host.contains(".") ? host : nil
     }
 
     /// How the spec reads in a message: `data.object.customer` or `first of [a, b]`.
     var pathDescription: String {
-        paths.count == 1 ? paths[0].description : "first of [\(paths.map(\.description).joined(separator: ", "))]"
+        if let join { return "join of [\(join.map(\.pathDescription).joined(separator: ", "))]" }
+        return paths.count == 1 ? paths[0].description : "first of [\(paths.map(\.description).joined(separator: ", "))]"
     }
 }
 
 extension FieldSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case path
+        case path, join, separator, transform, format
         case firstOf = "first_of"
-        case transform
-        case format
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,12 +98,15 @@ extension FieldSpec: Decodable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let single = try container.decodeIfPresent(String.self, forKey: .path)
             let several = try container.decodeIfPresent([String].self, forKey: .firstOf)
-            guard (single == nil) != (several == nil) else {
+            let join = try container.decodeIfPresent([FieldSpec].self, forKey: .join)
+            guard [single != nil, several != nil, join != nil].filter({ $0 }).count == 1 else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .path, in: container, debugDescription: "give exactly one of path or first_of")
+                    forKey: .path, in: container, debugDescription: "give exactly one of path, first_of or join")
             }
             self.init(
-                paths: (several ?? [single!]).map(FieldPath.init),
+                paths: (several ?? single.map { [$0] } ?? []).map(FieldPath.init),
+                join: join,
+                separator: try container.decodeIfPresent(String.self, forKey: .separator) ?? ":",
                 transform: try container.decodeIfPresent(Transform.self, forKey: .transform),
                 format: try container.decodeIfPresent(AmountFormat.self, forKey: .format) ?? .minorUnits)
         }

@@ -31,11 +31,13 @@ public struct IgnoreCondition: Sendable, Hashable, Decodable {
         return .string(try container.decode(String.self, forKey: key))
     }
 
-    /// Whether `document` should be ignored. An absent value equals nothing.
+    /// Whether `document` should be ignored. Scalars compare by their text, since vendors write
+    /// picklist values as strings (`"1"`) and YAML reads `1` as a number; an absent value equals
+    /// nothing.
     func holds(for document: JSONValue) -> Bool {
-        let value = document.value(at: path)
-        if let equals { return value == equals }
-        if let notEquals { return value != notEquals }
+        let value = document.value(at: path)?.scalarText
+        if let equals { return value != nil && value == equals.scalarText }
+        if let notEquals { return value == nil || value != notEquals.scalarText }
         return false
     }
 }

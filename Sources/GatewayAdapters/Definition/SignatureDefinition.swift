@@ -4,11 +4,24 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
     public var header: String?
     public var toleranceSeconds: Int?
     public var futureToleranceSeconds: Int?
+    /// `hmac_body`: `sha256` or `sha1`.
+    public var algorithm: HMACBodySignatureScheme.Algorithm?
+    /// `hmac_body`: text before the base64 signature (`sha1=`).
+    public var prefix: String?
+    /// `connectwise`: where the signing-key URL is in the body.
+    public var keyURLPath: String?
+    /// `connectwise`: hosts the signing key may be fetched from.
+    public var allowedKeyHosts: [String]?
+    /// `connectwise`: refuse plain-http key URLs (default true; a loopback test may turn it off).
+    public var requireHTTPS: Bool?
 
     private enum CodingKeys: String, CodingKey {
-        case scheme, header
+        case scheme, header, algorithm, prefix
         case toleranceSeconds = "tolerance_seconds"
         case futureToleranceSeconds = "future_tolerance_seconds"
+        case keyURLPath = "key_url_path"
+        case allowedKeyHosts = "allowed_key_hosts"
+        case requireHTTPS = "require_https"
     }
 
     /// The Swift implementation of the named scheme, with this definition's parameters.
@@ -20,8 +33,23 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
             if let toleranceSeconds { stripe.tolerance = Double(toleranceSeconds) }
             if let futureToleranceSeconds { stripe.futureTolerance = Double(futureToleranceSeconds) }
             return stripe
+        case "hmac_body":
+            guard let header, let algorithm else {
+                throw AdapterDefinitionError(field: "signature", message: "hmac_body needs header and algorithm (sha256 or sha1)")
+            }
+            return HMACBodySignatureScheme(header: header, algorithm: algorithm, prefix: prefix ?? "")
+        case "standard_webhooks":
+            return StandardWebhooksSignatureScheme(tolerance: Double(toleranceSeconds ?? 300))
+        case "connectwise":
+            var connectwise = ConnectWiseSignatureScheme()
+            if let header { connectwise.header = header }
+            if let keyURLPath { connectwise.keyURLPath = FieldPath(keyURLPath) }
+            if let allowedKeyHosts { connectwise.allowedKeyHosts = allowedKeyHosts.map { $0.lowercased() } }
+            if let requireHTTPS { connectwise.requireHTTPS = requireHTTPS }
+            return connectwise
         default:
-            throw AdapterDefinitionError(field: "signature.scheme", message: "unknown scheme \(scheme); known: stripe")
+            throw AdapterDefinitionError(
+                field: "signature.scheme", message: "unknown scheme \(scheme); known: stripe, hmac_body, standard_webhooks, connectwise")
         }
     }
 }

@@ -58,7 +58,7 @@ extension EventMapping {
             return .agreementCancelled(
                 AgreementCancelled(
                     source: source, account: try reader.optionalString("account"), agreementID: try reader.string("agreement_id"),
-                    customer: customer, endDate: try reader.date("end_date")))
+                    customer: customer, endDate: try reader.optionalDate("end_date")))
         case .clientSigned:
             return .clientSigned(ClientSigned(customer: try reader.customer(source: source), signedAt: try reader.date("signed_at")))
         case .customerSeen:
@@ -86,6 +86,7 @@ extension FieldReader {
             source: source,
             id: try string("customer_id"),
             email: try optionalString("customer_email"),
+            domain: try optionalString("customer_domain"),
             name: try optionalString("customer_name"),
             referralCode: try optionalString("referral_code"))
     }

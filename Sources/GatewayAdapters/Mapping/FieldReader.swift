@@ -89,7 +89,8 @@ struct FieldReader {
         case .string(let text):
             if let date = try? Date(text, strategy: .iso8601) { return date }
             if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            throw invalid(name, spec, "unix seconds or an ISO 8601 timestamp", value)
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
+            throw invalid(name, spec, "unix seconds or an ISO 8601 date or timestamp", value)
         default:
             throw invalid(name, spec, "unix seconds or an ISO 8601 timestamp", value)
         }

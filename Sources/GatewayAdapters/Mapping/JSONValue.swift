@@ -17,9 +17,15 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The value at `path`, or `nil` when a segment is missing or the value there is `null`.
+    ///
+    /// A path continues into a string that holds a JSON document (ConnectWise sends its `Entity`
+    /// that way), so definitions read `Entity.company.id` whichever form the vendor used.
     func value(at path: FieldPath) -> JSONValue? {
         var current = self
         for segment in path.segments {
+            if case .string(let text) = current, let embedded = try? JSONValue.parse(Data(text.utf8)) {
+                current = embedded
+            }
             switch current {
             case .object(let members):
                 guard let next = members[segment] else { return nil }
@@ -33,6 +39,16 @@ public enum JSONValue: Sendable, Hashable {
         }
         if case .null = current { return nil }
         return current
+    }
+
+    /// A string, or an integer or boolean written as text; `nil` for anything else.
+    var scalarText: String? {
+        switch self {
+        case .string(let text): text
+        case .integer(let number): String(number)
+        case .bool(let flag): String(flag)
+        default: nil
+        }
     }
 
     /// A short description of the value's type, for error messages (never the value itself).

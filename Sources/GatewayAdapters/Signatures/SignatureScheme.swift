@@ -13,6 +13,18 @@ public protocol SignatureScheme: Sendable {
 
     /// The headers the vendor would send for `body`: used by `referral-gateway send` and tests.
     func sign(body: Data, secret: Secret, at date: Date) -> [(name: String, value: String)]
+
+    /// Where the signing key must be fetched from, for schemes whose key is not configured but
+    /// named in the body (ConnectWise). The URL is checked against the scheme's allow-list first.
+    func keyLocation(in body: Data) throws(SignatureFailure) -> URL?
+
+    /// Whether the scheme can fetch its key (so a source without configured secrets still works).
+    var fetchesSigningKeys: Bool { get }
+}
+
+extension SignatureScheme {
+    public func keyLocation(in body: Data) throws(SignatureFailure) -> URL? { nil }
+    public var fetchesSigningKeys: Bool { false }
 }
 
 /// Why a signature check failed. The detail never contains a secret or the body.
@@ -23,6 +35,10 @@ public struct SignatureFailure: Error, Sendable, Hashable, CustomStringConvertib
         case malformedHeader = "malformed_header"
         case timestampOutsideTolerance = "timestamp_outside_tolerance"
         case noSignatureMatched = "no_signature_matched"
+        /// The body names a signing-key URL the gateway will not fetch (host not allowed, not https…).
+        case keyURLNotAllowed = "key_url_not_allowed"
+        /// The signing key could not be fetched right now; the vendor should retry.
+        case signingKeyUnavailable = "signing_key_unavailable"
     }
 
     public var code: Code

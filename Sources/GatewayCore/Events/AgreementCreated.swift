@@ -42,10 +42,10 @@ public struct AgreementCancelled: Hashable, Sendable, Codable {
     public var agreementID: String
     /// Absent when the PSA sends only the id (a deletion).
     public var customer: CustomerReference?
-    /// When the agreement stops; the event's time when the PSA gives no end date.
-    public var endDate: Date
+    /// When the agreement stops, when the PSA says (a deletion carries no date).
+    public var endDate: Date?
 
-    public init(source: String, account: String? = nil, agreementID: String, customer: CustomerReference? = nil, endDate: Date) {
+    public init(source: String, account: String? = nil, agreementID: String, customer: CustomerReference? = nil, endDate: Date?) {
         self.source = source
         self.account = account
         self.agreementID = agreementID

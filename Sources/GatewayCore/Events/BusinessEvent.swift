@@ -73,8 +73,8 @@ public enum BusinessEvent: Hashable, Sendable {
         }
     }
 
-    /// When the event happened at the vendor (not when it reached the gateway).
-    public var occurredAt: Date {
+    /// When the event happened at the vendor (not when it reached the gateway), if the vendor says.
+    public var occurredAt: Date? {
         switch self {
         case .invoicePaid(let event): event.paidAt
         case .invoiceVoided(let event): event.voidedAt

@@ -28,8 +28,10 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 extension APIError {
+    /// 401 for a signature that fails; 503 when the key could not be fetched, so the vendor retries.
     init(_ failure: SignatureFailure) {
-        self.init(.unauthorized, failure.code.rawValue, failure.detail)
+        let status: HTTPResponse.Status = failure.code == .signingKeyUnavailable ? .serviceUnavailable : .unauthorized
+        self.init(status, failure.code.rawValue, failure.detail)
     }
 
     init(_ error: StoreError) {

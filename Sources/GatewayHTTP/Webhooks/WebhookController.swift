@@ -13,6 +13,7 @@ struct WebhookController: Sendable {
     let adapters: AdapterCatalog
     let database: GatewayDatabase
     let processor: DeliveryProcessor
+    let keyFetcher: SigningKeyFetcher?
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.post("/webhooks/{source}", use: receive)
@@ -49,7 +50,7 @@ struct WebhookController: Sendable {
             throw APIError(.notFound, "unknown_source", "no adapter is loaded for source '\(source)'")
         }
         let secrets = configuration.secrets[source] ?? []
-        guard !secrets.isEmpty else {
+        guard !secrets.isEmpty || (adapter.scheme.fetchesSigningKeys && keyFetcher != nil) else {
             // Fail closed, but retryable: once the operator sets the secret, the vendor's retries land.
             throw APIError(
                 .serviceUnavailable, SignatureFailure.Code.noSecretConfigured.rawValue,
@@ -69,12 +70,12 @@ struct WebhookController: Sendable {
 
         let verification: Verification
         do {
-            verification = try adapter.verify(body: body, headers: headers, secrets: secrets, now: configuration.now())
+            verification = try await verify(body, headers: headers, secrets: secrets, with: adapter)
         } catch {
             throw APIError(error)
         }
 
-        let identity = adapter.identify(body)
+        let identity = adapter.identify(body, headers: headers)
         let outcome = try await database.ingest(
             IncomingDelivery(
                 source: source, vendorDeliveryID: identity.vendorDeliveryID, eventType: identity.eventType,
@@ -88,6 +89,25 @@ struct WebhookController: Sendable {
         case .duplicate(let id):
             logger.debug("webhook duplicate", metadata: ["delivery": "\(id)"])
             return Receipt(result: "duplicate", deliveryID: id.rawValue)
+        }
+    }
+
+    /// Checks the signature with the configured secrets, or, for a scheme that names its key in
+    /// the body, with the key fetched from the allow-listed URL (re-fetched once if a cached key
+    /// no longer matches, as after a key rotation).
+    private func verify(
+        _ body: Data, headers: HeaderValues, secrets: [Secret], with adapter: Adapter
+    ) async throws(SignatureFailure) -> Verification {
+        let now = configuration.now()
+        guard secrets.isEmpty, let keyFetcher, let url = try adapter.scheme.keyLocation(in: body) else {
+            return try adapter.verify(body: body, headers: headers, secrets: secrets, now: now)
+        }
+        let (key, cached) = try await keyFetcher.key(at: url)
+        do {
+            return try adapter.verify(body: body, headers: headers, secrets: [key], now: now)
+        } catch where error.code == .noSignatureMatched && cached {
+            let (fresh, _) = try await keyFetcher.key(at: url, refresh: true)
+            return try adapter.verify(body: body, headers: headers, secrets: [fresh], now: now)
         }
     }
 

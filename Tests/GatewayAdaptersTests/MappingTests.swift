@@ -3,16 +3,27 @@ import GatewayAdapters
 import GatewayCore
 import Testing
 
-@Suite struct StripeMappingTests {
+/// Fixtures of every source, and Stripe's mapping in detail.
+@Suite struct MappingTests {
     static let catalog = try! AdapterCatalog.load(directory: Repository.adapters)
     static let stripeFixtures = try! FixtureCheck.fixtures(in: Repository.fixtures.appendingPathComponent("stripe"))
+    /// Every fixture of every source, as `fixtures/<source>/<name>.json`.
+    static let allFixtures = try! FileManager.default.contentsOfDirectory(atPath: Repository.fixtures.path).sorted().flatMap { source in
+        try! FixtureCheck.fixtures(in: Repository.fixtures.appendingPathComponent(source))
+    }
 
-    @Test(arguments: stripeFixtures)
+    @Test(arguments: allFixtures)
     func everyFixtureMapsToItsExpectedEvents(_ fixture: URL) throws {
-        let adapter = try #require(Self.catalog["stripe"])
+        let source = fixture.deletingLastPathComponent().lastPathComponent
+        let adapter = try #require(Self.catalog[source], "no adapter for fixtures/\(source)")
         let result = try FixtureCheck.run(fixture, with: adapter)
         let expected = try #require(result.expected, "no \(fixture.lastPathComponent) expectation beside the fixture")
         #expect(result.actual == expected)
+    }
+
+    @Test func everySourceHasFixtures() {
+        let sources = Set(Self.allFixtures.map { $0.deletingLastPathComponent().lastPathComponent })
+        #expect(sources == Set(Self.catalog.sources))
     }
 
     @Test func bothAPIGenerationsAndBothEventTypesAreCovered() {

@@ -1,0 +1,33 @@
+/// Where a source's delivery id comes from, so a vendor's retry is stored once:
+///
+/// - a field of the body (`id`, Stripe's `evt_…`), written like any field; a `join` of several
+///   fields serves vendors without an event id (Autotask);
+/// - a header: `{ header: webhook-id }` (Standard Webhooks);
+/// - `{ body_digest: true }`: `sha256:` and the hex digest of the body (QuickBooks, whose retries
+///   resend the same bytes).
+public enum DeliveryIDSpec: Sendable, Hashable {
+    case field(FieldSpec)
+    case header(String)
+    case bodyDigest
+}
+
+extension DeliveryIDSpec: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case header
+        case bodyDigest = "body_digest"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let container = try? decoder.container(keyedBy: CodingKeys.self) {
+            if let header = try container.decodeIfPresent(String.self, forKey: .header) {
+                self = .header(header)
+                return
+            }
+            if try container.decodeIfPresent(Bool.self, forKey: .bodyDigest) == true {
+                self = .bodyDigest
+                return
+            }
+        }
+        self = .field(try FieldSpec(from: decoder))
+    }
+}
