@@ -13,6 +13,11 @@ public struct Adapter: Sendable {
         self.scheme = try definition.signature.makeScheme()
     }
 
+    /// The hosts this adapter may fetch signing keys from (empty when it fetches none).
+    public var allowedKeyHosts: [String] {
+        (scheme as? ConnectWiseSignatureScheme)?.allowedKeyHosts ?? []
+    }
+
     /// The same adapter fetching signing keys only from `hosts` (the operator's
     /// `GATEWAY_<SOURCE>_KEY_HOSTS`); unchanged for schemes that fetch no keys.
     public func allowingKeyHosts(_ hosts: [String]) -> Adapter {

@@ -11,6 +11,11 @@ public struct AdapterCatalog: Sendable {
 
     public subscript(source: String) -> Adapter? { adapters[source] }
 
+    /// The catalog with each source's signing-key hosts replaced where `hosts(source)` names some.
+    public func allowingKeyHosts(from hosts: (String) -> [String]?) -> AdapterCatalog {
+        AdapterCatalog(adapters: adapters.values.map { adapter in hosts(adapter.source).map(adapter.allowingKeyHosts) ?? adapter })
+    }
+
     /// Source names, sorted.
     public var sources: [String] { adapters.keys.sorted() }
 

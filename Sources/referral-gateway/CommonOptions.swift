@@ -31,6 +31,13 @@ enum Environment {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// `GATEWAY_<SOURCE>_KEY_HOSTS`, comma-separated: the hosts a source may fetch signing keys from.
+    static func keyHosts(for source: String) -> [String]? {
+        value("GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_KEY_HOSTS").map { text in
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
     static func secrets(for source: String) -> [Secret] {
         value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []

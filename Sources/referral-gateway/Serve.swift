@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
 import GatewayHTTP
@@ -31,13 +32,17 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "referral-gateway")
-        let adapters = try storage.loadAdapters()
+        let adapters = try storage.loadAdapters().allowingKeyHosts(from: Environment.keyHosts(for:))
         let database = try storage.openDatabase()
 
         var secrets: [String: [Secret]] = [:]
         for source in adapters.sources {
             let list = Environment.secrets(for: source)
-            if list.isEmpty {
+            if list.isEmpty, adapters[source]!.scheme.fetchesSigningKeys {
+                logger.info(
+                    "source fetches its signing keys from allow-listed hosts",
+                    metadata: ["source": "\(source)", "hosts": "\(adapters[source]!.allowedKeyHosts.joined(separator: ","))"])
+            } else if list.isEmpty {
                 logger.warning(
                     "source has no signing secret: every delivery to it is refused with 503 until one is set",
                     metadata: ["source": "\(source)", "set": "\(GatewayConfiguration.secretsVariable(for: source))=<secret>[,<old secret>]"])
@@ -56,9 +61,17 @@ struct Serve: AsyncParsableCommand {
         let processor = DeliveryProcessor(
             database: database, adapters: adapters, batchSize: configuration.processingBatchSize,
             idleInterval: configuration.processingIdleInterval, logger: logger)
+        let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
-            configuration: configuration, database: database, adapters: adapters, processor: processor, logger: logger)
-        try await app.runService()
+            configuration: configuration, database: database, adapters: adapters, processor: processor,
+            keyFetcher: SigningKeyFetcher(client: keyClient), logger: logger)
+        do {
+            try await app.runService()
+        } catch {
+            try? await keyClient.shutdown()
+            throw error
+        }
+        try await keyClient.shutdown()
     }
 }

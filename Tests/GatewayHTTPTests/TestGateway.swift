@@ -19,18 +19,27 @@ final class TestGateway: Sendable {
     let configuration: GatewayConfiguration
     let logger: Logger
 
+    let keyFetcher: SigningKeyFetcher?
+
+    /// - Parameters:
+    ///   - secrets: other sources' secrets, beside Stripe's.
+    ///   - adapters: the catalog to serve; the repository's `adapters/` by default.
     init(
-        stripeSecrets: [Secret] = [TestGateway.stripeSecret], adminTokens: [Secret] = [TestGateway.adminToken],
-        maxBodyBytes: Int = 1 << 20, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        stripeSecrets: [Secret] = [TestGateway.stripeSecret], secrets: [String: [Secret]] = [:],
+        adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, adapters: AdapterCatalog? = nil,
+        keyFetcher: SigningKeyFetcher? = nil,
+        logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
         database = try GatewayDatabase(directory: directory)
-        adapters = try AdapterCatalog.load(directory: Self.root.appendingPathComponent("adapters"))
+        self.adapters = try adapters ?? AdapterCatalog.load(directory: Self.root.appendingPathComponent("adapters"))
+        self.keyFetcher = keyFetcher
+        var allSecrets = secrets
+        if !stripeSecrets.isEmpty { allSecrets["stripe"] = stripeSecrets }
         configuration = GatewayConfiguration(
-            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes,
-            secrets: stripeSecrets.isEmpty ? [:] : ["stripe": stripeSecrets], adminTokens: adminTokens)
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, secrets: allSecrets, adminTokens: adminTokens)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
-        processor = DeliveryProcessor(database: database, adapters: adapters, idleInterval: .seconds(3600), logger: logger)
+        processor = DeliveryProcessor(database: database, adapters: self.adapters, idleInterval: .seconds(3600), logger: logger)
         self.logger = logger
     }
 
@@ -39,7 +48,9 @@ final class TestGateway: Sendable {
     }
 
     var application: some ApplicationProtocol {
-        GatewayApplication.make(configuration: configuration, database: database, adapters: adapters, processor: processor, logger: logger)
+        GatewayApplication.make(
+            configuration: configuration, database: database, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
+            logger: logger)
     }
 
     static func fixture(_ path: String) throws -> Data {
