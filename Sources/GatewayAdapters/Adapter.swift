@@ -6,11 +6,14 @@ public import GatewayCore
 public struct Adapter: Sendable {
     public let definition: AdapterDefinition
     public private(set) var scheme: any SignatureScheme
+    /// The Swift connector the definition names, if any.
+    public let connector: (any Connector)?
 
     public init(definition: AdapterDefinition) throws(AdapterDefinitionError) {
         try definition.validate()
         self.definition = definition
         self.scheme = try definition.signature.makeScheme()
+        self.connector = try definition.connector?.makeConnector()
     }
 
     /// The hosts this adapter may fetch signing keys from (empty when it fetches none).
@@ -42,7 +45,7 @@ public struct Adapter: Sendable {
     /// `sha256:` and the hex digest of the body, so an identical retry is still stored once.
     public func identify(_ body: Data, headers: HeaderValues = HeaderValues()) -> DeliveryIdentity {
         let document = try? JSONValue.parse(body)
-        let eventType = document.flatMap { definition.eventType.resolve(in: $0) }.flatMap(\.scalarText)
+        let eventType = document.flatMap { self.eventType(of: $0) }
         let id: String?
         switch definition.deliveryID {
         case .field(let spec):
@@ -58,6 +61,18 @@ public struct Adapter: Sendable {
         return DeliveryIdentity(vendorDeliveryID: "sha256:\(Hex.encode(SHA256.hash(data: body)))", eventType: eventType, derived: true)
     }
 
+    /// The vendor event type, or for a connector the entities and operations it names
+    /// (`Payment.Create,Invoice.Void`).
+    private func eventType(of document: JSONValue) -> String? {
+        if let spec = definition.eventType { return spec.resolve(in: document)?.scalarText }
+        guard let requests = try? connector?.requests(in: document), !requests.isEmpty else { return nil }
+        var seen: [String] = []
+        for request in requests where !seen.contains("\(request.entity).\(request.operation)") {
+            seen.append("\(request.entity).\(request.operation)")
+        }
+        return seen.joined(separator: ",")
+    }
+
     /// The business events a verified body carries.
     public func map(_ body: Data) throws(MappingError) -> MappingOutcome {
         let document: JSONValue
@@ -69,8 +84,13 @@ public struct Adapter: Sendable {
         if let condition = definition.ignoreWhen.first(where: { $0.holds(for: document) }) {
             return .ignored(reason: condition.reason)
         }
-        guard case .string(let type)? = definition.eventType.resolve(in: document) else {
-            throw MappingError(.missingField, "event type not found at \(definition.eventType.pathDescription)")
+        if let connector {
+            let requests = try connector.requests(in: document)
+            guard !requests.isEmpty else { return .ignored(reason: "the notification names nothing the ledger uses") }
+            return .needsEnrichment(requests)
+        }
+        guard let spec = definition.eventType, case .string(let type)? = spec.resolve(in: document) else {
+            throw MappingError(.missingField, "event type not found at \(definition.eventType?.pathDescription ?? "-")")
         }
         guard let mapping = definition.events[type] else {
             return .ignored(reason: "event type \(type) is not mapped by the \(source) adapter (version \(version))")
@@ -79,6 +99,24 @@ public struct Adapter: Sendable {
             return .ignored(reason: condition.reason)
         }
         return .mapped([try mapping.build(from: document, source: source)])
+    }
+}
+
+extension Adapter {
+    /// Maps entities fetched for a `needsEnrichment` outcome: their events in order, or the reasons
+    /// they were all ignored.
+    public func complete(_ fetched: [FetchedEntity]) throws(MappingError) -> MappingOutcome {
+        guard let connector else { throw MappingError(.invalidField, "the \(source) adapter has no connector to map fetched entities") }
+        var events: [BusinessEvent] = []
+        var reasons: [String] = []
+        for entity in fetched {
+            switch try connector.outcome(of: entity, source: source) {
+            case .mapped(let mapped): events += mapped
+            case .ignored(let reason): reasons.append(reason)
+            case .needsEnrichment: reasons.append("\(entity.request.entity) \(entity.request.id) asked for more fetching")
+            }
+        }
+        return events.isEmpty ? .ignored(reason: reasons.joined(separator: "; ")) : .mapped(events)
     }
 }
 

@@ -10,8 +10,10 @@ public enum FixtureCheck {
         case events([BusinessEvent])
         case ignored(String)
         case failed(MappingError.Code)
+        /// A thin notification: the entities it asks the processor to fetch.
+        case fetch([EnrichmentRequest])
 
-        private enum CodingKeys: String, CodingKey { case events, ignored, failed }
+        private enum CodingKeys: String, CodingKey { case events, ignored, failed, fetch }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -19,6 +21,8 @@ public enum FixtureCheck {
                 self = .events(events)
             } else if let reason = try container.decodeIfPresent(String.self, forKey: .ignored) {
                 self = .ignored(reason)
+            } else if let requests = try container.decodeIfPresent([EnrichmentRequest].self, forKey: .fetch) {
+                self = .fetch(requests)
             } else {
                 self = .failed(try container.decode(MappingError.Code.self, forKey: .failed))
             }
@@ -30,6 +34,7 @@ public enum FixtureCheck {
             case .events(let events): try container.encode(events, forKey: .events)
             case .ignored(let reason): try container.encode(reason, forKey: .ignored)
             case .failed(let code): try container.encode(code, forKey: .failed)
+            case .fetch(let requests): try container.encode(requests, forKey: .fetch)
             }
         }
     }
@@ -45,7 +50,8 @@ public enum FixtureCheck {
         public var passed: Bool { expected == actual }
     }
 
-    /// The fixtures of a source: every `*.json` in `directory` that is not an `.expected.json`.
+    /// The fixtures of a source: every `*.json` in `directory` that is not an `.expected.json`
+    /// (subfolders, such as API responses a fake serves, are not fixtures).
     public static func fixtures(in directory: URL) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }
@@ -62,6 +68,7 @@ public enum FixtureCheck {
             switch try adapter.map(body) {
             case .mapped(let events): return Result(fixture: fixture, expected: expected, actual: .events(events))
             case .ignored(let reason): return Result(fixture: fixture, expected: expected, actual: .ignored(reason))
+            case .needsEnrichment(let requests): return Result(fixture: fixture, expected: expected, actual: .fetch(requests))
             }
         } catch {
             return Result(fixture: fixture, expected: expected, actual: .failed(error.code), message: error.message)

@@ -109,6 +109,17 @@ extension GatewayDatabase {
                 CREATE INDEX accrual_by_partner ON accrual (partner_id, earned_at);
                 """)
         }
+        migrator.registerMigration("v2: vendor OAuth tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE oauth_token (
+                    name TEXT PRIMARY KEY,
+                    refresh_token TEXT NOT NULL,
+                    access_token TEXT,
+                    access_expires_at DATETIME,
+                    updated_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -38,6 +38,21 @@ enum Environment {
         }
     }
 
+    /// `GATEWAY_QUICKBOOKS_*`: the Accounting API client, or `nil` when none of it is set.
+    static func quickBooksCredentials() throws -> QuickBooksClient.Credentials? {
+        let names = ["REALM_ID", "CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN"].map { "GATEWAY_QUICKBOOKS_\($0)" }
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        guard let realm = values[0], let clientID = values[1], let clientSecret = values[2], let refreshToken = values[3] else {
+            throw ValidationError("set all of \(names.joined(separator: ", ")) or none")
+        }
+        var credentials = QuickBooksClient.Credentials(
+            realmID: realm, clientID: clientID, clientSecret: Secret(clientSecret), refreshToken: Secret(refreshToken))
+        if let base = value("GATEWAY_QUICKBOOKS_API_BASE").flatMap(URL.init(string:)) { credentials.apiBase = base }
+        if let tokenURL = value("GATEWAY_QUICKBOOKS_TOKEN_URL").flatMap(URL.init(string:)) { credentials.tokenURL = tokenURL }
+        return credentials
+    }
+
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
     static func secrets(for source: String) -> [Secret] {
         value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []

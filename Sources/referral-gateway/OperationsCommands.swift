@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
 import GatewayHTTP
@@ -41,8 +42,11 @@ struct Process: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        let database = try storage.openDatabase()
+        let fetchers: [any EntityFetcher] =
+            try Environment.quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, database: database)] } ?? []
         let processor = DeliveryProcessor(
-            database: try storage.openDatabase(), adapters: try storage.loadAdapters(), logger: Logger(label: "referral-gateway"))
+            database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, logger: Logger(label: "referral-gateway"))
         print("processed \(try await processor.drain()) deliveries")
     }
 }

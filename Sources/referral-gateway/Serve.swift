@@ -58,10 +58,19 @@ struct Serve: AsyncParsableCommand {
 
         let configuration = GatewayConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyBytes, secrets: secrets, adminTokens: adminTokens)
-        let processor = DeliveryProcessor(
-            database: database, adapters: adapters, batchSize: configuration.processingBatchSize,
-            idleInterval: configuration.processingIdleInterval, logger: logger)
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
+        var fetchers: [any EntityFetcher] = []
+        if let credentials = try Environment.quickBooksCredentials() {
+            fetchers.append(QuickBooksClient(credentials: credentials, client: HTTPClient.shared, database: database))
+            logger.info("QuickBooks API client ready", metadata: ["realm": "\(credentials.realmID)"])
+        } else if adapters["quickbooks"] != nil {
+            logger.warning(
+                "QuickBooks notifications will fail until the API client is configured",
+                metadata: ["set": "GATEWAY_QUICKBOOKS_REALM_ID, GATEWAY_QUICKBOOKS_CLIENT_ID, GATEWAY_QUICKBOOKS_CLIENT_SECRET, GATEWAY_QUICKBOOKS_REFRESH_TOKEN"])
+        }
+        let processor = DeliveryProcessor(
+            database: database, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
+            idleInterval: configuration.processingIdleInterval, logger: logger)
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
             configuration: configuration, database: database, adapters: adapters, processor: processor,

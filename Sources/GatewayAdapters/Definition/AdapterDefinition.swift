@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// One vendor source, as written in `adapters/<source>.yaml`: how it signs, where its delivery id
 /// and event type are, and how each event type becomes business events.
 public struct AdapterDefinition: Sendable, Decodable {
@@ -12,14 +14,17 @@ public struct AdapterDefinition: Sendable, Decodable {
     public var keptHeaders: [String]
     /// Where the vendor's delivery id is; a retry carries the same one.
     public var deliveryID: DeliveryIDSpec
-    public var eventType: FieldSpec
+    /// Where the vendor event type is; optional for a connector, which names its own.
+    public var eventType: FieldSpec?
+    /// A Swift connector that maps this source (QuickBooks), instead of or beside `events`.
+    public var connector: ConnectorDefinition?
     /// Payloads the whole source leaves out of the ledger.
     public var ignoreWhen: [IgnoreCondition]
     /// Vendor event type → mapping. Types not listed are stored and marked ignored.
     public var events: [String: EventMapping]
 
     private enum CodingKeys: String, CodingKey {
-        case source, version, description, signature, events
+        case source, version, description, signature, events, connector
         case keptHeaders = "kept_headers"
         case deliveryID = "delivery_id"
         case eventType = "event_type"
@@ -34,7 +39,8 @@ public struct AdapterDefinition: Sendable, Decodable {
         self.signature = try container.decode(SignatureDefinition.self, forKey: .signature)
         self.keptHeaders = try container.decodeIfPresent([String].self, forKey: .keptHeaders) ?? []
         self.deliveryID = try container.decode(DeliveryIDSpec.self, forKey: .deliveryID)
-        self.eventType = try container.decode(FieldSpec.self, forKey: .eventType)
+        self.eventType = try container.decodeIfPresent(FieldSpec.self, forKey: .eventType)
+        self.connector = try container.decodeIfPresent(ConnectorDefinition.self, forKey: .connector)
         self.ignoreWhen = try container.decodeIfPresent([IgnoreCondition].self, forKey: .ignoreWhen) ?? []
         self.events = try container.decodeIfPresent([String: EventMapping].self, forKey: .events) ?? [:]
     }
@@ -47,9 +53,35 @@ public struct AdapterDefinition: Sendable, Decodable {
             throw AdapterDefinitionError(field: "source", message: "must be lower-case letters, digits and '-' (it is a URL path segment)")
         }
         guard version > 0 else { throw AdapterDefinitionError(field: "version", message: "must be a positive integer") }
+        if connector == nil, eventType == nil {
+            throw AdapterDefinitionError(field: "event_type", message: "required unless a connector maps the source")
+        }
         for (type, mapping) in events.sorted(by: { $0.key < $1.key }) {
             let schema = EventSchema.of(mapping.emit)
             try schema.check(fields: Set(mapping.fields.keys), lines: mapping.lines.map { Set($0.fields.keys) }, at: "events.\(type)")
+        }
+    }
+}
+
+/// `connector: { name: quickbooks, home_currency: USD }`.
+public struct ConnectorDefinition: Sendable, Hashable, Decodable {
+    public var name: String
+    public var homeCurrency: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case name
+        case homeCurrency = "home_currency"
+    }
+
+    func makeConnector() throws(AdapterDefinitionError) -> any Connector {
+        switch name {
+        case "quickbooks":
+            guard let currency = CurrencyCode(homeCurrency ?? "USD") else {
+                throw AdapterDefinitionError(field: "connector.home_currency", message: "not an ISO 4217 currency code")
+            }
+            return QuickBooksConnector(homeCurrency: currency)
+        default:
+            throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks")
         }
     }
 }

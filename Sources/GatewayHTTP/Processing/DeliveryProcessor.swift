@@ -11,6 +11,7 @@ public import ServiceLifecycle
 public final class DeliveryProcessor: Service, Sendable {
     private let database: GatewayDatabase
     private let adapters: AdapterCatalog
+    private let fetchers: [String: any EntityFetcher]
     private let engine = CommissionEngine()
     private let batchSize: Int
     private let idleInterval: Duration
@@ -20,12 +21,14 @@ public final class DeliveryProcessor: Service, Sendable {
     private let wakeUpContinuation: AsyncStream<Void>.Continuation
     private let passes = SerialPasses()
 
+    /// - Parameter fetchers: vendor API clients by connector name, for thin notifications.
     public init(
-        database: GatewayDatabase, adapters: AdapterCatalog, batchSize: Int = 256, idleInterval: Duration = .seconds(1),
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        database: GatewayDatabase, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 256,
+        idleInterval: Duration = .seconds(1), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.database = database
         self.adapters = adapters
+        self.fetchers = Dictionary(fetchers.map { ($0.connector, $0) }, uniquingKeysWith: { first, _ in first })
         self.batchSize = max(1, batchSize)
         self.idleInterval = idleInterval
         self.now = now
@@ -68,7 +71,10 @@ public final class DeliveryProcessor: Service, Sendable {
         while true {
             let batch = try await database.deliveriesAwaitingProcessing(limit: batchSize)
             if batch.isEmpty { return settled }
-            let results = batch.map { ($0.id, result(for: $0)) }
+            var results: [(DeliveryID, ProcessingResult)] = []
+            for delivery in batch {
+                results.append((delivery.id, await result(for: delivery)))
+            }
             let statuses = try await database.recordProcessing(results, engine: engine, at: now())
             for (id, status) in statuses where status == .failed {
                 logger.warning("delivery failed", metadata: ["delivery": "\(id)"])
@@ -77,8 +83,8 @@ public final class DeliveryProcessor: Service, Sendable {
         }
     }
 
-    /// What the adapter makes of a stored delivery. Pure: no store access.
-    func result(for delivery: StoredDelivery) -> ProcessingResult {
+    /// What the adapter makes of a stored delivery, fetching what a thin notification names.
+    func result(for delivery: StoredDelivery) async -> ProcessingResult {
         guard let adapter = adapters[delivery.source] else {
             return .failed(reason: "no adapter is loaded for source '\(delivery.source)'", adapterVersion: nil)
         }
@@ -86,9 +92,53 @@ public final class DeliveryProcessor: Service, Sendable {
             switch try adapter.map(delivery.body) {
             case .mapped(let events): return .mapped(events, adapterVersion: adapter.version)
             case .ignored(let reason): return .ignored(reason: reason, adapterVersion: adapter.version)
+            case .needsEnrichment(let requests):
+                return try await enrich(requests, with: adapter)
             }
         } catch {
             return .failed(reason: error.description, adapterVersion: adapter.version)
+        }
+    }
+
+    /// Fetches every entity (and its customer) a notification names, then maps them. A fetch that
+    /// keeps failing leaves the delivery failed with the reason; a replay fetches again.
+    private func enrich(_ requests: [EnrichmentRequest], with adapter: Adapter) async throws(MappingError) -> ProcessingResult {
+        guard let connector = adapter.connector, let fetcher = fetchers[connector.name] else {
+            return .failed(
+                reason: "no API client is configured for \(adapter.source); set GATEWAY_\(adapter.source.uppercased())_CLIENT_ID and its companions",
+                adapterVersion: adapter.version)
+        }
+        var fetched: [FetchedEntity] = []
+        var customers: [String: JSONValue] = [:]
+        for request in requests {
+            do {
+                guard request.needsFetch else {
+                    fetched.append(FetchedEntity(request: request, entity: nil))
+                    continue
+                }
+                let entity = try await fetcher.fetch(request)
+                var customer: JSONValue?
+                if request.entity != "Customer", let id = connector.customerID(in: entity) {
+                    if let known = customers[id] {
+                        customer = known
+                    } else {
+                        let record = try await fetcher.fetch(
+                            EnrichmentRequest(
+                                connector: request.connector, account: request.account, entity: "Customer", id: id, operation: "Read",
+                                occurredAt: nil))
+                        customers[id] = record
+                        customer = record
+                    }
+                }
+                fetched.append(FetchedEntity(request: request, entity: entity, customer: customer))
+            } catch {
+                return .failed(reason: "\(adapter.source) fetch: \(error.reason)", adapterVersion: adapter.version)
+            }
+        }
+        switch try adapter.complete(fetched) {
+        case .mapped(let events): return .mapped(events, adapterVersion: adapter.version)
+        case .ignored(let reason): return .ignored(reason: reason, adapterVersion: adapter.version)
+        case .needsEnrichment: return .failed(reason: "fetched entities asked for more fetching", adapterVersion: adapter.version)
         }
     }
 }

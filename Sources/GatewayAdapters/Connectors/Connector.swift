@@ -1,0 +1,18 @@
+public import GatewayCore
+
+/// Swift mapping for a vendor whose payloads need real logic rather than field paths: which
+/// entities a notification names, and how a fetched entity becomes business events. Pure, like the
+/// rest of the adapters: the fetching itself happens in the HTTP layer's vendor clients.
+public protocol Connector: Sendable {
+    /// The name a definition uses: `connector: { name: quickbooks }`.
+    var name: String { get }
+
+    /// The entities a notification names that the ledger needs.
+    func requests(in document: JSONValue) throws(MappingError) -> [EnrichmentRequest]
+
+    /// The customer id whose record should be fetched beside `entity` (for matching), if any.
+    func customerID(in entity: JSONValue) -> String?
+
+    /// What one fetched entity means for the ledger.
+    func outcome(of fetched: FetchedEntity, source: String) throws(MappingError) -> MappingOutcome
+}
