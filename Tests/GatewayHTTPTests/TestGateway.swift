@@ -27,7 +27,7 @@ final class TestGateway: Sendable {
     init(
         stripeSecrets: [Secret] = [TestGateway.stripeSecret], secrets: [String: [Secret]] = [:],
         adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, adapters: AdapterCatalog? = nil,
-        keyFetcher: SigningKeyFetcher? = nil,
+        keyFetcher: SigningKeyFetcher? = nil, fetchers: (GatewayDatabase) -> [any EntityFetcher] = { _ in [] },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
@@ -39,7 +39,8 @@ final class TestGateway: Sendable {
         configuration = GatewayConfiguration(
             host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, secrets: allSecrets, adminTokens: adminTokens)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
-        processor = DeliveryProcessor(database: database, adapters: self.adapters, idleInterval: .seconds(3600), logger: logger)
+        processor = DeliveryProcessor(
+            database: database, adapters: self.adapters, fetchers: fetchers(database), idleInterval: .seconds(3600), logger: logger)
         self.logger = logger
     }
 

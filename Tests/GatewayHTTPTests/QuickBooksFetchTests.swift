@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@Suite struct QuickBooksFetchTests {
+    static let verifier = Secret("fixture-verifier-token-0001")
+    static let realm = "9341454977738491"
+
+    static func client(port: Int, database: GatewayDatabase, attempts: Int = 3) -> QuickBooksClient {
+        QuickBooksClient(
+            credentials: .init(
+                realmID: realm, clientID: FakeQuickBooks.clientID, clientSecret: Secret(FakeQuickBooks.clientSecret),
+                refreshToken: Secret("refresh-0"), apiBase: URL(string: "http://127.0.0.1:\(port)")!,
+                tokenURL: URL(string: "http://127.0.0.1:\(port)/oauth2/v1/tokens/bearer")!),
+            client: HTTPClient.shared, database: database,
+            retry: RetryPolicy(attempts: attempts, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)))
+    }
+
+    /// A gateway whose QuickBooks client talks to the fake on `port`.
+    static func gateway(port: Int, attempts: Int = 3) throws -> TestGateway {
+        try TestGateway(secrets: ["quickbooks": [verifier]], fetchers: { database in [client(port: port, database: database, attempts: attempts)] })
+    }
+
+    static func notify(_ client: some TestClientProtocol, fixture: String = "quickbooks/payment.create.legacy.json") async throws -> Int64 {
+        let body = try TestGateway.fixture(fixture)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[HTTPField.Name("intuit-signature")!] = HMACBodySignatureScheme(header: "intuit-signature", algorithm: .sha256)
+            .sign(body: body, secret: verifier, at: Date()).first!.value
+        return try await client.execute(uri: "/webhooks/quickbooks", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+            #expect(response.status == .ok)
+            return try Receipt.from(response.body).delivery_id
+        }
+    }
+
+    @Test func theNotificationIsAcknowledgedWithoutWaitingForTheFetch() async throws {
+        let fake = FakeQuickBooks()
+        // The API hangs: QuickBooks must still get its 200 (it allows 3 s) while the fetch waits.
+        fake.state.withLock { $0.holding = true }
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port))
+            try await gateway.application.test(.live) { client in
+                let id = try await Self.notify(client)
+                #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .stored)
+                fake.state.withLock { $0.holding = false }
+                try await gateway.processor.drain()
+                #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .processed)
+            }
+        }
+    }
+
+    @Test func aPaymentIsFetchedWithAFreshTokenAndItsCustomerAndMapped() async throws {
+        let fake = FakeQuickBooks()
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port))
+            let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
+            try await gateway.processor.drain()
+
+            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            #expect(delivery.status == .processed, "\(delivery.statusReason ?? "")")
+            let events = try await gateway.database.businessEvents(of: DeliveryID(id)).map(\.event)
+            #expect(events.map(\.businessKey) == [
+                "quickbooks:\(Self.realm):invoice:145:payment:217:paid", "quickbooks:\(Self.realm):invoice:146:payment:217:paid",
+            ])
+            #expect(events.first?.customer?.email == "ap@brightdental.example")
+            #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "customer/58"])
+            // Intuit rotated the refresh token; the new one is kept for the next start.
+            #expect(try await gateway.database.oauthToken(named: "quickbooks:\(Self.realm)")?.refreshToken == "refresh-1")
+        }
+    }
+
+    @Test func transientFailuresAreRetriedWithBackoff() async throws {
+        let fake = FakeQuickBooks()
+        fake.state.withLock { $0.failuresBeforeSuccess = 2 }
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port), attempts: 3)
+            let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
+            try await gateway.processor.drain()
+            #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .processed)
+            #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "payment/217", "payment/217", "customer/58"])
+        }
+    }
+
+    @Test func aFetchThatKeepsFailingLeavesTheDeliveryFailedWithTheReason() async throws {
+        let fake = FakeQuickBooks()
+        fake.state.withLock { $0.outage = 503 }
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port), attempts: 3)
+            let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
+            try await gateway.processor.drain()
+            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            #expect(delivery.status == .failed)
+            #expect(delivery.statusReason == "quickbooks fetch: QuickBooks could not serve Payment 217: HTTP 503 (gave up after 3 attempts)")
+            #expect(fake.state.withLock { $0.entityRequests }.count == 3)
+            #expect(delivery.body == (try TestGateway.fixture("quickbooks/payment.create.legacy.json")))
+        }
+    }
+
+    @Test func aRevokedAccessTokenIsRefreshedOnceAndTheFetchRetried() async throws {
+        let fake = FakeQuickBooks()
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port))
+            _ = try await gateway.application.test(.live) { client in try await Self.notify(client) }
+            try await gateway.processor.drain()
+            // Intuit revokes the access token before it expires; the next notification still goes through.
+            fake.state.withLock { $0.validAccessToken = nil }
+            let second = try await gateway.application.test(.live) { client in
+                try await Self.notify(client, fixture: "quickbooks/payment.created.cloudevents.json")
+            }
+            try await gateway.processor.drain()
+            #expect(try await gateway.database.delivery(DeliveryID(second))?.status == .processed)
+            #expect(fake.state.withLock { $0.refreshes } == 2)
+            #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "customer/58", "payment/217", "payment/217", "customer/58"])
+            // Both notifications report one payment: it accrues (or not) once.
+            let keys = try await gateway.database.businessEvents(of: DeliveryID(second)).map(\.event.businessKey)
+            #expect(keys.count == 2)
+        }
+    }
+
+    @Test func aNotificationForARealmWithoutCredentialsFailsWithTheReason() async throws {
+        let fake = FakeQuickBooks()
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try Self.gateway(port: try #require(fakeClient.port))
+            let id = try await gateway.application.test(.live) { client in
+                try await Self.notify(client, fixture: "quickbooks/mixed.cloudevents.json")
+            }
+            try await gateway.processor.drain()
+            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            #expect(delivery.status == .failed)
+            #expect(delivery.statusReason?.contains("no QuickBooks credentials for realm 4620816365031524960") == true)
+        }
+    }
+}
