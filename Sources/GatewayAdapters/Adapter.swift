@@ -98,7 +98,7 @@ public struct Adapter: Sendable {
         if let condition = mapping.ignoreWhen.first(where: { $0.holds(for: document) }) {
             return .ignored(reason: condition.reason)
         }
-        return .mapped([try mapping.build(from: document, source: source)])
+        return .mapped([try mapping.build(from: document, source: definition.customerSource ?? source)])
     }
 }
 

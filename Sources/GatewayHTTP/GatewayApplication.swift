@@ -3,6 +3,7 @@ public import GatewayStore
 import HTTPTypes
 public import Hummingbird
 public import Logging
+public import ServiceLifecycle
 
 /// Builds the gateway's HTTP application: webhook, admin and health routes, with the delivery
 /// processor running as a service beside the server.
@@ -13,6 +14,7 @@ public enum GatewayApplication {
         adapters: AdapterCatalog,
         processor: DeliveryProcessor,
         keyFetcher: SigningKeyFetcher? = nil,
+        services: [any Service] = [],
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
@@ -29,7 +31,7 @@ public enum GatewayApplication {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),
-            services: [processor],
+            services: [processor] + services,
             logger: logger)
     }
 }

@@ -120,6 +120,15 @@ extension GatewayDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v3: poller cursors") { db in
+            try db.execute(sql: """
+                CREATE TABLE poller_cursor (
+                    name TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -53,6 +53,17 @@ enum Environment {
         return credentials
     }
 
+    /// `GATEWAY_AUTOTASK_API_*`: the contract poller's API user, or `nil` when none of it is set.
+    static func autotaskCredentials() throws -> AutotaskContractPoller.Credentials? {
+        let names = ["API_BASE", "API_INTEGRATION_CODE", "API_USERNAME", "API_SECRET"].map { "GATEWAY_AUTOTASK_\($0)" }
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        guard let base = values[0].flatMap(URL.init(string:)), let code = values[1], let user = values[2], let secret = values[3] else {
+            throw ValidationError("set all of \(names.joined(separator: ", ")) (API_BASE a URL) or none")
+        }
+        return AutotaskContractPoller.Credentials(apiBase: base, integrationCode: code, userName: user, secret: Secret(secret))
+    }
+
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
     static func secrets(for source: String) -> [Secret] {
         value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []

@@ -6,6 +6,7 @@ import GatewayHTTP
 import GatewayStore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `referral-gateway serve`: the HTTP server and the delivery processor.
 struct Serve: AsyncParsableCommand {
@@ -36,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let database = try storage.openDatabase()
 
         var secrets: [String: [Secret]] = [:]
-        for source in adapters.sources {
+        for source in adapters.sources where !(adapters[source]!.scheme is PollerScheme) {
             let list = Environment.secrets(for: source)
             if list.isEmpty, adapters[source]!.scheme.fetchesSigningKeys {
                 logger.info(
@@ -71,10 +72,19 @@ struct Serve: AsyncParsableCommand {
         let processor = DeliveryProcessor(
             database: database, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
             idleInterval: configuration.processingIdleInterval, logger: logger)
+        var services: [any Service] = []
+        if let credentials = try Environment.autotaskCredentials() {
+            let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300
+            services.append(
+                AutotaskContractPoller(
+                    credentials: credentials, client: HTTPClient.shared, database: database, processor: processor,
+                    interval: .seconds(max(seconds, 10)), logger: logger))
+            logger.info("Autotask contract poller ready", metadata: ["every": "\(max(seconds, 10)) s"])
+        }
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
             configuration: configuration, database: database, adapters: adapters, processor: processor,
-            keyFetcher: SigningKeyFetcher(client: keyClient), logger: logger)
+            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, logger: logger)
         do {
             try await app.runService()
         } catch {

@@ -6,6 +6,9 @@ public struct AdapterDefinition: Sendable, Decodable {
     /// The route name: deliveries arrive at `POST /webhooks/<source>`; secrets come from
     /// `GATEWAY_<SOURCE>_SECRETS`.
     public var source: String
+    /// The system whose ids the customers carry, when it is not the source itself: polled Autotask
+    /// contracts name the same companies as Autotask webhooks (`customer_source: autotask`).
+    public var customerSource: String?
     /// Bumped whenever the mapping changes; every mapped event records it.
     public var version: Int
     public var description: String?
@@ -26,6 +29,7 @@ public struct AdapterDefinition: Sendable, Decodable {
     private enum CodingKeys: String, CodingKey {
         case source, version, description, signature, events, connector
         case keptHeaders = "kept_headers"
+        case customerSource = "customer_source"
         case deliveryID = "delivery_id"
         case eventType = "event_type"
         case ignoreWhen = "ignore_when"
@@ -35,6 +39,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.source = try container.decode(String.self, forKey: .source)
         self.version = try container.decode(Int.self, forKey: .version)
+        self.customerSource = try container.decodeIfPresent(String.self, forKey: .customerSource)
         self.description = try container.decodeIfPresent(String.self, forKey: .description)
         self.signature = try container.decode(SignatureDefinition.self, forKey: .signature)
         self.keptHeaders = try container.decodeIfPresent([String].self, forKey: .keptHeaders) ?? []

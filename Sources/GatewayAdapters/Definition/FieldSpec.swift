@@ -28,16 +28,19 @@ public struct FieldSpec: Sendable, Hashable {
     public var paths: [FieldPath]
     /// Set instead of `paths`: the text of each part, joined with `separator` (all must be present).
     public var join: [FieldSpec]?
+    /// Set instead of `paths`: a fixed value (`{ value: USD }` for a vendor that never names its currency).
+    public var constant: JSONValue?
     public var separator: String
     public var transform: Transform?
     public var format: AmountFormat
 
     public init(
-        paths: [FieldPath], join: [FieldSpec]? = nil, separator: String = ":", transform: Transform? = nil,
-        format: AmountFormat = .minorUnits
+        paths: [FieldPath], join: [FieldSpec]? = nil, constant: JSONValue? = nil, separator: String = ":",
+        transform: Transform? = nil, format: AmountFormat = .minorUnits
     ) {
         self.paths = paths
         self.join = join
+        self.constant = constant
         self.separator = separator
         self.transform = transform
         self.format = format
@@ -46,7 +49,9 @@ public struct FieldSpec: Sendable, Hashable {
     /// The field's value in `document`, transformed; `nil` when no path holds one.
     func resolve(in document: JSONValue) -> JSONValue? {
         let found: JSONValue?
-        if let join {
+        if let constant {
+            found = constant
+        } else if let join {
             let parts = join.map { $0.resolve(in: document)?.scalarText }
             found = parts.contains(nil) ? nil : .string(parts.map { $0! }.joined(separator: separator))
         } else {
@@ -80,6 +85,7 @@ public struct FieldSpec: Sendable, Hashable {
 
     /// How the spec reads in a message: `data.object.customer` or `first of [a, b]`.
     var pathDescription: String {
+        if let constant { return "the constant \(constant.scalarText ?? "value")" }
         if let join { return "join of [\(join.map(\.pathDescription).joined(separator: ", "))]" }
         return paths.count == 1 ? paths[0].description : "first of [\(paths.map(\.description).joined(separator: ", "))]"
     }
@@ -87,7 +93,7 @@ public struct FieldSpec: Sendable, Hashable {
 
 extension FieldSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case path, join, separator, transform, format
+        case path, join, separator, transform, format, value
         case firstOf = "first_of"
     }
 
@@ -99,13 +105,15 @@ extension FieldSpec: Decodable {
             let single = try container.decodeIfPresent(String.self, forKey: .path)
             let several = try container.decodeIfPresent([String].self, forKey: .firstOf)
             let join = try container.decodeIfPresent([FieldSpec].self, forKey: .join)
-            guard [single != nil, several != nil, join != nil].filter({ $0 }).count == 1 else {
+            let constant = try container.decodeIfPresent(String.self, forKey: .value).map(JSONValue.string)
+            guard [single != nil, several != nil, join != nil, constant != nil].filter({ $0 }).count == 1 else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .path, in: container, debugDescription: "give exactly one of path, first_of or join")
+                    forKey: .path, in: container, debugDescription: "give exactly one of path, first_of, join or value")
             }
             self.init(
                 paths: (several ?? single.map { [$0] } ?? []).map(FieldPath.init),
                 join: join,
+                constant: constant,
                 separator: try container.decodeIfPresent(String.self, forKey: .separator) ?? ":",
                 transform: try container.decodeIfPresent(Transform.self, forKey: .transform),
                 format: try container.decodeIfPresent(AmountFormat.self, forKey: .format) ?? .minorUnits)

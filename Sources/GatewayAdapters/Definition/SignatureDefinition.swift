@@ -38,6 +38,8 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
                 throw AdapterDefinitionError(field: "signature", message: "hmac_body needs header and algorithm (sha256 or sha1)")
             }
             return HMACBodySignatureScheme(header: header, algorithm: algorithm, prefix: prefix ?? "")
+        case "poller":
+            return PollerScheme()
         case "standard_webhooks":
             return StandardWebhooksSignatureScheme(tolerance: Double(toleranceSeconds ?? 300))
         case "connectwise":
@@ -49,7 +51,7 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
             return connectwise
         default:
             throw AdapterDefinitionError(
-                field: "signature.scheme", message: "unknown scheme \(scheme); known: stripe, hmac_body, standard_webhooks, connectwise")
+                field: "signature.scheme", message: "unknown scheme \(scheme); known: stripe, hmac_body, standard_webhooks, connectwise, poller")
         }
     }
 }

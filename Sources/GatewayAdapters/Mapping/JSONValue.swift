@@ -20,7 +20,7 @@ public enum JSONValue: Sendable, Hashable {
     ///
     /// A path continues into a string that holds a JSON document (ConnectWise sends its `Entity`
     /// that way), so definitions read `Entity.company.id` whichever form the vendor used.
-    func value(at path: FieldPath) -> JSONValue? {
+    public func value(at path: FieldPath) -> JSONValue? {
         var current = self
         for segment in path.segments {
             if case .string(let text) = current, let embedded = try? JSONValue.parse(Data(text.utf8)) {
@@ -42,7 +42,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// A string, or an integer or boolean written as text; `nil` for anything else.
-    var scalarText: String? {
+    public var scalarText: String? {
         switch self {
         case .string(let text): text
         case .integer(let number): String(number)
@@ -61,6 +61,21 @@ public enum JSONValue: Sendable, Hashable {
         case .string: "string"
         case .array: "array"
         case .object: "object"
+        }
+    }
+}
+
+extension JSONValue: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .integer(let number): try container.encode(number)
+        case .decimal(let number): try container.encode(number)
+        case .string(let text): try container.encode(text)
+        case .array(let elements): try container.encode(elements)
+        case .object(let members): try container.encode(members)
         }
     }
 }

@@ -49,6 +49,9 @@ struct WebhookController: Sendable {
         guard let adapter = adapters[source] else {
             throw APIError(.notFound, "unknown_source", "no adapter is loaded for source '\(source)'")
         }
+        guard !(adapter.scheme is PollerScheme) else {
+            throw APIError(.notFound, "not_a_webhook_source", "'\(source)' is fed by the gateway's poller and accepts no webhooks")
+        }
         let secrets = configuration.secrets[source] ?? []
         guard !secrets.isEmpty || (adapter.scheme.fetchesSigningKeys && keyFetcher != nil) else {
             // Fail closed, but retryable: once the operator sets the secret, the vendor's retries land.

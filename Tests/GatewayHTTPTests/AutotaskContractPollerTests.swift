@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+/// A loopback stand-in for Autotask's REST API: `POST /v1.0/Contracts/query` with an `id gt`
+/// filter, two contracts a page with `pageDetails.nextPageUrl`, header authentication, and
+/// Autotask's `{"errors": […]}` shape when told to fail.
+final class FakeAutotask: Sendable {
+    struct State {
+        var failWith: Int? = nil
+        var requests: [String] = []
+    }
+
+    let state = Mutex(State())
+    static let contracts: [JSONValue] = {
+        guard case .array(let all) = try! JSONValue.parse(
+            Data(contentsOf: TestGateway.root.appendingPathComponent("fixtures/autotask-contracts/api/contracts.json")))
+        else { fatalError("contracts.json is an array") }
+        return all
+    }()
+
+    func page(after cursor: Int64, offset: Int, port: Int) -> String {
+        let matching = Self.contracts.filter { Int64($0.value(at: FieldPath("id"))!.scalarText!)! > cursor }
+        let slice = Array(matching.dropFirst(offset).prefix(2))
+        let next = offset + 2 < matching.count ? #""http://127.0.0.1:\#(port)/atservicesrest/v1.0/Contracts/query/next?cursor=\#(cursor)&offset=\#(offset + 2)""# : "null"
+        let items = String(decoding: try! JSONEncoder().encode(slice), as: UTF8.self)
+        return #"{"items":\#(items),"pageDetails":{"count":\#(slice.count),"requestCount":2,"prevPageUrl":null,"nextPageUrl":\#(next)}}"#
+    }
+
+    func application(port: @escaping @Sendable () -> Int) -> some ApplicationProtocol {
+        let router = Router()
+        let check: @Sendable (Request, String) -> Response? = { request, label in
+            self.state.withLock { $0.requests.append(label) }
+            guard request.headers[HTTPField.Name("ApiIntegrationCode")!] == "INTEGRATION", request.headers[HTTPField.Name("UserName")!] == "api@msp.example",
+                request.headers[HTTPField.Name("Secret")!] == "api-secret"
+            else {
+                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"message":"Invalid credentials"}]}"#)))
+            }
+            if let status = self.state.withLock({ $0.failWith }) {
+                return Response(
+                    status: HTTPResponse.Status(code: status),
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"message":"The database is being upgraded."}]}"#)))
+            }
+            return nil
+        }
+        router.post("/atservicesrest/v1.0/Contracts/query") { request, _ -> Response in
+            var request = request
+            let body = try JSONValue.parse(Data(try await request.collectBody(upTo: 4096).readableBytesView))
+            if let refused = check(request, "query") { return refused }
+            let cursor = Int64(body.value(at: FieldPath("filter.0.value"))?.scalarText ?? "0") ?? 0
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: self.page(after: cursor, offset: 0, port: port()))))
+        }
+        router.get("/atservicesrest/v1.0/Contracts/query/next") { request, _ -> Response in
+            if let refused = check(request, "next") { return refused }
+            let cursor = Int64(request.uri.queryParameters.get("cursor") ?? "0") ?? 0
+            let offset = request.uri.queryParameters.get("offset", as: Int.self) ?? 0
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: self.page(after: cursor, offset: offset, port: port()))))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+}
+
+@Suite struct AutotaskContractPollerTests {
+    func poller(port: Int, gateway: TestGateway, secret: String = "api-secret") -> AutotaskContractPoller {
+        AutotaskContractPoller(
+            credentials: .init(
+                apiBase: URL(string: "http://127.0.0.1:\(port)/atservicesrest")!, integrationCode: "INTEGRATION", userName: "api@msp.example",
+                secret: Secret(secret)),
+            client: HTTPClient.shared, database: gateway.database, processor: nil,
+            retry: RetryPolicy(attempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(10)),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    @Test func contractsArePolledPageByPageIntoTheInboxAndTheCursorMoves() async throws {
+        let fake = FakeAutotask()
+        let port = Mutex(0)
+        try await fake.application(port: { port.withLock { $0 } }).test(.live) { client in
+            port.withLock { $0 = client.port! }
+            let gateway = try TestGateway()
+            let poller = poller(port: client.port!, gateway: gateway)
+
+            #expect(try await poller.pollOnce() == 3)
+            #expect(fake.state.withLock { $0.requests } == ["query", "next"])
+            #expect(try await gateway.database.pollerCursor(named: "autotask-contracts") == "5013")
+            let stored = try await gateway.database.deliveries().map(\.vendorDeliveryID).sorted()
+            #expect(stored == ["5011", "5012", "5013"])
+
+            // Nothing new above the cursor: the next poll stores nothing.
+            #expect(try await poller.pollOnce() == 0)
+
+            // The polled contracts are processed like webhooks: agreements for Autotask companies.
+            try await gateway.processor.drain()
+            let processed = try await gateway.database.deliveries(status: .processed)
+            #expect(processed.count == 3)
+            let event = try await gateway.database.businessEvents(of: processed.last!.id).first?.event
+            guard case .agreementCreated(let agreement) = event else {
+                Issue.record("expected an agreement, got \(String(describing: event))")
+                return
+            }
+            #expect(agreement.customer.source == "autotask")
+            #expect(agreement.recurringAmount == Money(minorUnits: 149_900, currency: CurrencyCode("USD")!))
+        }
+    }
+
+    @Test func anErrorResponseStoresNothingKeepsTheCursorAndSaysWhy() async throws {
+        let fake = FakeAutotask()
+        fake.state.withLock { $0.failWith = 503 }
+        let port = Mutex(0)
+        try await fake.application(port: { port.withLock { $0 } }).test(.live) { client in
+            port.withLock { $0 = client.port! }
+            let gateway = try TestGateway()
+            let poller = poller(port: client.port!, gateway: gateway)
+            do throws(FetchFailure) {
+                try await poller.pollOnce()
+                Issue.record("expected the poll to fail")
+            } catch {
+                #expect(error.reason == "Autotask answered HTTP 503: The database is being upgraded.")
+                #expect(error.transient)
+            }
+            // Retried once with backoff, then given up until the next interval.
+            #expect(fake.state.withLock { $0.requests } == ["query", "query"])
+            #expect(try await gateway.database.pollerCursor(named: "autotask-contracts") == nil)
+            #expect(try await gateway.database.deliveries().isEmpty)
+
+            fake.state.withLock { $0.failWith = nil }
+            #expect(try await poller.pollOnce() == 3)
+        }
+    }
+
+    @Test func wrongCredentialsAreAPermanentFailureWithAutotasksMessage() async throws {
+        let fake = FakeAutotask()
+        let port = Mutex(0)
+        try await fake.application(port: { port.withLock { $0 } }).test(.live) { client in
+            port.withLock { $0 = client.port! }
+            let gateway = try TestGateway()
+            do throws(FetchFailure) {
+                try await poller(port: client.port!, gateway: gateway, secret: "wrong").pollOnce()
+                Issue.record("expected the poll to fail")
+            } catch {
+                #expect(error.reason == "Autotask answered HTTP 401: Invalid credentials")
+                #expect(!error.transient)
+            }
+            #expect(fake.state.withLock { $0.requests }.count == 1)
+        }
+    }
+
+    @Test func thePolledSourceTakesNoWebhooks() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/autotask-contracts", method: .post, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .notFound)
+                #expect(String(buffer: response.body).contains("not_a_webhook_source"))
+            }
+        }
+    }
+}
