@@ -34,6 +34,9 @@ struct Send: AsyncParsableCommand {
         guard let adapter = catalog[source] else {
             throw ValidationError("no adapter for source '\(source)' in \(adaptersDir); pass --source")
         }
+        guard !(adapter.scheme is PollerScheme) else {
+            throw ValidationError("'\(source)' is fed by the gateway's poller and takes no webhooks")
+        }
         guard let secret = secret.map(Secret.init) ?? Environment.secrets(for: source).first else {
             throw ValidationError("pass --secret or set \(GatewayConfiguration.secretsVariable(for: source))")
         }
