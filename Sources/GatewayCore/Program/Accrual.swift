@@ -1,71 +1,111 @@
 public import Foundation
 
-/// One commission line owed to a partner, with everything needed to explain it.
-public struct Accrual: Hashable, Sendable, Codable, Identifiable {
+/// One commission line as the ledger keeps it.
+public struct Accrual: Hashable, Sendable, Identifiable {
+    /// What the ledger stores; the rest of a line's life is derived (see `status(at:)`).
     public enum State: String, Sendable, Codable {
+        /// Open: held, awaiting approval or payable, depending on dates and approvals.
+        case open
+        /// Reduced to nothing before it was paid (a void or a full refund during the hold).
+        case voided
+        /// In a payout batch marked paid: never edited again.
+        case paid
+    }
+
+    /// Where a line is, as an admin reads it.
+    public enum Status: String, Sendable, Codable, CaseIterable {
         /// Inside the hold period.
         case pending
+        /// Above the program's approval threshold, waiting for an admin.
+        case awaitingApproval = "awaiting_approval"
+        /// Can go into the next payout batch.
+        case payable
+        /// In a payout batch not yet marked paid.
+        case inPayout = "in_payout"
+        case paid
+        case voided
     }
 
     public var id: AccrualID
-    public var contractID: ContractID
+    public var contractID: ContractID?
     public var line: AccrualLine
+    public var state: State
+    public var approvedAt: Date?
+    public var payoutID: Int64?
 
-    public init(id: AccrualID, contractID: ContractID, line: AccrualLine) {
+    public init(
+        id: AccrualID, contractID: ContractID?, line: AccrualLine, state: State = .open, approvedAt: Date? = nil, payoutID: Int64? = nil
+    ) {
         self.id = id
         self.contractID = contractID
         self.line = line
+        self.state = state
+        self.approvedAt = approvedAt
+        self.payoutID = payoutID
     }
 
     public var partnerID: PartnerID { line.partnerID }
 
-    private enum CodingKeys: String, CodingKey {
-        case id
-        case contractID = "contract_id"
-    }
-
-    /// Encoded flat: the ids beside the line's own fields.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try container.decode(AccrualID.self, forKey: .id)
-        self.contractID = try container.decode(ContractID.self, forKey: .contractID)
-        self.line = try AccrualLine(from: decoder)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(contractID, forKey: .contractID)
-        try line.encode(to: encoder)
+    /// The line's status on `date`.
+    public func status(at date: Date) -> Status {
+        switch state {
+        case .paid: return .paid
+        case .voided: return .voided
+        case .open:
+            if payoutID != nil { return .inPayout }
+            if line.amount.minorUnits > 0, date < line.holdUntil { return .pending }
+            if line.needsApproval, approvedAt == nil { return .awaitingApproval }
+            return .payable
+        }
     }
 }
 
-/// What the commission engine decides for one rule and one event: the accrual before it is stored.
+/// What the ledger decides a line should be: the projection of the program over the stored
+/// events. Every field explains the amount.
 public struct AccrualLine: Hashable, Sendable, Codable {
-    /// Unique per partner, rule and business effect, so an effect never accrues twice.
+    /// Who receives the money.
+    public enum Beneficiary: String, Hashable, Sendable, Codable {
+        /// The referring partner.
+        case partner
+        /// The referred client (a double-sided reward: a credit on its own invoice).
+        case referredClient = "referred_client"
+    }
+
+    /// Stable across recomputations: the business effect, the rule and the referral.
     public var key: String
+    /// The referring partner (also on a client credit, which the partner's referral earned).
     public var partnerID: PartnerID
-    public var sourceDelivery: DeliveryID
+    public var beneficiary: Beneficiary
+    public var referralID: ReferralID
+    /// The delivery that carried the event (none for a qualified-meeting reward).
+    public var sourceDelivery: DeliveryID?
     /// The business key of the event that earned it (`stripe:-:invoice:in_1:paid`).
     public var businessKey: String
     public var rule: String
     public var planID: PlanID
     public var planVersion: Int
-    public var basis: Money
-    public var rate: BasisPoints
+    /// What a percentage was taken of, after exclusions and reversals; `nil` for flat rewards.
+    public var basis: Money?
+    public var rate: BasisPoints?
     public var amount: Money
-    /// When the money was earned (the event's date, not the processing time).
+    /// When it was earned (the event's date, never the processing time).
     public var earnedAt: Date
     public var holdUntil: Date
-    public var state: Accrual.State
+    /// Steps, tiers, splits, reversals and caps that shaped the amount, in words.
+    public var note: String
+    public var needsApproval: Bool
+    /// For an adjustment of a paid line: the key of the line it corrects.
+    public var adjusts: String?
 
     public init(
-        key: String, partnerID: PartnerID, sourceDelivery: DeliveryID, businessKey: String, rule: String, planID: PlanID,
-        planVersion: Int, basis: Money, rate: BasisPoints, amount: Money, earnedAt: Date, holdUntil: Date,
-        state: Accrual.State = .pending
+        key: String, partnerID: PartnerID, beneficiary: Beneficiary = .partner, referralID: ReferralID, sourceDelivery: DeliveryID?,
+        businessKey: String, rule: String, planID: PlanID, planVersion: Int, basis: Money?, rate: BasisPoints?, amount: Money,
+        earnedAt: Date, holdUntil: Date, note: String = "", needsApproval: Bool = false, adjusts: String? = nil
     ) {
         self.key = key
         self.partnerID = partnerID
+        self.beneficiary = beneficiary
+        self.referralID = referralID
         self.sourceDelivery = sourceDelivery
         self.businessKey = businessKey
         self.rule = rule
@@ -76,20 +116,21 @@ public struct AccrualLine: Hashable, Sendable, Codable {
         self.amount = amount
         self.earnedAt = earnedAt
         self.holdUntil = holdUntil
-        self.state = state
+        self.note = note
+        self.needsApproval = needsApproval
+        self.adjusts = adjusts
     }
 
     enum CodingKeys: String, CodingKey {
-        case key
+        case key, beneficiary, rule, basis, rate, amount, note, adjusts
         case partnerID = "partner_id"
+        case referralID = "referral_id"
         case sourceDelivery = "source_delivery"
         case businessKey = "business_key"
-        case rule
         case planID = "plan_id"
         case planVersion = "plan_version"
-        case basis, rate, amount
         case earnedAt = "earned_at"
         case holdUntil = "hold_until"
-        case state
+        case needsApproval = "needs_approval"
     }
 }

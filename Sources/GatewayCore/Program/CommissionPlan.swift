@@ -31,6 +31,14 @@ public struct PlanVersion: Hashable, Sendable, Codable {
     public var holdDays: Int
     /// Days after the introduction within which the first contract event must come.
     public var attributionWindowDays: Int
+    /// Bonuses on the percentage rules by the partner's recent conversions.
+    public var tiers: [PerformanceTier]
+    /// The most one referral can earn its partner, over its whole life.
+    public var capPerReferral: Money?
+    /// The most one partner can earn in a calendar year (UTC), across referrals.
+    public var capPerPartnerPerYear: Money?
+    /// Whether one-time invoice lines (setup fees, hardware) are left out of payment bases.
+    public var excludeOneTimeLines: Bool
 
     public init(
         planID: PlanID,
@@ -38,7 +46,11 @@ public struct PlanVersion: Hashable, Sendable, Codable {
         effectiveFrom: Date,
         rules: [CommissionRule],
         holdDays: Int = PlanVersion.defaultHoldDays,
-        attributionWindowDays: Int = PlanVersion.defaultAttributionWindowDays
+        attributionWindowDays: Int = PlanVersion.defaultAttributionWindowDays,
+        tiers: [PerformanceTier] = [],
+        capPerReferral: Money? = nil,
+        capPerPartnerPerYear: Money? = nil,
+        excludeOneTimeLines: Bool = true
     ) {
         self.planID = planID
         self.version = version
@@ -46,6 +58,10 @@ public struct PlanVersion: Hashable, Sendable, Codable {
         self.rules = rules
         self.holdDays = holdDays
         self.attributionWindowDays = attributionWindowDays
+        self.tiers = tiers
+        self.capPerReferral = capPerReferral
+        self.capPerPartnerPerYear = capPerPartnerPerYear
+        self.excludeOneTimeLines = excludeOneTimeLines
     }
 
     /// The version in effect at `date`: the latest one whose effective date is not after it.
@@ -60,5 +76,24 @@ public struct PlanVersion: Hashable, Sendable, Codable {
         case rules
         case holdDays = "hold_days"
         case attributionWindowDays = "attribution_window_days"
+        case tiers
+        case capPerReferral = "cap_per_referral"
+        case capPerPartnerPerYear = "cap_per_partner_per_year"
+        case excludeOneTimeLines = "exclude_one_time_lines"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            planID: try container.decode(PlanID.self, forKey: .planID),
+            version: try container.decode(Int.self, forKey: .version),
+            effectiveFrom: try container.decode(Date.self, forKey: .effectiveFrom),
+            rules: try container.decode([CommissionRule].self, forKey: .rules),
+            holdDays: try container.decode(Int.self, forKey: .holdDays),
+            attributionWindowDays: try container.decode(Int.self, forKey: .attributionWindowDays),
+            tiers: try container.decodeIfPresent([PerformanceTier].self, forKey: .tiers) ?? [],
+            capPerReferral: try container.decodeIfPresent(Money.self, forKey: .capPerReferral),
+            capPerPartnerPerYear: try container.decodeIfPresent(Money.self, forKey: .capPerPartnerPerYear),
+            excludeOneTimeLines: try container.decodeIfPresent(Bool.self, forKey: .excludeOneTimeLines) ?? true)
     }
 }

@@ -10,10 +10,14 @@ public struct Contract: Hashable, Sendable, Codable, Identifiable {
     public var customer: CustomerReference
     public var startedAt: Date
     public var createdByDelivery: DeliveryID
+    /// When the agreement ended (cancelled or deleted); payments after it earn no recurring share.
+    public var endedAt: Date?
+    /// The monthly recurring value: the agreement's amount, else the first payment's recurring lines.
+    public var monthlyValue: Money?
 
     public init(
         id: ContractID, referralID: ReferralID, partnerID: PartnerID, planID: PlanID,
-        customer: CustomerReference, startedAt: Date, createdByDelivery: DeliveryID
+        customer: CustomerReference, startedAt: Date, createdByDelivery: DeliveryID, endedAt: Date? = nil, monthlyValue: Money? = nil
     ) {
         self.id = id
         self.referralID = referralID
@@ -22,6 +26,8 @@ public struct Contract: Hashable, Sendable, Codable, Identifiable {
         self.customer = customer
         self.startedAt = startedAt
         self.createdByDelivery = createdByDelivery
+        self.endedAt = endedAt
+        self.monthlyValue = monthlyValue
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,5 +38,7 @@ public struct Contract: Hashable, Sendable, Codable, Identifiable {
         case customer
         case startedAt = "started_at"
         case createdByDelivery = "created_by_delivery"
+        case endedAt = "ended_at"
+        case monthlyValue = "monthly_value"
     }
 }

@@ -15,6 +15,16 @@ public struct Partner: Hashable, Sendable, Codable, Identifiable {
         case vendor
     }
 
+    /// What kind of center of influence (or other professional) the partner is.
+    public enum Specialty: String, Sendable, Codable, CaseIterable {
+        case accountant, attorney
+        case insuranceBroker = "insurance_broker"
+        case realtor
+        case chamber
+        case peerGroup = "peer_group"
+        case other
+    }
+
     /// How the partner is rewarded.
     public enum PayoutForm: String, Sendable, Codable, CaseIterable {
         case cash
@@ -27,23 +37,43 @@ public struct Partner: Hashable, Sendable, Codable, Identifiable {
     public var id: PartnerID
     public var name: String
     public var kind: Kind
+    public var specialty: Specialty?
     public var payoutForm: PayoutForm
     public var email: String?
+    /// The partner's own company domains and vendor ids: a referral of itself is refused.
+    public var domains: [String]
+    public var vendorIDs: [String: String]
     public var createdAt: Date
 
-    public init(id: PartnerID, name: String, kind: Kind, payoutForm: PayoutForm, email: String? = nil, createdAt: Date) {
+    public init(
+        id: PartnerID, name: String, kind: Kind, specialty: Specialty? = nil, payoutForm: PayoutForm, email: String? = nil,
+        domains: [String] = [], vendorIDs: [String: String] = [:], createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.kind = kind
+        self.specialty = specialty
         self.payoutForm = payoutForm
         self.email = email
+        self.domains = domains.map { $0.lowercased() }
+        self.vendorIDs = vendorIDs
         self.createdAt = createdAt
     }
 
+    /// Keys under which a customer would be the partner itself.
+    public var ownKeys: Set<String> {
+        var keys = Set(vendorIDs.map { ReferralMatchKey.vendor(source: $0.key, id: $0.value).storageKey })
+        keys.formUnion(domains.map { ReferralMatchKey.domain($0).storageKey })
+        if let domain = CustomerReference(source: "", id: "", email: email).emailDomain, !FreeMailDomains.contains(domain) {
+            keys.insert(ReferralMatchKey.domain(domain).storageKey)
+        }
+        return keys
+    }
+
     enum CodingKeys: String, CodingKey {
-        case id, name, kind
+        case id, name, kind, specialty, email, domains
         case payoutForm = "payout_form"
-        case email
+        case vendorIDs = "vendor_ids"
         case createdAt = "created_at"
     }
 }

@@ -3,9 +3,10 @@ public import Foundation
 /// A partner's introduction of a prospect company, and what identifies that company in the
 /// vendors' systems so its invoices can be matched back to the partner.
 public struct Referral: Hashable, Sendable, Codable, Identifiable {
-    public enum Status: String, Sendable, Codable {
-        case introduced
-        case signed
+    /// introduced → qualified (a meeting happened) → signed, or lost, or expired when the
+    /// attribution window ends without a contract.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case introduced, qualified, signed, lost, expired
     }
 
     public var id: ReferralID
@@ -19,7 +20,12 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
     public var vendorIDs: [String: String]
     public var referralCode: String?
     public var introducedAt: Date
-    public var status: Status
+    /// When the qualified meeting took place.
+    public var qualifiedAt: Date?
+    /// When the prospect was marked lost; a lost referral claims nothing from then on.
+    public var lostAt: Date?
+    /// This referral's weight when competing claims split a company (conflict rule `split`).
+    public var claimShare: Int
 
     public init(
         id: ReferralID,
@@ -31,7 +37,9 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         vendorIDs: [String: String] = [:],
         referralCode: String? = nil,
         introducedAt: Date,
-        status: Status = .introduced
+        qualifiedAt: Date? = nil,
+        lostAt: Date? = nil,
+        claimShare: Int = 1
     ) {
         self.id = id
         self.partnerID = partnerID
@@ -42,7 +50,9 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         self.vendorIDs = vendorIDs
         self.referralCode = referralCode
         self.introducedAt = introducedAt
-        self.status = status
+        self.qualifiedAt = qualifiedAt
+        self.lostAt = lostAt
+        self.claimShare = max(1, claimShare)
     }
 
     /// Every key under which a customer could be matched to this referral.
@@ -60,16 +70,26 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         return keys
     }
 
+    /// The referral's status on `date`, given when its contract started (if it has one).
+    public func status(on date: Date, contractStartedAt: Date?, windowDays: Int) -> Status {
+        if let contractStartedAt, contractStartedAt <= date { return .signed }
+        if let lostAt, lostAt <= date { return .lost }
+        if date > introducedAt.addingTimeInterval(TimeInterval(windowDays) * 86_400) { return .expired }
+        if let qualifiedAt, qualifiedAt <= date { return .qualified }
+        return .introduced
+    }
+
     enum CodingKeys: String, CodingKey {
-        case id
+        case id, domains
         case partnerID = "partner_id"
         case planID = "plan_id"
         case prospectName = "prospect_name"
-        case domains
         case contactEmails = "contact_emails"
         case vendorIDs = "vendor_ids"
         case referralCode = "referral_code"
         case introducedAt = "introduced_at"
-        case status
+        case qualifiedAt = "qualified_at"
+        case lostAt = "lost_at"
+        case claimShare = "claim_share"
     }
 }
