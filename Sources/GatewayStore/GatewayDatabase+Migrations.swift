@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import GatewayCore
 
 extension GatewayDatabase {
     /// The schema, one migration per released change; never edit a released one.
@@ -128,6 +130,120 @@ extension GatewayDatabase {
                     updated_at DATETIME NOT NULL
                 );
                 """)
+        }
+        migrator.registerMigration("v4: program engine") { db in
+            // Accruals became a projection of the stored events: the table is rebuilt in its new
+            // shape and refilled by the first reprojection (no payout existed before this version).
+            try db.execute(sql: """
+                ALTER TABLE partner ADD COLUMN specialty TEXT;
+                ALTER TABLE partner ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE partner ADD COLUMN vendor_ids TEXT NOT NULL DEFAULT '{}';
+
+                ALTER TABLE referral ADD COLUMN qualified_at DATETIME;
+                ALTER TABLE referral ADD COLUMN lost_at DATETIME;
+                ALTER TABLE referral ADD COLUMN claim_share INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE referral ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+
+                ALTER TABLE plan_version ADD COLUMN terms TEXT NOT NULL DEFAULT '{}';
+
+                ALTER TABLE business_event ADD COLUMN customer_key TEXT;
+                ALTER TABLE business_event ADD COLUMN occurred_at DATETIME;
+                CREATE INDEX business_event_by_customer ON business_event (customer_key);
+                CREATE TABLE business_event_key (
+                    key TEXT NOT NULL,
+                    delivery_id INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (key, delivery_id, position)
+                ) WITHOUT ROWID;
+
+                DROP TABLE accrual;
+                DROP TABLE contract;
+                CREATE TABLE contract (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    referral_id INTEGER NOT NULL UNIQUE REFERENCES referral (id),
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    plan_id INTEGER NOT NULL REFERENCES plan (id),
+                    customer TEXT NOT NULL,
+                    started_at DATETIME NOT NULL,
+                    created_by_delivery INTEGER NOT NULL,
+                    ended_at DATETIME,
+                    monthly_value TEXT
+                );
+                CREATE TABLE payout (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    created_at DATETIME NOT NULL,
+                    paid_at DATETIME,
+                    note TEXT
+                );
+                CREATE TABLE accrual (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    accrual_key TEXT NOT NULL UNIQUE,
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    referral_id INTEGER NOT NULL REFERENCES referral (id),
+                    beneficiary TEXT NOT NULL,
+                    delivery_id INTEGER,
+                    business_key TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    plan_id INTEGER NOT NULL,
+                    plan_version INTEGER NOT NULL,
+                    basis_minor INTEGER,
+                    rate_bps INTEGER,
+                    amount_minor INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    earned_at DATETIME NOT NULL,
+                    hold_until DATETIME NOT NULL,
+                    note TEXT NOT NULL,
+                    needs_approval INTEGER NOT NULL,
+                    adjusts TEXT,
+                    state TEXT NOT NULL,
+                    approved_at DATETIME,
+                    payout_id INTEGER REFERENCES payout (id),
+                    updated_at DATETIME NOT NULL
+                );
+                CREATE INDEX accrual_by_partner ON accrual (partner_id, earned_at);
+                CREATE INDEX accrual_by_payout ON accrual (payout_id);
+
+                CREATE TABLE attribution_override (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_key TEXT NOT NULL,
+                    referral_id INTEGER NOT NULL REFERENCES referral (id),
+                    reason TEXT NOT NULL,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE TABLE attribution_conflict (
+                    customer_key TEXT NOT NULL,
+                    referral_id INTEGER NOT NULL,
+                    winner INTEGER,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE TABLE outbound_referral (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    client_name TEXT NOT NULL,
+                    referred_at DATETIME NOT NULL,
+                    monthly_value TEXT,
+                    note TEXT
+                );
+                CREATE TABLE program_settings (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    settings TEXT NOT NULL
+                );
+                """)
+            // Index the events stored before this version, so the projection finds them.
+            for row in try Row.fetchAll(db, sql: "SELECT delivery_id, position, adapter_version, payload, explanation FROM business_event") {
+                let event = try StoreCoding.value(BusinessEvent.self, from: row["payload"])
+                try recordEvent(
+                    event, delivery: DeliveryID(row["delivery_id"]), position: row["position"], adapterVersion: row["adapter_version"],
+                    explanation: row["explanation"], db)
+            }
+            try reproject(at: Date(), db)
         }
         return migrator
     }

@@ -5,6 +5,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case notFound = "not_found"
         /// The write would break a uniqueness rule (a plan name taken, a referral code in use).
         case conflict
+        /// The program's rules forbid it (a self-referral, a payout of a paid line).
+        case refused
     }
 
     public var code: Code

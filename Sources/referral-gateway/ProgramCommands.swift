@@ -4,7 +4,10 @@ public import GatewayCore
 import GatewayStore
 
 extension Partner.Kind: ExpressibleByArgument {}
+extension Partner.Specialty: ExpressibleByArgument {}
 extension Partner.PayoutForm: ExpressibleByArgument {}
+extension Accrual.Status: ExpressibleByArgument {}
+extension ProgramSettings.ConflictRule: ExpressibleByArgument {}
 
 /// `referral-gateway partners add|list`.
 struct PartnersCommand: AsyncParsableCommand {
@@ -16,14 +19,20 @@ struct PartnersCommand: AsyncParsableCommand {
 
         @Option(help: "The partner's name.") var name: String
         @Option(help: "One of: \(Partner.Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Partner.Kind
+        @Option(help: "For centers of influence: \(Partner.Specialty.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var specialty: Partner.Specialty?
         @Option(help: "One of: \(Partner.PayoutForm.allCases.map(\.rawValue).joined(separator: ", ")).")
         var payoutForm: Partner.PayoutForm = .cash
         @Option(help: "Contact email.") var email: String?
+        @Option(help: "The partner's own company domain (repeatable): referrals of it are refused.") var domain: [String] = []
+        @Option(help: "The partner's own vendor id as source=id (repeatable).") var vendorID: [String] = []
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
             let partner = try await storage.openDatabase().createPartner(
-                NewPartner(name: name, kind: kind, payoutForm: payoutForm, email: email), at: Date())
+                NewPartner(
+                    name: name, kind: kind, specialty: specialty, payoutForm: payoutForm, email: email, domains: domain,
+                    vendorIDs: try VendorIDs.parse(vendorID)), at: Date())
             Output.print(partner)
         }
     }
@@ -38,34 +47,95 @@ struct PartnersCommand: AsyncParsableCommand {
     }
 }
 
-/// `referral-gateway plans add|list`.
+/// The rules and terms of a plan version, as flags.
+struct PlanTermsOptions: ParsableArguments {
+    @Option(help: "Share of each collected payment, e.g. 10%.") var rate: String?
+    @Option(help: "For how many months the --rate applies; omit for the life of the contract.") var months: Int?
+    @Option(help: "Share after --months, for the rest of the contract (a step).") var thenRate: String?
+    @Option(help: "Flat fee when the contract starts, e.g. '250 USD'.") var finderFee: MoneyArgument?
+    @Option(help: "Share of first-year contract value, paid at signing, e.g. 15%.") var firstYearRate: String?
+    @Option(help: "Flat reward at the qualified meeting, e.g. '250 USD'.") var qualifiedReward: MoneyArgument?
+    @Option(help: "Bonus on the partner's first converted referral, e.g. '100 USD'.") var firstReferralBonus: MoneyArgument?
+    @Option(help: "Credit for the referred client (double-sided), e.g. '200 USD'.") var clientCredit: MoneyArgument?
+    @Option(help: "Tier as conversions:bonus, e.g. 3:2.5% (repeatable).") var tier: [String] = []
+    @Option(help: "Most one referral can earn, e.g. '5000 USD'.") var capPerReferral: MoneyArgument?
+    @Option(help: "Most one partner can earn per calendar year, e.g. '20000 USD'.") var capPerPartnerPerYear: MoneyArgument?
+    @Flag(help: "Count one-time invoice lines (setup fees) in payment bases.") var includeOneTimeLines = false
+    @Option(help: "Days an accrual stays pending before it is payable.") var holdDays: Int = PlanVersion.defaultHoldDays
+    @Option(help: "Days after an introduction within which the contract must start.")
+    var attributionWindowDays: Int = PlanVersion.defaultAttributionWindowDays
+
+    func terms(effectiveFrom: Date) throws -> PlanTerms {
+        var rules: [CommissionRule] = []
+        if let rate {
+            var steps = [RateStep(months: months, rate: try Self.rate(rate, "--rate"))]
+            if let thenRate {
+                guard months != nil else { throw ValidationError("--then-rate needs --months") }
+                steps.append(RateStep(months: nil, rate: try Self.rate(thenRate, "--then-rate")))
+            }
+            rules.append(.recurringShare(steps: steps))
+        }
+        if let finderFee { rules.append(.finderFee(finderFee.money)) }
+        if let firstYearRate { rules.append(.firstYearValue(rate: try Self.rate(firstYearRate, "--first-year-rate"))) }
+        if let qualifiedReward { rules.append(.qualifiedMeeting(qualifiedReward.money)) }
+        if let firstReferralBonus { rules.append(.firstReferralBonus(firstReferralBonus.money)) }
+        if let clientCredit { rules.append(.clientCredit(clientCredit.money)) }
+        guard !rules.isEmpty else { throw ValidationError("give at least one rule: --rate, --finder-fee, --first-year-rate, …") }
+        let tiers = try tier.map { text -> PerformanceTier in
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let count = Int(parts[0]), let bonus = BasisPoints(percent: String(parts[1])) else {
+                throw ValidationError("--tier takes conversions:bonus, e.g. 3:2.5%")
+            }
+            return PerformanceTier(minConversions: count, bonus: bonus)
+        }
+        return PlanTerms(
+            effectiveFrom: effectiveFrom, rules: rules, holdDays: holdDays, attributionWindowDays: attributionWindowDays, tiers: tiers,
+            capPerReferral: capPerReferral?.money, capPerPartnerPerYear: capPerPartnerPerYear?.money, excludeOneTimeLines: !includeOneTimeLines)
+    }
+
+    static func rate(_ text: String, _ flag: String) throws -> BasisPoints {
+        guard let rate = BasisPoints(percent: text), rate.value > 0, rate.value <= 10_000 else {
+            throw ValidationError("\(flag) must be a percentage between 0.01% and 100%, e.g. 10%")
+        }
+        return rate
+    }
+}
+
+/// `referral-gateway plans add|version|list`.
 struct PlansCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plans", abstract: "Create and list commission plans.", subcommands: [Add.self, List.self])
+        commandName: "plans", abstract: "Create, version and list commission plans.", subcommands: [Add.self, Version.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a plan paying a share of each collected payment.",
-            discussion: "Example: plans add --name \"COI 10% first year\" --rate 10% --months 12 --hold-days 30")
+            abstract: "Create a plan.",
+            discussion: """
+                Examples: plans add --name "COI 10% first year" --rate 10% --months 12 --hold-days 30
+                          plans add --name Hybrid --qualified-reward "250 USD" --first-year-rate 15%
+                """)
 
         @Option(help: "A unique plan name.") var name: String
-        @Option(help: "Share of each collected payment, e.g. 10% or 12.5%.") var rate: String
-        @Option(help: "For how many months of the contract; omit for the life of the contract.") var months: Int?
-        @Option(help: "Days an accrual stays pending before it is payable.") var holdDays: Int = PlanVersion.defaultHoldDays
-        @Option(help: "Days after an introduction within which the contract must start.")
-        var attributionWindowDays: Int = PlanVersion.defaultAttributionWindowDays
+        @OptionGroup var terms: PlanTermsOptions
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            guard let rate = BasisPoints(percent: rate), rate.value > 0, rate.value <= 10_000 else {
-                throw ValidationError("--rate must be a percentage between 0.01% and 100%, e.g. 10%")
-            }
-            if let months, months <= 0 { throw ValidationError("--months must be positive") }
             let plan = try await storage.openDatabase().createPlan(
-                NewPlan(
-                    name: name, effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: rate, months: months)],
-                    holdDays: holdDays, attributionWindowDays: attributionWindowDays))
+                NewPlan(name: name, terms: try terms.terms(effectiveFrom: Date(timeIntervalSince1970: 0))), at: Date())
             Output.print(plan)
+        }
+    }
+
+    struct Version: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a version to a plan, effective from a date; earlier accruals keep their version.")
+
+        @Option(help: "The plan's id.") var plan: Int64
+        @Option(help: "From when the new terms apply (ISO 8601 date).") var effective: DayOrInstant
+        @OptionGroup var terms: PlanTermsOptions
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().addPlanVersion(PlanID(plan), try terms.terms(effectiveFrom: effective.date), at: Date()))
         }
     }
 
@@ -79,10 +149,11 @@ struct PlansCommand: AsyncParsableCommand {
     }
 }
 
-/// `referral-gateway referrals add|list`.
+/// `referral-gateway referrals add|list|qualify|lose|override`.
 struct ReferralsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "referrals", abstract: "Record and list referrals.", subcommands: [Add.self, List.self])
+        commandName: "referrals", abstract: "Record and manage referrals.",
+        subcommands: [Add.self, List.self, Qualify.self, Lose.self, Override.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record that a partner introduced a prospect.")
@@ -95,44 +166,78 @@ struct ReferralsCommand: AsyncParsableCommand {
         @Option(help: "A vendor id as source=id, e.g. stripe=cus_123 (repeatable).") var vendorID: [String] = []
         @Option(help: "The referral code handed to the prospect.") var code: String?
         @Option(help: "When the introduction happened (ISO 8601 date); default now.") var introduced: DayOrInstant?
+        @Option(help: "This claim's share when the program splits competing claims.") var share: Int = 1
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            var vendorIDs: [String: String] = [:]
-            for pair in vendorID {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                    throw ValidationError("--vendor-id takes source=id, e.g. stripe=cus_123")
-                }
-                vendorIDs[parts[0]] = parts[1]
-            }
             let referral = try await storage.openDatabase().createReferral(
                 NewReferral(
                     partnerID: PartnerID(partner), planID: PlanID(plan), prospectName: prospect, domains: domain, contactEmails: email,
-                    vendorIDs: vendorIDs, referralCode: code, introducedAt: introduced?.date ?? Date()))
+                    vendorIDs: try VendorIDs.parse(vendorID), referralCode: code, introducedAt: introduced?.date ?? Date(), claimShare: share),
+                at: Date())
             Output.print(referral)
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List referrals.")
+        static let configuration = CommandConfiguration(abstract: "List referrals with their status and flags.")
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
             Output.print(try await storage.openDatabase().referrals())
         }
     }
+
+    struct Qualify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record the qualified meeting.")
+        @Argument(help: "The referral's id.") var referral: Int64
+        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().qualifyReferral(ReferralID(referral), on: on?.date ?? Date(), at: Date()))
+        }
+    }
+
+    struct Lose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark the prospect lost.")
+        @Argument(help: "The referral's id.") var referral: Int64
+        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
+        @Option(help: "Why.") var reason: String = ""
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().loseReferral(ReferralID(referral), on: on?.date ?? Date(), reason: reason, at: Date()))
+        }
+    }
+
+    struct Override: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attribute a customer to this referral whatever matching says; audited, and the ledger is recomputed.")
+        @Argument(help: "The referral's id.") var referral: Int64
+        @Option(help: "The customer as source:id, e.g. stripe:cus_123.") var customer: String
+        @Option(help: "Why (kept in the audit trail).") var reason: String
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let parts = customer.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--customer takes source:id, e.g. stripe:cus_123") }
+            let key = ReferralMatchKey.vendor(source: parts[0], id: parts[1]).storageKey
+            Output.print(try await storage.openDatabase().overrideAttribution(customerKey: key, to: ReferralID(referral), reason: reason, at: Date()))
+        }
+    }
 }
 
-/// `referral-gateway accruals list --partner N`.
+/// `referral-gateway accruals list|approve`.
 struct AccrualsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accruals", abstract: "Read commission accruals.", subcommands: [List.self])
+        commandName: "accruals", abstract: "Read and approve commission accruals.", subcommands: [List.self, Approve.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a partner's accruals (all partners' without --partner).")
 
         @Option(help: "The partner's id.") var partner: Int64?
+        @Option(help: "Only this status: \(Accrual.Status.allCases.map(\.rawValue).joined(separator: ", ")).") var status: Accrual.Status?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -143,7 +248,164 @@ struct AccrualsCommand: AsyncParsableCommand {
             } else {
                 accruals = try await database.allAccruals()
             }
-            Output.print(accruals)
+            let now = Date()
+            Output.print(accruals.map { AccrualView($0, at: now) }.filter { status == nil || $0.status == status })
         }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a line held above the approval threshold.")
+        @Argument(help: "The accrual's id.") var accrual: Int64
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(AccrualView(try await storage.openDatabase().approveAccrual(AccrualID(accrual), at: Date()), at: Date()))
+        }
+    }
+}
+
+/// `referral-gateway payouts create|paid|list`.
+struct PayoutsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payouts", abstract: "Batch payable lines and mark them paid.", subcommands: [Create.self, Paid.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put every payable line (clawbacks deducted) into a new batch.")
+        @Option(help: "A note for the batch.") var note: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().createPayout(note: note, at: Date()))
+        }
+    }
+
+    struct Paid: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a batch paid; its lines are final.")
+        @Argument(help: "The payout's id.") var payout: Int64
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().markPayoutPaid(payout, at: Date()))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List payout batches.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().payouts())
+        }
+    }
+}
+
+/// `referral-gateway outbound add|list` and `give-get`.
+struct OutboundCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbound", abstract: "Record work the MSP sent to partners.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record an outbound referral.")
+        @Option(help: "The partner's id.") var partner: Int64
+        @Option(help: "The client the MSP sent them.") var client: String
+        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
+        @Option(help: "Its monthly value to the partner, e.g. '300 USD'.") var monthlyValue: MoneyArgument?
+        @Option(help: "A note.") var note: String?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(
+                try await storage.openDatabase().recordOutboundReferral(
+                    partner: PartnerID(partner), clientName: client, on: on?.date ?? Date(), monthlyValue: monthlyValue?.money, note: note,
+                    at: Date()))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List outbound referrals.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await storage.openDatabase().outboundReferrals())
+        }
+    }
+}
+
+struct GiveGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "give-get", abstract: "What each partner sent against what the MSP sent back, with one-sided and quiet partners flagged.")
+    @Option(help: "Days without activity after which a partner is flagged quiet.") var quietDays: Int = 90
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        Output.print(try await storage.openDatabase().giveGet(at: Date(), quietAfterDays: max(1, quietDays)))
+    }
+}
+
+/// `referral-gateway settings show|set` and `ledger rebuild`.
+struct SettingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "Program-wide settings.", subcommands: [Show.self, Set.self])
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var storage: StorageOptions
+        func run() async throws { Output.print(try await storage.openDatabase().programSettings()) }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the conflict rule or the approval threshold; the ledger is recomputed.")
+        @Option(help: "first_valid_claim, last_claim or split.") var conflictRule: ProgramSettings.ConflictRule?
+        @Option(help: "Lines above this amount wait for approval, e.g. '1000 USD' (repeatable, one per currency).")
+        var approvalThreshold: [MoneyArgument] = []
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let database = try storage.openDatabase()
+            var settings = try await database.programSettings()
+            if let conflictRule { settings.conflictRule = conflictRule }
+            for threshold in approvalThreshold { settings.approvalThresholds[threshold.money.currency.code] = threshold.money.minorUnits }
+            try await database.setProgramSettings(settings, at: Date())
+            Output.print(settings)
+        }
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The ledger.", subcommands: [Rebuild.self])
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recompute every accrual from the stored events (paid lines are never edited).")
+        @OptionGroup var storage: StorageOptions
+        func run() async throws {
+            try await storage.openDatabase().rebuildLedger(at: Date())
+            print("rebuilt")
+        }
+    }
+}
+
+/// An amount on the command line: `250 USD`, `12.50 EUR`.
+struct MoneyArgument: ExpressibleByArgument {
+    var money: Money
+
+    init?(argument: String) {
+        let parts = argument.split(separator: " ")
+        guard parts.count == 2, let amount = Decimal(string: String(parts[0]), locale: Locale(identifier: "en_US_POSIX")),
+            let currency = CurrencyCode(String(parts[1])), let money = Money(decimal: amount, currency: currency), money.minorUnits > 0
+        else { return nil }
+        self.money = money
+    }
+}
+
+enum VendorIDs {
+    static func parse(_ pairs: [String]) throws -> [String: String] {
+        var ids: [String: String] = [:]
+        for pair in pairs {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--vendor-id takes source=id, e.g. stripe=cus_123")
+            }
+            ids[parts[0]] = parts[1]
+        }
+        return ids
     }
 }

@@ -9,6 +9,7 @@ struct ReferralGateway: AsyncParsableCommand {
         abstract: "Receives signed billing and PSA webhooks and keeps referral commission accruals.",
         subcommands: [
             Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, AccrualsCommand.self,
+            PayoutsCommand.self, OutboundCommand.self, GiveGetCommand.self, SettingsCommand.self, LedgerCommand.self,
             DeliveriesCommand.self, Process.self, AdaptersCommand.self,
         ])
 }

@@ -52,6 +52,13 @@ public struct AttributionConflict: Hashable, Sendable, Codable {
     public var winner: ReferralID?
     public var reason: String
 
+    public init(customerKey: String, referralID: ReferralID, winner: ReferralID?, reason: String) {
+        self.customerKey = customerKey
+        self.referralID = referralID
+        self.winner = winner
+        self.reason = reason
+    }
+
     enum CodingKeys: String, CodingKey {
         case reason, winner
         case customerKey = "customer_key"

@@ -20,6 +20,11 @@ public enum CommissionRule: Hashable, Sendable {
     /// A credit for the referred client (double-sided reward), when its contract starts.
     case clientCredit(Money)
 
+    /// One rate for `months` months (`nil`: for the life of the contract).
+    public static func recurringShare(rate: BasisPoints, months: Int?) -> CommissionRule {
+        .recurringShare(steps: [RateStep(months: months, rate: rate)])
+    }
+
     /// The rule's name on an accrual line.
     public var name: String {
         switch self {

@@ -4,36 +4,134 @@ import GatewayStore
 import HTTPTypes
 import Hummingbird
 
-/// The admin JSON API under `/admin`: partners, plans, referrals, accruals and deliveries.
+/// The admin JSON API under `/admin`: partners, plans, referrals, accruals, payouts, give and get,
+/// settings, the audit trail, and deliveries.
 struct AdminController: Sendable {
     let configuration: GatewayConfiguration
     let database: GatewayDatabase
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
+        let now = configuration.now
+
         admin.get("/partners") { _, _ in try JSONResponse.make(try await database.partners()) }
         admin.post("/partners") { request, context in
             let body = try await request.decode(as: CreatePartnerRequest.self, context: context)
-            return try JSONResponse.make(try await database.createPartner(try body.draft(), at: configuration.now()), status: .created)
+            return try JSONResponse.make(try await database.createPartner(try body.draft(), at: now()), status: .created)
         }
         admin.get("/partners/{id}/accruals") { _, context in
             let id = PartnerID(try context.parameters.require("id", as: Int64.self))
             guard try await database.partner(id) != nil else { throw APIError(.notFound, "not_found", "partner \(id) does not exist") }
-            return try JSONResponse.make(try await database.accruals(partner: id))
+            let date = now()
+            return try JSONResponse.make(try await database.accruals(partner: id).map { AccrualView($0, at: date) })
         }
+
         admin.get("/plans") { _, _ in try JSONResponse.make(try await database.plans()) }
         admin.post("/plans") { request, context in
             let body = try await request.decode(as: CreatePlanRequest.self, context: context)
-            return try await Self.storing { try JSONResponse.make(try await database.createPlan(try body.draft()), status: .created) }
+            return try await Self.storing { try JSONResponse.make(try await database.createPlan(try body.draft(), at: now()), status: .created) }
         }
-        admin.get("/referrals") { _, _ in try JSONResponse.make(try await database.referrals()) }
+        admin.post("/plans/{id}/versions") { request, context in
+            let id = PlanID(try context.parameters.require("id", as: Int64.self))
+            let body = try await request.decode(as: PlanTermsRequest.self, context: context)
+            return try await Self.storing {
+                try JSONResponse.make(try await database.addPlanVersion(id, try body.terms(defaultEffectiveFrom: nil), at: now()), status: .created)
+            }
+        }
+
+        admin.get("/referrals") { _, _ in try JSONResponse.make(try await database.referrals(at: now())) }
         admin.post("/referrals") { request, context in
             let body = try await request.decode(as: CreateReferralRequest.self, context: context)
             return try await Self.storing {
-                try JSONResponse.make(try await database.createReferral(try body.draft(now: configuration.now())), status: .created)
+                try JSONResponse.make(try await database.createReferral(try body.draft(now: now()), at: now()), status: .created)
             }
         }
+        admin.post("/referrals/{id}/qualify") { request, context in
+            let id = ReferralID(try context.parameters.require("id", as: Int64.self))
+            let body = try await request.decode(as: ReferralStepRequest.self, context: context)
+            return try await Self.storing { try JSONResponse.make(try await database.qualifyReferral(id, on: body.on ?? now(), at: now())) }
+        }
+        admin.post("/referrals/{id}/lose") { request, context in
+            let id = ReferralID(try context.parameters.require("id", as: Int64.self))
+            let body = try await request.decode(as: ReferralStepRequest.self, context: context)
+            return try await Self.storing {
+                try JSONResponse.make(try await database.loseReferral(id, on: body.on ?? now(), reason: body.reason ?? "", at: now()))
+            }
+        }
+        admin.post("/referrals/{id}/override") { request, context in
+            let id = ReferralID(try context.parameters.require("id", as: Int64.self))
+            let body = try await request.decode(as: OverrideRequest.self, context: context)
+            guard let key = body.customerKey else {
+                throw APIError(.badRequest, "invalid_field", "customer must be <source>:<id>, e.g. stripe:cus_123")
+            }
+            return try await Self.storing {
+                try JSONResponse.make(try await database.overrideAttribution(customerKey: key, to: id, reason: body.reason, at: now()))
+            }
+        }
+
         admin.get("/contracts") { _, _ in try JSONResponse.make(try await database.contracts()) }
+        admin.get("/conflicts") { _, _ in try JSONResponse.make(try await database.conflicts()) }
+        admin.get("/accruals") { request, _ in
+            let date = now()
+            var accruals = try await database.allAccruals()
+            if let partner = request.uri.queryParameters.get("partner_id", as: Int64.self) {
+                accruals = accruals.filter { $0.partnerID == PartnerID(partner) }
+            }
+            var views = accruals.map { AccrualView($0, at: date) }
+            if let status = request.uri.queryParameters.get("status") {
+                guard let wanted = Accrual.Status(rawValue: status) else {
+                    throw APIError(
+                        .badRequest, "invalid_field", "status must be one of \(Accrual.Status.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                views = views.filter { $0.status == wanted }
+            }
+            return try JSONResponse.make(views)
+        }
+        admin.post("/accruals/{id}/approve") { _, context in
+            let id = AccrualID(try context.parameters.require("id", as: Int64.self))
+            return try await Self.storing { try JSONResponse.make(AccrualView(try await database.approveAccrual(id, at: now()), at: now())) }
+        }
+
+        admin.get("/payouts") { _, _ in try JSONResponse.make(try await database.payouts()) }
+        admin.post("/payouts") { request, context in
+            let body = try await request.decode(as: PayoutRequest.self, context: context)
+            return try await Self.storing { try JSONResponse.make(try await database.createPayout(note: body.note, at: now()), status: .created) }
+        }
+        admin.post("/payouts/{id}/paid") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return try await Self.storing { try JSONResponse.make(try await database.markPayoutPaid(id, at: now())) }
+        }
+
+        admin.get("/outbound-referrals") { _, _ in try JSONResponse.make(try await database.outboundReferrals()) }
+        admin.post("/outbound-referrals") { request, context in
+            let body = try await request.decode(as: OutboundReferralRequest.self, context: context)
+            guard !body.clientName.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw APIError(.badRequest, "invalid_field", "client_name must not be empty")
+            }
+            return try await Self.storing {
+                try JSONResponse.make(
+                    try await database.recordOutboundReferral(
+                        partner: body.partnerID, clientName: body.clientName, on: body.referredAt ?? now(), monthlyValue: body.monthlyValue,
+                        note: body.note, at: now()), status: .created)
+            }
+        }
+        admin.get("/give-get") { request, _ in
+            let quiet = request.uri.queryParameters.get("quiet_days", as: Int.self) ?? 90
+            return try JSONResponse.make(try await database.giveGet(at: now(), quietAfterDays: max(1, quiet)))
+        }
+
+        admin.get("/settings") { _, _ in try JSONResponse.make(try await database.programSettings()) }
+        admin.put("/settings") { request, context in
+            let settings = try await request.decode(as: ProgramSettings.self, context: context)
+            try await database.setProgramSettings(settings, at: now())
+            return try JSONResponse.make(settings)
+        }
+        admin.get("/audit") { _, _ in try JSONResponse.make(try await database.auditLog()) }
+        admin.post("/ledger/rebuild") { _, _ in
+            try await database.rebuildLedger(at: now())
+            return try JSONResponse.make(["result": "rebuilt"])
+        }
+
         admin.get("/deliveries") { request, _ in
             let status = try request.uri.queryParameters.get("status").map { text in
                 guard let status = DeliveryStatus(rawValue: text) else {
@@ -51,7 +149,11 @@ struct AdminController: Sendable {
             guard let delivery = try await database.delivery(id) else {
                 throw APIError(.notFound, "not_found", "delivery \(id) does not exist")
             }
-            return try JSONResponse.make(DeliveryView(delivery, detail: try await database.businessEvents(of: id)))
+            let date = now()
+            return try JSONResponse.make(
+                DeliveryView(
+                    delivery, detail: try await database.businessEvents(of: id),
+                    accruals: try await database.accruals(fromDelivery: id).map { AccrualView($0, at: date) }))
         }
     }
 

@@ -20,6 +20,8 @@ struct DeliveryView: Encodable {
     var body: String?
     var bodyEncoding: String?
     var events: [EventView]?
+    /// The accrual lines the delivery's events produced, side by side with them.
+    var accruals: [AccrualView]?
 
     struct EventView: Encodable {
         var event: BusinessEvent
@@ -32,7 +34,7 @@ struct DeliveryView: Encodable {
         }
     }
 
-    init(_ delivery: StoredDelivery, detail: [RecordedBusinessEvent]? = nil) {
+    init(_ delivery: StoredDelivery, detail: [RecordedBusinessEvent]? = nil, accruals: [AccrualView]? = nil) {
         id = delivery.id.rawValue
         source = delivery.source
         vendorDeliveryID = delivery.vendorDeliveryID
@@ -44,6 +46,7 @@ struct DeliveryView: Encodable {
         adapterVersion = delivery.adapterVersion
         processedAt = delivery.processedAt
         verification = delivery.verification
+        self.accruals = accruals
         guard let detail else { return }
         headers = delivery.headers
         if let text = String(validating: delivery.body, as: UTF8.self) {
@@ -57,7 +60,7 @@ struct DeliveryView: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, source, status, verification, headers, body, events
+        case id, source, status, verification, headers, body, events, accruals
         case vendorDeliveryID = "vendor_delivery_id"
         case eventType = "event_type"
         case receivedAt = "received_at"

@@ -12,7 +12,6 @@ public final class DeliveryProcessor: Service, Sendable {
     private let database: GatewayDatabase
     private let adapters: AdapterCatalog
     private let fetchers: [String: any EntityFetcher]
-    private let engine = CommissionEngine()
     private let batchSize: Int
     private let idleInterval: Duration
     private let now: @Sendable () -> Date
@@ -75,7 +74,7 @@ public final class DeliveryProcessor: Service, Sendable {
             for delivery in batch {
                 results.append((delivery.id, await result(for: delivery)))
             }
-            let statuses = try await database.recordProcessing(results, engine: engine, at: now())
+            let statuses = try await database.recordProcessing(results, at: now())
             for (id, status) in statuses where status == .failed {
                 logger.warning("delivery failed", metadata: ["delivery": "\(id)"])
             }

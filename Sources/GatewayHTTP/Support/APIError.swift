@@ -38,6 +38,7 @@ extension APIError {
         switch error.code {
         case .notFound: self.init(.unprocessableContent, error.code.rawValue, error.message)
         case .conflict: self.init(.conflict, error.code.rawValue, error.message)
+        case .refused: self.init(.unprocessableContent, error.code.rawValue, error.message)
         }
     }
 }

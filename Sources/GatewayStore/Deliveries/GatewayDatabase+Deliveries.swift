@@ -55,35 +55,65 @@ extension GatewayDatabase {
         }
     }
 
-    /// Settles a batch of deliveries in one transaction: each delivery's events, its ledger
-    /// effects and its new status land together. A delivery whose ledger step throws is rolled
-    /// back alone (a savepoint) and marked failed with the reason; the others still commit.
+    /// Settles a batch of deliveries in one transaction: each delivery's events and its new status
+    /// land together, then the ledger is recomputed once for the batch (when any event concerns a
+    /// referral) and each processed delivery says what its events did. A delivery whose writes
+    /// throw is rolled back alone (a savepoint) and marked failed with the reason.
     ///
     /// - Returns: the status each delivery ended in.
     @discardableResult
-    public func recordProcessing(
-        _ results: [(DeliveryID, ProcessingResult)], engine: CommissionEngine, at now: Date
-    ) async throws -> [DeliveryID: DeliveryStatus] {
+    public func recordProcessing(_ results: [(DeliveryID, ProcessingResult)], at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
         try await pool.write { db in
             var statuses: [DeliveryID: DeliveryStatus] = [:]
+            var mapped: [DeliveryID: [BusinessEvent]] = [:]
             for (id, result) in results {
                 do {
                     try db.inSavepoint {
-                        statuses[id] = try Self.apply(result, to: id, engine: engine, at: now, db)
+                        statuses[id] = try Self.apply(result, to: id, at: now, db)
                         return .commit
                     }
+                    if case .mapped(let events, _) = result { mapped[id] = events }
                 } catch {
-                    try Self.setStatus(id, .failed, reason: "ledger: \(error)", adapterVersion: nil, at: now, db)
+                    try Self.setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, db)
                     statuses[id] = .failed
+                }
+            }
+            guard !mapped.isEmpty else { return statuses }
+            let keys = Set(mapped.values.flatMap { $0.flatMap(Self.lookupKeys(of:)) })
+            let explanations = try Self.concernsProgram(keys, db) ? try Self.reproject(at: now, db).explanations : [:]
+            for (id, events) in mapped {
+                let reasons = events.map { event in
+                    explanations[event.businessKey]
+                        ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
+                }
+                try db.execute(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?", arguments: [reasons.joined(separator: "; "), id.rawValue])
+                for (position, reason) in reasons.enumerated() {
+                    try db.execute(
+                        sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?",
+                        arguments: [reason, id.rawValue, position])
                 }
             }
             return statuses
         }
     }
 
-    private static func apply(
-        _ result: ProcessingResult, to id: DeliveryID, engine: CommissionEngine, at now: Date, _ db: Database
-    ) throws -> DeliveryStatus {
+    /// Whether any of these lookup keys belongs to a referral, an override or a known agreement
+    /// of a referred customer: only then can the ledger change.
+    private static func concernsProgram(_ keys: Set<String>, _ db: Database) throws -> Bool {
+        guard !keys.isEmpty else { return false }
+        let list = Array(keys)
+        let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
+                    OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
+                    OR EXISTS (SELECT 1 FROM contract c JOIN business_event_key k ON k.key IN (\(marks)) AND k.key LIKE 'agreement:%')
+                """,
+            arguments: StatementArguments(list + list + list)) ?? false
+    }
+
+    private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {
         switch result {
         case .ignored(let reason, let version):
             try setStatus(id, .ignored, reason: reason, adapterVersion: version, at: now, db)
@@ -92,27 +122,12 @@ extension GatewayDatabase {
             try setStatus(id, .failed, reason: reason, adapterVersion: version, at: now, db)
             return .failed
         case .mapped(let events, let version):
-            let lookup = SQLLedgerLookup(db: db)
-            var explanations: [String] = []
+            try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM business_event WHERE delivery_id = ?", arguments: [id.rawValue])
             for (position, event) in events.enumerated() {
-                let effects = try engine.effects(of: event, delivery: id, lookup: lookup)
-                try write(effects, db)
-                try db.execute(
-                    sql: """
-                        INSERT INTO business_event (delivery_id, position, kind, business_key, adapter_version, payload, explanation)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (delivery_id, position) DO UPDATE SET
-                            kind = excluded.kind, business_key = excluded.business_key,
-                            adapter_version = excluded.adapter_version, payload = excluded.payload,
-                            explanation = excluded.explanation
-                        """,
-                    arguments: [
-                        id.rawValue, position, event.kind.rawValue, event.businessKey, version, try StoreCoding.text(event),
-                        effects.explanation,
-                    ])
-                explanations.append(effects.explanation)
+                try recordEvent(event, delivery: id, position: position, adapterVersion: version, explanation: "recorded", db)
             }
-            try setStatus(id, .processed, reason: explanations.joined(separator: "; "), adapterVersion: version, at: now, db)
+            try setStatus(id, .processed, reason: "recorded", adapterVersion: version, at: now, db)
             return .processed
         }
     }

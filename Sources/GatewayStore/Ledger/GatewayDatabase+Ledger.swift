@@ -1,67 +1,180 @@
-import GRDB
+public import Foundation
 public import GatewayCore
+import GRDB
 
 extension GatewayDatabase {
-    /// Writes what the commission engine decided for one event.
-    static func write(_ effects: LedgerEffects, _ db: Database) throws {
-        if let referral = effects.referral {
-            for key in effects.learnedKeys {
-                try learn(key, for: referral, db)
-            }
+    /// The keys a stored event is found by: its customer's match keys, and its agreement (so a
+    /// deletion that names no customer still meets the agreement it cancels).
+    static func lookupKeys(of event: BusinessEvent) -> [String] {
+        var keys = event.customer.map { ReferralMatchKey.candidates(for: $0).map(\.storageKey) } ?? []
+        switch event {
+        case .agreementCreated(let agreement): keys.append("agreement:\(agreement.customer.source):\(agreement.agreementID)")
+        case .agreementCancelled(let cancelled): keys.append("agreement:\(cancelled.source):\(cancelled.agreementID)")
+        default: break
         }
-        let contractID: ContractID
-        switch effects.contract {
-        case nil:
-            return
-        case .existing(let contract):
-            contractID = contract.id
-        case .new(let draft):
-            let referralID = draft.referral.id
+        return keys
+    }
+
+    /// Stores a mapped event with the keys it is looked up by.
+    static func recordEvent(
+        _ event: BusinessEvent, delivery: DeliveryID, position: Int, adapterVersion: Int, explanation: String, _ db: Database
+    ) throws {
+        let customerKey = event.customer.map { ReferralMatchKey.vendor(source: $0.source, id: $0.id).storageKey }
+        try db.execute(
+            sql: """
+                INSERT INTO business_event (delivery_id, position, kind, business_key, adapter_version, payload, explanation, customer_key, occurred_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (delivery_id, position) DO UPDATE SET
+                    kind = excluded.kind, business_key = excluded.business_key, adapter_version = excluded.adapter_version,
+                    payload = excluded.payload, explanation = excluded.explanation, customer_key = excluded.customer_key,
+                    occurred_at = excluded.occurred_at
+                """,
+            arguments: [
+                delivery.rawValue, position, event.kind.rawValue, event.businessKey, adapterVersion, try StoreCoding.text(event), explanation,
+                customerKey, event.occurredAt,
+            ])
+        try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ? AND position = ?", arguments: [delivery.rawValue, position])
+        for key in Set(lookupKeys(of: event)) {
             try db.execute(
-                sql: """
-                    INSERT INTO contract (referral_id, partner_id, plan_id, customer, started_at, created_by_delivery)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    draft.referral.id.rawValue, draft.referral.partnerID.rawValue, draft.referral.planID.rawValue,
-                    try StoreCoding.text(draft.customer), draft.startedAt, draft.createdByDelivery.rawValue,
-                ])
-            contractID = ContractID(db.lastInsertedRowID)
-            try db.execute(sql: "UPDATE referral SET status = ? WHERE id = ?", arguments: [Referral.Status.signed.rawValue, referralID.rawValue])
-        }
-        for line in effects.accruals {
-            try db.execute(
-                sql: """
-                    INSERT INTO accrual (accrual_key, partner_id, contract_id, delivery_id, business_key, rule, plan_id,
-                        plan_version, basis_minor, rate_bps, amount_minor, currency, earned_at, hold_until, state)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    line.key, line.partnerID.rawValue, contractID.rawValue, line.sourceDelivery.rawValue, line.businessKey,
-                    line.rule, line.planID.rawValue, line.planVersion, line.basis.minorUnits, line.rate.value,
-                    line.amount.minorUnits, line.amount.currency.code, line.earnedAt, line.holdUntil, line.state.rawValue,
-                ])
+                sql: "INSERT INTO business_event_key (key, delivery_id, position) VALUES (?, ?, ?)",
+                arguments: [key, delivery.rawValue, position])
         }
     }
 
-    /// Makes a referral answer to `key` from now on; a vendor id is also recorded on the referral.
-    private static func learn(_ key: ReferralMatchKey, for referral: ReferralID, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO referral_key (key, referral_id) VALUES (?, ?)", arguments: [key.storageKey, referral.rawValue])
-        guard case .vendor(let source, let id) = key,
-            let text = try String.fetchOne(db, sql: "SELECT vendor_ids FROM referral WHERE id = ?", arguments: [referral.rawValue])
-        else { return }
-        var vendorIDs = try StoreCoding.value([String: String].self, from: text)
-        guard vendorIDs[source] == nil else { return }
-        vendorIDs[source] = id
-        try db.execute(
-            sql: "UPDATE referral SET vendor_ids = ? WHERE id = ?", arguments: [try StoreCoding.text(vendorIDs), referral.rawValue])
+    /// The program as the projection reads it.
+    static func programSnapshot(_ db: Database) throws -> ProgramSnapshot {
+        let partners = try Row.fetchAll(db, sql: "SELECT * FROM partner").map(Partner.init(row:))
+        let referrals = try Row.fetchAll(db, sql: "SELECT * FROM referral").map(Referral.init(row:))
+        let versions = try Row.fetchAll(db, sql: "SELECT * FROM plan_version ORDER BY plan_id, version").map(PlanVersion.init(row:))
+        let overrides = try Row.fetchAll(db, sql: "SELECT * FROM attribution_override ORDER BY id").map { row in
+            AttributionOverride(customerKey: row["customer_key"], referralID: ReferralID(row["referral_id"]), reason: row["reason"])
+        }
+        return ProgramSnapshot(
+            partners: partners, referrals: referrals, plans: Dictionary(grouping: versions, by: \.planID), overrides: overrides,
+            settings: try settings(db))
     }
+
+    static func settings(_ db: Database) throws -> ProgramSettings {
+        guard let text = try String.fetchOne(db, sql: "SELECT settings FROM program_settings WHERE id = 1") else { return ProgramSettings() }
+        return try StoreCoding.value(ProgramSettings.self, from: text)
+    }
+
+    /// Every stored event that can concern the program: those whose customer or agreement matches
+    /// a referral or an override, and every other event of those customers and agreements.
+    static func relevantEvents(_ db: Database) throws -> [RecordedEvent] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                WITH matched AS (
+                    SELECT DISTINCT e.customer_key FROM business_event_key k
+                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                    WHERE k.key IN (SELECT key FROM referral_key) OR k.key IN (SELECT customer_key FROM attribution_override)
+                ),
+                agreements AS (
+                    SELECT DISTINCT k.key FROM business_event_key k
+                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                    WHERE e.customer_key IN (SELECT customer_key FROM matched) AND k.key LIKE 'agreement:%'
+                )
+                SELECT e.delivery_id, e.payload FROM business_event e
+                JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
+                WHERE e.customer_key IN (SELECT customer_key FROM matched)
+                   OR EXISTS (SELECT 1 FROM business_event_key k WHERE k.delivery_id = e.delivery_id AND k.position = e.position
+                              AND k.key IN (SELECT key FROM agreements))
+                """)
+        return try rows.map { RecordedEvent(try StoreCoding.value(BusinessEvent.self, from: $0["payload"]), delivery: DeliveryID($0["delivery_id"])) }
+    }
+
+    /// Recomputes the ledger from the program and the stored events, and brings the stored
+    /// contracts, accrual lines and conflicts in line with it; paid lines are never edited.
+    ///
+    /// - Returns: the projection, whose explanations say what happened to each business event.
+    @discardableResult
+    static func reproject(at now: Date, _ db: Database) throws -> LedgerProjection {
+        let projection = LedgerProjector().project(try relevantEvents(db), program: try programSnapshot(db))
+
+        // Contracts, one per referral.
+        let projectedReferrals = Set(projection.contracts.map(\.referralID.rawValue))
+        for stale in try Int64.fetchAll(db, sql: "SELECT referral_id FROM contract") where !projectedReferrals.contains(stale) {
+            try db.execute(sql: "DELETE FROM contract WHERE referral_id = ?", arguments: [stale])
+        }
+        for contract in projection.contracts {
+            try db.execute(
+                sql: """
+                    INSERT INTO contract (referral_id, partner_id, plan_id, customer, started_at, created_by_delivery, ended_at, monthly_value)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (referral_id) DO UPDATE SET partner_id = excluded.partner_id, plan_id = excluded.plan_id,
+                        customer = excluded.customer, started_at = excluded.started_at, created_by_delivery = excluded.created_by_delivery,
+                        ended_at = excluded.ended_at, monthly_value = excluded.monthly_value
+                    """,
+                arguments: [
+                    contract.referralID.rawValue, contract.partnerID.rawValue, contract.planID.rawValue, try StoreCoding.text(contract.customer),
+                    contract.startedAt, contract.startedBy.rawValue, contract.endedAt, try contract.monthlyValue.map(StoreCoding.text),
+                ])
+        }
+
+        // Accrual lines.
+        let existing = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+        for change in AccrualReconciler.changes(projected: projection.lines, existing: existing) {
+            switch change {
+            case .create(let line):
+                try db.execute(
+                    sql: """
+                        INSERT INTO accrual (accrual_key, partner_id, referral_id, beneficiary, delivery_id, business_key, rule, plan_id,
+                            plan_version, basis_minor, rate_bps, amount_minor, currency, earned_at, hold_until, note, needs_approval, adjusts,
+                            state, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+                        """,
+                    arguments: StatementArguments(lineValues(line) + [now]))
+            case .update(let id, let line):
+                try db.execute(
+                    sql: """
+                        UPDATE accrual SET accrual_key = ?, partner_id = ?, referral_id = ?, beneficiary = ?, delivery_id = ?,
+                            business_key = ?, rule = ?, plan_id = ?, plan_version = ?, basis_minor = ?, rate_bps = ?, amount_minor = ?,
+                            currency = ?, earned_at = ?, hold_until = ?, note = ?, needs_approval = ?, adjusts = ?, state = 'open', updated_at = ?
+                        WHERE id = ? AND state != 'paid'
+                        """,
+                    arguments: StatementArguments(lineValues(line) + [now, id.rawValue]))
+            case .void(let id, let reason):
+                try db.execute(
+                    sql: "UPDATE accrual SET state = 'voided', note = ?, payout_id = NULL, updated_at = ? WHERE id = ? AND state = 'open'",
+                    arguments: [reason, now, id.rawValue])
+            }
+        }
+
+        try db.execute(sql: "DELETE FROM attribution_conflict")
+        for conflict in projection.conflicts {
+            try db.execute(
+                sql: "INSERT INTO attribution_conflict (customer_key, referral_id, winner, reason) VALUES (?, ?, ?, ?)",
+                arguments: [conflict.customerKey, conflict.referralID.rawValue, conflict.winner?.rawValue, conflict.reason])
+        }
+        for (businessKey, explanation) in projection.explanations {
+            try db.execute(sql: "UPDATE business_event SET explanation = ? WHERE business_key = ?", arguments: [explanation, businessKey])
+        }
+        return projection
+    }
+
+    private static func lineValues(_ line: AccrualLine) -> [(any DatabaseValueConvertible)?] {
+        [
+            line.key, line.partnerID.rawValue, line.referralID.rawValue, line.beneficiary.rawValue, line.sourceDelivery?.rawValue,
+            line.businessKey, line.rule, line.planID.rawValue, line.planVersion, line.basis?.minorUnits, line.rate?.value,
+            line.amount.minorUnits, line.amount.currency.code, line.earnedAt, line.holdUntil, line.note, line.needsApproval, line.adjusts,
+        ]
+    }
+
+    /// Rebuilds the whole ledger from the stored events (after a program change, or on demand).
+    public func rebuildLedger(at now: Date) async throws {
+        try await pool.write { db in _ = try Self.reproject(at: now, db) }
+    }
+
+    // MARK: Reads
+
+    /// Accrual rows with the id of their referral's contract.
+    static let accrualSelect = "SELECT accrual.*, contract.id AS contract_id FROM accrual LEFT JOIN contract ON contract.referral_id = accrual.referral_id"
 
     /// A partner's accruals, oldest first.
     public func accruals(partner: PartnerID) async throws -> [Accrual] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM accrual WHERE partner_id = ? ORDER BY earned_at, id", arguments: [partner.rawValue])
+            try Row.fetchAll(db, sql: "\(Self.accrualSelect) WHERE accrual.partner_id = ? ORDER BY earned_at, accrual.id", arguments: [partner.rawValue])
                 .map(Accrual.init(row:))
         }
     }
@@ -69,13 +182,32 @@ extension GatewayDatabase {
     /// Every accrual, oldest first.
     public func allAccruals() async throws -> [Accrual] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM accrual ORDER BY earned_at, id").map(Accrual.init(row:))
+            try Row.fetchAll(db, sql: "\(Self.accrualSelect) ORDER BY earned_at, accrual.id").map(Accrual.init(row:))
+        }
+    }
+
+    /// The accruals a delivery's events produced.
+    public func accruals(fromDelivery delivery: DeliveryID) async throws -> [Accrual] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "\(Self.accrualSelect) WHERE accrual.delivery_id = ? ORDER BY accrual.id", arguments: [delivery.rawValue])
+                .map(Accrual.init(row:))
         }
     }
 
     /// Every contract, oldest first.
     public func contracts() async throws -> [Contract] {
         try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)) }
+    }
+
+    /// Claims that lost to another or were blocked, as of the last recomputation.
+    public func conflicts() async throws -> [AttributionConflict] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attribution_conflict ORDER BY customer_key, referral_id").map { row in
+                AttributionConflict(
+                    customerKey: row["customer_key"], referralID: ReferralID(row["referral_id"]),
+                    winner: (row["winner"] as Int64?).map(ReferralID.init), reason: row["reason"])
+            }
+        }
     }
 }
 
@@ -88,31 +220,42 @@ extension Contract {
             planID: PlanID(row["plan_id"]),
             customer: try StoreCoding.value(CustomerReference.self, from: row["customer"]),
             startedAt: row["started_at"],
-            createdByDelivery: DeliveryID(row["created_by_delivery"]))
+            createdByDelivery: DeliveryID(row["created_by_delivery"]),
+            endedAt: row["ended_at"],
+            monthlyValue: try (row["monthly_value"] as String?).map { try StoreCoding.value(Money.self, from: $0) })
     }
 }
 
 extension Accrual {
     init(row: Row) throws {
-        guard let currency = CurrencyCode(row["currency"]), let state = Accrual.State(rawValue: row["state"]) else {
-            throw DatabaseError(message: "accrual \(row["id"] as Int64? ?? 0) has an unreadable currency or state")
+        guard let currency = CurrencyCode(row["currency"]), let state = Accrual.State(rawValue: row["state"]),
+            let beneficiary = AccrualLine.Beneficiary(rawValue: row["beneficiary"])
+        else {
+            throw DatabaseError(message: "accrual \(row["id"] as Int64? ?? 0) has an unreadable currency, state or beneficiary")
         }
         self.init(
             id: AccrualID(row["id"]),
-            contractID: ContractID(row["contract_id"]),
+            contractID: (row["contract_id"] as Int64?).map(ContractID.init),
             line: AccrualLine(
                 key: row["accrual_key"],
                 partnerID: PartnerID(row["partner_id"]),
-                sourceDelivery: DeliveryID(row["delivery_id"]),
+                beneficiary: beneficiary,
+                referralID: ReferralID(row["referral_id"]),
+                sourceDelivery: (row["delivery_id"] as Int64?).map(DeliveryID.init),
                 businessKey: row["business_key"],
                 rule: row["rule"],
                 planID: PlanID(row["plan_id"]),
                 planVersion: row["plan_version"],
-                basis: Money(minorUnits: row["basis_minor"], currency: currency),
-                rate: BasisPoints(row["rate_bps"]),
+                basis: (row["basis_minor"] as Int64?).map { Money(minorUnits: $0, currency: currency) },
+                rate: (row["rate_bps"] as Int64?).map(BasisPoints.init),
                 amount: Money(minorUnits: row["amount_minor"], currency: currency),
                 earnedAt: row["earned_at"],
                 holdUntil: row["hold_until"],
-                state: state))
+                note: row["note"],
+                needsApproval: row["needs_approval"],
+                adjusts: row["adjusts"]),
+            state: state,
+            approvedAt: row["approved_at"],
+            payoutID: row["payout_id"])
     }
 }
