@@ -90,6 +90,11 @@ final class LedgerHarness {
     /// Stores events as deliveries and recomputes, as the processor does.
     @discardableResult
     func receive(_ new: BusinessEvent...) -> LedgerProjection {
+        receive(all: new)
+    }
+
+    @discardableResult
+    func receive(all new: [BusinessEvent]) -> LedgerProjection {
         for event in new {
             events.append(RecordedEvent(event, delivery: DeliveryID(nextDelivery)))
             nextDelivery += 1
