@@ -23,7 +23,7 @@ import Testing
         var plan_version: Int
         var hold_until: Date
         var earned_at: Date
-        var state: String
+        var status: String
         var rule: String
     }
 
@@ -77,7 +77,8 @@ import Testing
             #expect(accrual.amount == Money(minorUnits: 4_990, currency: usd))
             #expect(accrual.plan_id == plan)
             #expect(accrual.plan_version == 1)
-            #expect(accrual.state == "pending")
+            // Paid in June 2025 and read today: the 30-day hold is over.
+            #expect(accrual.status == "payable")
             #expect(accrual.rule == "recurring_share")
             // Paid 2025-06-01T00:00:04Z, held 30 days.
             #expect(accrual.earned_at == Date(timeIntervalSince1970: 1_748_736_004))
@@ -103,8 +104,8 @@ import Testing
         }
         try await gateway.processor.drain()
         let accruals = try await gateway.database.accruals(partner: partner.id)
-        // 5 % of $1,299.00 collected.
-        #expect(accruals.map(\.line.amount.minorUnits) == [6_495])
+        // 5 % of the $999.00 subscription line; the $300.00 setup fee is a one-time line and left out.
+        #expect(accruals.map(\.line.amount.minorUnits) == [4_995])
     }
 
     @Test func aCustomerMatchingNoReferralIsProcessedWithoutAccrual() async throws {
