@@ -97,8 +97,10 @@ extension GatewayDatabase {
         }
     }
 
-    /// Whether any of these lookup keys belongs to a referral, an override or a known agreement
-    /// of a referred customer: only then can the ledger change.
+    /// Whether any of these lookup keys can concern the program: a referral's or an override's
+    /// key, an agreement of a referred customer, or a customer already matched to a referral by
+    /// another of its events (a refund that names only the customer id). Only then can the ledger
+    /// change.
     private static func concernsProgram(_ keys: Set<String>, _ db: Database) throws -> Bool {
         guard !keys.isEmpty else { return false }
         let list = Array(keys)
@@ -108,9 +110,14 @@ extension GatewayDatabase {
             sql: """
                 SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
                     OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
-                    OR EXISTS (SELECT 1 FROM contract c JOIN business_event_key k ON k.key IN (\(marks)) AND k.key LIKE 'agreement:%')
+                    OR EXISTS (
+                        SELECT 1 FROM business_event e JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
+                        WHERE (e.customer_key IN (\(marks)) OR EXISTS (
+                                SELECT 1 FROM business_event_key same WHERE same.delivery_id = e.delivery_id AND same.position = e.position
+                                AND same.key IN (\(marks)) AND same.key LIKE 'agreement:%'))
+                          AND k.key IN (SELECT key FROM referral_key))
                 """,
-            arguments: StatementArguments(list + list + list)) ?? false
+            arguments: StatementArguments(list + list + list + list)) ?? false
     }
 
     private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {
