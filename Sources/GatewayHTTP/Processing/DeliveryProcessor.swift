@@ -4,6 +4,7 @@ import GatewayCore
 public import GatewayStore
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// Drains stored deliveries: maps each through its adapter, applies the business events to the
 /// ledger, and records the outcome, a batch per transaction. Runs as a service beside the HTTP
@@ -16,8 +17,9 @@ public final class DeliveryProcessor: Service, Sendable {
     private let idleInterval: Duration
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let wakeUps: AsyncStream<Void>
-    private let wakeUpContinuation: AsyncStream<Void>.Continuation
+    /// The running service's wake-up stream; one per `run()`, since a stream is consumed once and
+    /// the same processor may serve several application runs (tests do).
+    private let wakeUps = Mutex<AsyncStream<Void>.Continuation?>(nil)
     private let passes = SerialPasses()
 
     /// - Parameter fetchers: vendor API clients by connector name, for thin notifications.
@@ -32,24 +34,28 @@ public final class DeliveryProcessor: Service, Sendable {
         self.idleInterval = idleInterval
         self.now = now
         self.logger = logger
-        (self.wakeUps, self.wakeUpContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks the processor to look for work now.
     public func wake() {
-        wakeUpContinuation.yield()
+        _ = wakeUps.withLock { $0?.yield() }
     }
 
     public func run() async throws {
-        let ticker = Task { [wakeUpContinuation, idleInterval] in
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeUps.withLock { $0 = continuation }
+        let ticker = Task { [idleInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: idleInterval)
-                wakeUpContinuation.yield()
+                continuation.yield()
             }
         }
-        defer { ticker.cancel() }
-        wake()
-        for await _ in wakeUps.cancelOnGracefulShutdown() {
+        defer {
+            ticker.cancel()
+            continuation.finish()
+        }
+        continuation.yield()
+        for await _ in stream.cancelOnGracefulShutdown() {
             do {
                 try await drain()
             } catch {
