@@ -82,9 +82,13 @@ extension GatewayDatabase {
             let keys = Set(mapped.values.flatMap { $0.flatMap(Self.lookupKeys(of:)) })
             let explanations = try Self.concernsProgram(keys, db) ? try Self.reproject(at: now, db).explanations : [:]
             for (id, events) in mapped {
-                let reasons = events.map { event in
-                    explanations[event.businessKey]
+                let reasons = try events.map { event in
+                    let explanation = explanations[event.businessKey]
                         ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
+                    let first = try Int64.fetchOne(
+                        db, sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?", arguments: [event.businessKey])
+                    guard let first, first != id.rawValue else { return explanation }
+                    return "the same business effect as delivery \(first), counted once: \(explanation)"
                 }
                 try db.execute(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?", arguments: [reasons.joined(separator: "; "), id.rawValue])
                 for (position, reason) in reasons.enumerated() {
