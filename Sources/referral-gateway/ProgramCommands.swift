@@ -195,7 +195,8 @@ struct ReferralsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().qualifyReferral(ReferralID(referral), on: on?.date ?? Date(), at: Date()))
+            let now = Date()
+            Output.print(try await storage.openDatabase().qualifyReferral(ReferralID(referral), on: on?.date ?? now, at: now))
         }
     }
 
@@ -207,7 +208,8 @@ struct ReferralsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().loseReferral(ReferralID(referral), on: on?.date ?? Date(), reason: reason, at: Date()))
+            let now = Date()
+            Output.print(try await storage.openDatabase().loseReferral(ReferralID(referral), on: on?.date ?? now, reason: reason, at: now))
         }
     }
 

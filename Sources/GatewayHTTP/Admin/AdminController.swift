@@ -49,13 +49,15 @@ struct AdminController: Sendable {
         admin.post("/referrals/{id}/qualify") { request, context in
             let id = ReferralID(try context.parameters.require("id", as: Int64.self))
             let body = try await request.decode(as: ReferralStepRequest.self, context: context)
-            return try await Self.storing { try JSONResponse.make(try await database.qualifyReferral(id, on: body.on ?? now(), at: now())) }
+            let date = now()
+            return try await Self.storing { try JSONResponse.make(try await database.qualifyReferral(id, on: body.on ?? date, at: date)) }
         }
         admin.post("/referrals/{id}/lose") { request, context in
             let id = ReferralID(try context.parameters.require("id", as: Int64.self))
             let body = try await request.decode(as: ReferralStepRequest.self, context: context)
+            let date = now()
             return try await Self.storing {
-                try JSONResponse.make(try await database.loseReferral(id, on: body.on ?? now(), reason: body.reason ?? "", at: now()))
+                try JSONResponse.make(try await database.loseReferral(id, on: body.on ?? date, reason: body.reason ?? "", at: date))
             }
         }
         admin.post("/referrals/{id}/override") { request, context in

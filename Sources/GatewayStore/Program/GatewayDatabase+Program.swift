@@ -175,8 +175,10 @@ extension GatewayDatabase {
         let started = try Date.fetchOne(db, sql: "SELECT started_at FROM contract WHERE referral_id = ?", arguments: [id.rawValue])
         let window = try Int.fetchOne(
             db, sql: "SELECT attribution_window_days FROM plan_version WHERE plan_id = ? ORDER BY version LIMIT 1", arguments: [referral.planID.rawValue])
+        // Dates are stored to the millisecond (rounded); a step recorded "now" must count as done now.
+        let asOf = now.addingTimeInterval(0.001)
         return ReferralRecord(
-            referral: referral, status: referral.status(on: now, contractStartedAt: started, windowDays: window ?? PlanVersion.defaultAttributionWindowDays),
+            referral: referral, status: referral.status(on: asOf, contractStartedAt: started, windowDays: window ?? PlanVersion.defaultAttributionWindowDays),
             flags: try StoreCoding.value([String].self, from: row["flags"]))
     }
 
