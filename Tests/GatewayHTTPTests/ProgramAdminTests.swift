@@ -79,12 +79,11 @@ import Testing
             #expect(paid.paid_at != nil)
             let _: Refusal = try await call(client, .post, "/admin/payouts/\(payout.id)/paid", expect: .unprocessableContent)
 
-            // A credit note refunds $100 of the paid invoice: a clawback, deducted from the next payout.
-            try await gateway.database.recordProcessing(
-                [(try await Self.storeDelivery(gateway, "evt_cn"), .mapped([
-                    .creditIssued(CreditIssued(creditID: "cn_1", invoiceID: "in_a", customer: CustomerReference(source: "stripe", id: "cus_SUq8vD3kLm2NpQ"),
-                        amount: Money(minorUnits: 10_000, currency: CurrencyCode("USD")!), issuedAt: Date(timeIntervalSince1970: 1_750_000_000)))
-                ], adapterVersion: 1))], at: Date())
+            // Stripe reports a $100 credit note on the paid invoice: a clawback, deducted from the next payout.
+            let creditNote = try String(contentsOf: TestGateway.root.appendingPathComponent("fixtures/stripe/credit_note.created.json"), encoding: .utf8)
+                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: "in_a")
+            try await deliver(client, Data(creditNote.utf8))
+            try await gateway.processor.drain()
             let lines: [Line] = try await call(client, .get, "/admin/accruals?partner_id=\(acme.id)")
             #expect(lines.map(\.status).sorted() == ["paid", "payable"])
             #expect(lines.first { $0.adjusts != nil }?.amount.minorUnits == -1_000)
@@ -97,14 +96,6 @@ import Testing
             let next: PayoutBody = try await call(client, .post, "/admin/payouts", "{}", expect: .created)
             #expect(next.totals.map(\.amount.minorUnits) == [3_990])
         }
-    }
-
-    static func storeDelivery(_ gateway: TestGateway, _ id: String) async throws -> DeliveryID {
-        try await gateway.database.ingest(
-            IncomingDelivery(
-                source: "stripe", vendorDeliveryID: id, eventType: "credit_note.created", receivedAt: Date(), requestID: nil, body: Data("{}".utf8),
-                headers: [:], verification: Verification(scheme: "stripe", matchedSecretIndex: 0))
-        ).deliveryID
     }
 
     @Test func referralsAreQualifiedLostOverriddenAndFlaggedThroughTheAPI() async throws {
