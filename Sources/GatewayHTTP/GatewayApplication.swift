@@ -24,10 +24,19 @@ public enum GatewayApplication {
             }
             return try JSONResponse.make(["status": "ok"])
         }
+        router.get("/readyz") { _, _ in
+            // Ready: migrations applied and the store accepts a write.
+            guard try await database.isReady(), (try? await database.checkWritable()) != nil else {
+                throw APIError(.serviceUnavailable, "store_not_ready", "the store is not migrated or not writable")
+            }
+            return try JSONResponse.make(["status": "ready"])
+        }
         WebhookController(
             configuration: configuration, adapters: adapters, database: database, processor: processor, keyFetcher: keyFetcher)
             .addRoutes(to: router)
-        AdminController(configuration: configuration, database: database).addRoutes(to: router)
+        AdminController(
+            configuration: configuration, database: database, replays: ReplayJobs(database: database, processor: processor, logger: logger)
+        ).addRoutes(to: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),

@@ -245,6 +245,28 @@ extension GatewayDatabase {
             }
             try reproject(at: Date(), db)
         }
+        migrator.registerMigration("v5: operations") { db in
+            try db.execute(sql: """
+                ALTER TABLE delivery ADD COLUMN lease_until DATETIME;
+                ALTER TABLE delivery ADD COLUMN next_attempt_at DATETIME;
+                ALTER TABLE delivery ADD COLUMN duplicate_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE delivery ADD COLUMN last_duplicate_at DATETIME;
+                CREATE INDEX delivery_by_received ON delivery (received_at);
+                CREATE INDEX delivery_by_event_type ON delivery (source, event_type);
+                CREATE TABLE rejection (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    source TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    status INTEGER NOT NULL,
+                    size INTEGER,
+                    remote_address TEXT,
+                    request_id TEXT
+                );
+                CREATE INDEX rejection_by_at ON rejection (at);
+                """)
+        }
         return migrator
     }
 }

@@ -47,6 +47,16 @@ public final class GatewayDatabase: Sendable {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// Writes and rolls back a row: proves the file accepts writes (disk not full, not read-only).
+    public func checkWritable() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.inTransaction {
+                try db.execute(sql: "INSERT INTO audit_log (at, action, subject, detail) VALUES (?, 'readyz', 'store', '{}')", arguments: [Date()])
+                return .rollback
+            }
+        }
+    }
+
     /// Whether every migration has been applied and the file can be read.
     public func isReady() async throws -> Bool {
         try await pool.read { db in try Self.migrator.hasCompletedMigrations(db) }

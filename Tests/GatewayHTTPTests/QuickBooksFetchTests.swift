@@ -48,7 +48,7 @@ import Testing
             let gateway = try Self.gateway(port: try #require(fakeClient.port))
             try await gateway.application.test(.live) { client in
                 let id = try await Self.notify(client)
-                #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .stored)
+                #expect(try await [.stored, .processing].contains(gateway.database.delivery(DeliveryID(id))?.status))
                 fake.state.withLock { $0.holding = false }
                 try await gateway.processor.drain()
                 #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .processed)
@@ -88,17 +88,36 @@ import Testing
         }
     }
 
-    @Test func aFetchThatKeepsFailingLeavesTheDeliveryFailedWithTheReason() async throws {
+    @Test func aFetchThatKeepsFailingIsRetriedWithBackoffThenDead() async throws {
         let fake = FakeQuickBooks()
         fake.state.withLock { $0.outage = 503 }
+        let clock = ManualClock(start: Date())
         try await fake.application.test(.live) { fakeClient in
-            let gateway = try Self.gateway(port: try #require(fakeClient.port), attempts: 3)
+            let port = try #require(fakeClient.port)
+            let gateway = try TestGateway(
+                secrets: ["quickbooks": [Self.verifier]], fetchers: { [Self.client(port: port, database: $0, attempts: 2)] },
+                retry: RetryPolicy(attempts: 3, baseDelay: .seconds(60), maxDelay: .seconds(600)), now: { clock.now })
             let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
             try await gateway.processor.drain()
-            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
-            #expect(delivery.status == .failed)
-            #expect(delivery.statusReason == "quickbooks fetch: QuickBooks could not serve Payment 217: HTTP 503 (gave up after 3 attempts)")
-            #expect(fake.state.withLock { $0.entityRequests }.count == 3)
+            var delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            #expect(delivery.status == .retrying)
+            #expect(delivery.statusReason == "quickbooks fetch: QuickBooks could not serve Payment 217: HTTP 503 (gave up after 2 attempts)")
+            let next = try #require(delivery.nextAttemptAt)
+            #expect(next > clock.now.addingTimeInterval(29) && next <= clock.now.addingTimeInterval(60))
+
+            // Not yet due: a drain leaves it alone (and would process newer deliveries meanwhile).
+            try await gateway.processor.drain()
+            #expect(fake.state.withLock { $0.entityRequests }.count == 2)
+
+            clock.advance(by: 61)
+            try await gateway.processor.drain()
+            #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .retrying)
+            clock.advance(by: 121)
+            try await gateway.processor.drain()
+            delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            #expect(delivery.status == .dead)
+            #expect(delivery.statusReason?.hasSuffix("(gave up after 3 processing attempts)") == true)
+            #expect(fake.state.withLock { $0.entityRequests }.count == 6)
             #expect(delivery.body == (try TestGateway.fixture("quickbooks/payment.create.legacy.json")))
         }
     }

@@ -28,6 +28,8 @@ final class TestGateway: Sendable {
         stripeSecrets: [Secret] = [TestGateway.stripeSecret], secrets: [String: [Secret]] = [:],
         adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, adapters: AdapterCatalog? = nil,
         keyFetcher: SigningKeyFetcher? = nil, fetchers: (GatewayDatabase) -> [any EntityFetcher] = { _ in [] },
+        retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
+        now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
@@ -40,7 +42,8 @@ final class TestGateway: Sendable {
             host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, secrets: allSecrets, adminTokens: adminTokens)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
         processor = DeliveryProcessor(
-            database: database, adapters: self.adapters, fetchers: fetchers(database), idleInterval: .seconds(3600), logger: logger)
+            database: database, adapters: self.adapters, fetchers: fetchers(database), idleInterval: .seconds(3600), retry: retry, now: now,
+            logger: logger)
         self.logger = logger
     }
 

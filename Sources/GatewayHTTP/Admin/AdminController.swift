@@ -9,6 +9,7 @@ import Hummingbird
 struct AdminController: Sendable {
     let configuration: GatewayConfiguration
     let database: GatewayDatabase
+    let replays: ReplayJobs
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
@@ -135,16 +136,7 @@ struct AdminController: Sendable {
         }
 
         admin.get("/deliveries") { request, _ in
-            let status = try request.uri.queryParameters.get("status").map { text in
-                guard let status = DeliveryStatus(rawValue: text) else {
-                    throw APIError(
-                        .badRequest, "invalid_field",
-                        "status must be one of \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)
-            return try JSONResponse.make(try await database.deliveries(status: status, limit: limit).map { DeliveryView($0) })
+            try JSONResponse.make(try await database.deliveries(matching: try Self.query(request)).map { DeliveryView($0) })
         }
         admin.get("/deliveries/{id}") { _, context in
             let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
@@ -157,6 +149,75 @@ struct AdminController: Sendable {
                     delivery, detail: try await database.businessEvents(of: id),
                     accruals: try await database.accruals(fromDelivery: id).map { AccrualView($0, at: date) }))
         }
+        admin.post("/deliveries/{id}/replay") { request, context in
+            let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
+            guard try await database.delivery(id) != nil else { throw APIError(.notFound, "not_found", "delivery \(id) does not exist") }
+            let dryRun = request.uri.queryParameters.get("dry_run", as: Bool.self) ?? false
+            return try JSONResponse.make(try await replays.run([id], dryRun: dryRun, at: now()))
+        }
+        admin.get("/rejections") { request, _ in
+            let parameters = request.uri.queryParameters
+            return try JSONResponse.make(
+                try await database.rejections(
+                    source: parameters.get("source"), code: parameters.get("code"), since: try Self.date(parameters.get("since"), "since"),
+                    limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000)))
+        }
+        admin.post("/replays") { request, context in
+            let body = try await request.decode(as: ReplayRequest.self, context: context)
+            let ids: [DeliveryID]
+            if let listed = body.deliveryIDs {
+                ids = listed.map(DeliveryID.init)
+            } else {
+                ids = try await database.deliveryIDs(matching: try body.filter?.query() ?? DeliveryQuery())
+            }
+            if body.background == true || ids.count > 100 {
+                return try JSONResponse.make(await replays.start(ids, dryRun: body.dryRun ?? false, now: now), status: .accepted)
+            }
+            return try JSONResponse.make(try await replays.run(ids, dryRun: body.dryRun ?? false, at: now()))
+        }
+        admin.get("/replays") { _, _ in try JSONResponse.make(await replays.all()) }
+        admin.get("/replays/{id}") { _, context in
+            let id = try context.parameters.require("id", as: Int.self)
+            guard let job = await replays.job(id) else { throw APIError(.notFound, "not_found", "replay \(id) does not exist") }
+            return try JSONResponse.make(job)
+        }
+        admin.delete("/replays/{id}") { _, context in
+            let id = try context.parameters.require("id", as: Int.self)
+            guard let job = await replays.cancel(id) else { throw APIError(.notFound, "not_found", "replay \(id) does not exist") }
+            return try JSONResponse.make(job)
+        }
+    }
+
+    /// `?source=&status=&event_type=&vendor_id=&customer=&from=&to=&before=&limit=`; `status` may list
+    /// several, and `duplicate` means deliveries the vendor retried.
+    static func query(_ request: Request) throws -> DeliveryQuery {
+        let parameters = request.uri.queryParameters
+        var statuses: [DeliveryStatus] = []
+        var duplicates = false
+        for text in (parameters.get("status") ?? "").split(separator: ",").map(String.init) {
+            if text == "duplicate" {
+                duplicates = true
+            } else if let status = DeliveryStatus(rawValue: text) {
+                statuses.append(status)
+            } else {
+                throw APIError(
+                    .badRequest, "invalid_field",
+                    "status must be among \((DeliveryStatus.allCases.map(\.rawValue) + ["duplicate"]).joined(separator: ", ")); refused requests are at /admin/rejections")
+            }
+        }
+        return DeliveryQuery(
+            source: parameters.get("source"), statuses: statuses, duplicatesOnly: duplicates, eventType: parameters.get("event_type"),
+            vendorDeliveryID: parameters.get("vendor_id"), customer: parameters.get("customer"), receivedFrom: try date(parameters.get("from"), "from"),
+            receivedBefore: try date(parameters.get("to"), "to"), beforeID: parameters.get("before", as: Int64.self),
+            limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000))
+    }
+
+    static func date(_ text: String?, _ name: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw APIError(.badRequest, "invalid_field", "\(name) must be an ISO 8601 timestamp")
+        }
+        return date
     }
 
     /// Runs a write and turns a store refusal into its HTTP answer.

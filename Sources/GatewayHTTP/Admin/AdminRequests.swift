@@ -161,3 +161,34 @@ struct OutboundReferralRequest: Decodable {
 struct PayoutRequest: Decodable {
     var note: String?
 }
+
+/// `POST /admin/replays`: ids, or a filter, and whether to only report.
+struct ReplayRequest: Decodable {
+    struct Filter: Decodable {
+        var source: String?
+        var status: [DeliveryStatus]?
+        var eventType: String?
+        var from: Date?
+        var to: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case source, status, from, to
+            case eventType = "event_type"
+        }
+
+        func query() throws -> DeliveryQuery {
+            DeliveryQuery(source: source, statuses: status ?? [], eventType: eventType, receivedFrom: from, receivedBefore: to)
+        }
+    }
+
+    var deliveryIDs: [Int64]?
+    var filter: Filter?
+    var dryRun: Bool?
+    var background: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case filter, background
+        case deliveryIDs = "delivery_ids"
+        case dryRun = "dry_run"
+    }
+}

@@ -15,6 +15,10 @@ public final class DeliveryProcessor: Service, Sendable {
     private let fetchers: [String: any EntityFetcher]
     private let batchSize: Int
     private let idleInterval: Duration
+    /// How long a claim lasts; a processor that crashed loses its claims after this.
+    private let lease: TimeInterval
+    /// Backoff between tries of a delivery that failed for a transient reason.
+    private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
     /// The running service's wake-up stream; one per `run()`, since a stream is consumed once and
@@ -23,12 +27,20 @@ public final class DeliveryProcessor: Service, Sendable {
     private let passes = SerialPasses()
 
     /// - Parameter fetchers: vendor API clients by connector name, for thin notifications.
+    /// - Parameters:
+    ///   - lease: seconds a claim lasts before another processor may take the work over.
+    ///   - retry: how often (attempts) and how patiently a transient failure is retried before the
+    ///     delivery is dead.
     public init(
         database: GatewayDatabase, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 256,
-        idleInterval: Duration = .seconds(1), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        idleInterval: Duration = .seconds(1), lease: TimeInterval = 300,
+        retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.database = database
         self.adapters = adapters
+        self.lease = lease
+        self.retry = retry
         self.fetchers = Dictionary(fetchers.map { ($0.connector, $0) }, uniquingKeysWith: { first, _ in first })
         self.batchSize = max(1, batchSize)
         self.idleInterval = idleInterval
@@ -74,22 +86,23 @@ public final class DeliveryProcessor: Service, Sendable {
     private func processAll() async throws -> Int {
         var settled = 0
         while true {
-            let batch = try await database.deliveriesAwaitingProcessing(limit: batchSize)
+            let batch = try await database.claimDeliveries(limit: batchSize, lease: lease, at: now())
             if batch.isEmpty { return settled }
             var results: [(DeliveryID, ProcessingResult)] = []
             for delivery in batch {
                 results.append((delivery.id, await result(for: delivery)))
             }
             let statuses = try await database.recordProcessing(results, at: now())
-            for (id, status) in statuses where status == .failed {
-                logger.warning("delivery failed", metadata: ["delivery": "\(id)"])
+            for (id, status) in statuses where [.failed, .retrying, .dead].contains(status) {
+                logger.warning("delivery not processed", metadata: ["delivery": "\(id)", "status": "\(status.rawValue)"])
             }
             settled += batch.count
         }
     }
 
-    /// What the adapter makes of a stored delivery, fetching what a thin notification names.
-    func result(for delivery: StoredDelivery) async -> ProcessingResult {
+    /// What the current adapter makes of a stored delivery, fetching what a thin notification
+    /// names. Used by processing and by replays alike; it never checks the signature again.
+    public func result(for delivery: StoredDelivery) async -> ProcessingResult {
         guard let adapter = adapters[delivery.source] else {
             return .failed(reason: "no adapter is loaded for source '\(delivery.source)'", adapterVersion: nil)
         }
@@ -98,7 +111,7 @@ public final class DeliveryProcessor: Service, Sendable {
             case .mapped(let events): return .mapped(events, adapterVersion: adapter.version)
             case .ignored(let reason): return .ignored(reason: reason, adapterVersion: adapter.version)
             case .needsEnrichment(let requests):
-                return try await enrich(requests, with: adapter)
+                return try await enrich(requests, with: adapter, attempts: delivery.attempts)
             }
         } catch {
             return .failed(reason: error.description, adapterVersion: adapter.version)
@@ -107,7 +120,7 @@ public final class DeliveryProcessor: Service, Sendable {
 
     /// Fetches every entity (and its customer) a notification names, then maps them. A fetch that
     /// keeps failing leaves the delivery failed with the reason; a replay fetches again.
-    private func enrich(_ requests: [EnrichmentRequest], with adapter: Adapter) async throws(MappingError) -> ProcessingResult {
+    private func enrich(_ requests: [EnrichmentRequest], with adapter: Adapter, attempts: Int) async throws(MappingError) -> ProcessingResult {
         guard let connector = adapter.connector, let fetcher = fetchers[connector.name] else {
             return .failed(
                 reason: "no API client is configured for \(adapter.source); set GATEWAY_\(adapter.source.uppercased())_CLIENT_ID and its companions",
@@ -137,7 +150,16 @@ public final class DeliveryProcessor: Service, Sendable {
                 }
                 fetched.append(FetchedEntity(request: request, entity: entity, customer: customer))
             } catch {
-                return .failed(reason: "\(adapter.source) fetch: \(error.reason)", adapterVersion: adapter.version)
+                let reason = "\(adapter.source) fetch: \(error.reason)"
+                guard error.transient else { return .failed(reason: reason, adapterVersion: adapter.version) }
+                // Transient: try again later with backoff, until the retries are used up.
+                let attempt = attempts + 1
+                guard attempt < retry.attempts else {
+                    return .dead(reason: "\(reason) (gave up after \(attempt) processing attempts)", adapterVersion: adapter.version)
+                }
+                let delay = retry.delay(beforeRetry: attempt)
+                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                return .retry(reason: reason, adapterVersion: adapter.version, at: now().addingTimeInterval(seconds))
             }
         }
         switch try adapter.complete(fetched) {

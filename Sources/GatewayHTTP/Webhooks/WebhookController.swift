@@ -41,6 +41,12 @@ struct WebhookController: Sendable {
             logger.notice(
                 "webhook refused",
                 metadata: ["status": "\(error.status.code)", "error": "\(error.code)", "reason": "\(error.reason)"])
+            // Kept as metadata only, so "why did the vendor get a 401?" has an answer.
+            let size = request.headers[.contentLength].flatMap(Int.init)
+            try? await database.recordRejection(
+                Rejection(
+                    at: configuration.now(), source: source, code: error.code, reason: error.reason, status: error.status.code, size: size,
+                    remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
             throw error
         }
     }

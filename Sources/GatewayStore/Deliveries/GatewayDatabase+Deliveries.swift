@@ -9,17 +9,40 @@ extension GatewayDatabase {
         try await inbox.append(delivery)
     }
 
-    /// The oldest deliveries waiting for the processor.
-    public func deliveriesAwaitingProcessing(limit: Int) async throws -> [StoredDelivery] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = 'stored' ORDER BY id LIMIT ?", arguments: [limit])
-                .map(StoredDelivery.init(row:))
+    /// Claims the oldest deliveries due for processing, for `lease` seconds: new ones, retries whose
+    /// time has come, and work a processor claimed but never finished (its lease ran out). Newer
+    /// deliveries are never held up behind retries waiting for their time.
+    public func claimDeliveries(limit: Int, lease: TimeInterval, at now: Date) async throws -> [StoredDelivery] {
+        try await pool.write { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE delivery SET status = 'processing', lease_until = ?
+                    WHERE id IN (
+                        SELECT id FROM delivery
+                        WHERE status = 'stored'
+                           OR (status = 'retrying' AND next_attempt_at <= ?)
+                           OR (status = 'processing' AND lease_until < ?)
+                        ORDER BY id LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [now.addingTimeInterval(lease), now, now, limit]
+            ).map(StoredDelivery.init(row:)).sorted { $0.id < $1.id }
         }
     }
 
-    /// How many deliveries wait for the processor.
+    /// How many deliveries wait for the processor (stored, claimed, or retrying).
     public func countAwaitingProcessing() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE status = 'stored'") ?? 0 }
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')") ?? 0
+        }
+    }
+
+    /// When the oldest delivery still waiting was received, if any waits.
+    public func oldestAwaitingProcessing() async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(received_at) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')")
+        }
     }
 
     /// One delivery, with its body.
@@ -63,42 +86,70 @@ extension GatewayDatabase {
     /// - Returns: the status each delivery ended in.
     @discardableResult
     public func recordProcessing(_ results: [(DeliveryID, ProcessingResult)], at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
-        try await pool.write { db in
-            var statuses: [DeliveryID: DeliveryStatus] = [:]
-            var mapped: [DeliveryID: [BusinessEvent]] = [:]
-            for (id, result) in results {
-                do {
-                    try db.inSavepoint {
-                        statuses[id] = try Self.apply(result, to: id, at: now, db)
-                        return .commit
-                    }
-                    if case .mapped(let events, _) = result { mapped[id] = events }
-                } catch {
-                    try Self.setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, db)
-                    statuses[id] = .failed
+        try await pool.write { db in try Self.settle(results, at: now, reproject: false, db) }
+    }
+
+    /// Replays deliveries through fresh results (the current adapters and program): the same
+    /// settlement as processing, in one transaction, with the ledger recomputed and compared
+    /// before and after. A dry run rolls everything back and only reports the difference.
+    /// Signatures are not checked again: the stored verification stands.
+    public func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, at now: Date) async throws -> ReplayOutcome {
+        try await pool.writeWithoutTransaction { db in
+            var outcome = ReplayOutcome(statuses: [:], diff: LedgerDiff())
+            try db.inTransaction {
+                let before = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+                let statuses = try Self.settle(results, at: now, reproject: true, db)
+                let after = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+                outcome = ReplayOutcome(statuses: statuses, diff: LedgerDiff(before: before, after: after))
+                if !dryRun {
+                    try Self.audit(
+                        "deliveries.replayed", subject: results.map { "delivery:\($0.0)" }.joined(separator: ","),
+                        detail: ["created": "\(outcome.diff.created.count)", "changed": "\(outcome.diff.changed.count)",
+                            "reversed": "\(outcome.diff.reversed.count)"], at: now, db)
                 }
+                return dryRun ? .rollback : .commit
             }
-            guard !mapped.isEmpty else { return statuses }
-            let keys = Set(mapped.values.flatMap { $0.flatMap(Self.lookupKeys(of:)) })
-            let explanations = try Self.concernsProgram(keys, db) ? try Self.reproject(at: now, db).explanations : [:]
-            for (id, events) in mapped {
-                let reasons = try events.map { event in
-                    let explanation = explanations[event.businessKey]
-                        ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
-                    let first = try Int64.fetchOne(
-                        db, sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?", arguments: [event.businessKey])
-                    guard let first, first != id.rawValue else { return explanation }
-                    return "the same business effect as delivery \(first), counted once: \(explanation)"
-                }
-                try db.execute(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?", arguments: [reasons.joined(separator: "; "), id.rawValue])
-                for (position, reason) in reasons.enumerated() {
-                    try db.execute(
-                        sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?",
-                        arguments: [reason, id.rawValue, position])
-                }
-            }
-            return statuses
+            return outcome
         }
+    }
+
+    private static func settle(
+        _ results: [(DeliveryID, ProcessingResult)], at now: Date, reproject force: Bool, _ db: Database
+    ) throws -> [DeliveryID: DeliveryStatus] {
+        var statuses: [DeliveryID: DeliveryStatus] = [:]
+        var mapped: [DeliveryID: [BusinessEvent]] = [:]
+        for (id, result) in results {
+            do {
+                try db.inSavepoint {
+                    statuses[id] = try Self.apply(result, to: id, at: now, db)
+                    return .commit
+                }
+                if case .mapped(let events, _) = result { mapped[id] = events }
+            } catch {
+                try Self.setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, db)
+                statuses[id] = .failed
+            }
+        }
+        guard force || !mapped.isEmpty else { return statuses }
+        let keys = Set(mapped.values.flatMap { $0.flatMap(Self.lookupKeys(of:)) })
+        let explanations = try force || Self.concernsProgram(keys, db) ? try Self.reproject(at: now, db).explanations : [:]
+        for (id, events) in mapped {
+            let reasons = try events.map { event in
+                let explanation = explanations[event.businessKey]
+                    ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
+                let first = try Int64.fetchOne(
+                    db, sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?", arguments: [event.businessKey])
+                guard let first, first != id.rawValue else { return explanation }
+                return "the same business effect as delivery \(first), counted once: \(explanation)"
+            }
+            try db.execute(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?", arguments: [reasons.joined(separator: "; "), id.rawValue])
+            for (position, reason) in reasons.enumerated() {
+                try db.execute(
+                    sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?",
+                    arguments: [reason, id.rawValue, position])
+            }
+        }
+        return statuses
     }
 
     /// Whether any of these lookup keys can concern the program: a referral's or an override's
@@ -127,14 +178,22 @@ extension GatewayDatabase {
     private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {
         switch result {
         case .ignored(let reason, let version):
+            try forgetEvents(of: id, db)
             try setStatus(id, .ignored, reason: reason, adapterVersion: version, at: now, db)
             return .ignored
         case .failed(let reason, let version):
+            try forgetEvents(of: id, db)
             try setStatus(id, .failed, reason: reason, adapterVersion: version, at: now, db)
             return .failed
+        case .retry(let reason, let version, let next):
+            try setStatus(id, .retrying, reason: reason, adapterVersion: version, at: now, db)
+            try db.execute(sql: "UPDATE delivery SET next_attempt_at = ? WHERE id = ?", arguments: [next, id.rawValue])
+            return .retrying
+        case .dead(let reason, let version):
+            try setStatus(id, .dead, reason: reason, adapterVersion: version, at: now, db)
+            return .dead
         case .mapped(let events, let version):
-            try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ?", arguments: [id.rawValue])
-            try db.execute(sql: "DELETE FROM business_event WHERE delivery_id = ?", arguments: [id.rawValue])
+            try forgetEvents(of: id, db)
             for (position, event) in events.enumerated() {
                 try recordEvent(event, delivery: id, position: position, adapterVersion: version, explanation: "recorded", db)
             }
@@ -143,17 +202,29 @@ extension GatewayDatabase {
         }
     }
 
+    /// Drops a delivery's previous events before it is settled again (a replay after a mapping fix).
+    private static func forgetEvents(of id: DeliveryID, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ?", arguments: [id.rawValue])
+        try db.execute(sql: "DELETE FROM business_event WHERE delivery_id = ?", arguments: [id.rawValue])
+    }
+
     private static func setStatus(
         _ id: DeliveryID, _ status: DeliveryStatus, reason: String?, adapterVersion: Int?, at now: Date, _ db: Database
     ) throws {
         try db.execute(
             sql: """
                 UPDATE delivery SET status = ?, status_reason = ?, adapter_version = COALESCE(?, adapter_version),
-                    processed_at = ?, attempts = attempts + 1
+                    processed_at = ?, attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL
                 WHERE id = ?
                 """,
             arguments: [status.rawValue, reason, adapterVersion, now, id.rawValue])
     }
+}
+
+/// What a replay did (or, dry, would do): each delivery's status and the ledger's difference.
+public struct ReplayOutcome: Sendable {
+    public var statuses: [DeliveryID: DeliveryStatus]
+    public var diff: LedgerDiff
 }
 
 /// A business event as stored beside its delivery.
@@ -181,6 +252,9 @@ extension StoredDelivery {
             statusReason: row["status_reason"],
             adapterVersion: row["adapter_version"],
             processedAt: row["processed_at"],
-            attempts: row["attempts"])
+            attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"],
+            duplicateCount: row["duplicate_count"],
+            lastDuplicateAt: row["last_duplicate_at"])
     }
 }

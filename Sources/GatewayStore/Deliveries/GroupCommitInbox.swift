@@ -69,6 +69,8 @@ final class GroupCommitInbox: Sendable {
             db.cachedStatement(sql: "SELECT id FROM delivery WHERE source = ? AND vendor_delivery_id = ?"),
             arguments: [delivery.source, delivery.vendorDeliveryID])
         if let existing {
+            try db.cachedStatement(sql: "UPDATE delivery SET duplicate_count = duplicate_count + 1, last_duplicate_at = ? WHERE id = ?")
+                .execute(arguments: [delivery.receivedAt, existing])
             return .duplicate(DeliveryID(existing))
         }
         try db.cachedStatement(sql: """

@@ -5,12 +5,19 @@ public import GatewayCore
 public enum DeliveryStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// Verified and stored; waiting for the processor.
     case stored
+    /// Claimed by a processor until its lease ends (a crashed processor's work is reclaimed then).
+    case processing
     /// Mapped and applied to the ledger.
     case processed
     /// Verified, kept, and deliberately left out of the ledger (an unmapped event type).
     case ignored
-    /// Verified and kept, but could not be mapped or applied; the reason says why.
+    /// Verified and kept, but could not be mapped or applied; the reason says why. Permanent:
+    /// replay it once the cause is fixed.
     case failed
+    /// A transient failure (a vendor API down); retried with backoff at `nextAttemptAt`.
+    case retrying
+    /// Retried up to the limit without success; replay it once the vendor is back.
+    case dead
 }
 
 /// A delivery as the inbox holds it.
@@ -29,6 +36,10 @@ public struct StoredDelivery: Sendable, Hashable, Identifiable {
     public var adapterVersion: Int?
     public var processedAt: Date?
     public var attempts: Int
+    public var nextAttemptAt: Date?
+    /// How many retries of this delivery the vendor sent after it was stored.
+    public var duplicateCount: Int
+    public var lastDuplicateAt: Date?
 }
 
 /// How the processor settled a delivery.
@@ -36,5 +47,10 @@ public enum ProcessingResult: Sendable, Hashable {
     /// The adapter mapped the delivery to these events; the ledger applies them.
     case mapped([BusinessEvent], adapterVersion: Int)
     case ignored(reason: String, adapterVersion: Int)
+    /// A permanent failure: malformed payload, missing field, unknown mapping.
     case failed(reason: String, adapterVersion: Int?)
+    /// A transient failure, to be tried again at `at`.
+    case retry(reason: String, adapterVersion: Int?, at: Date)
+    /// A transient failure that used up its retries.
+    case dead(reason: String, adapterVersion: Int?)
 }
