@@ -13,6 +13,8 @@ final class TestGateway: Sendable {
     static let adminToken = Secret("admin-token-for-tests")
 
     let directory: URL
+    /// A gateway opened on another's directory leaves the cleaning to that one.
+    let ownsDirectory: Bool
     let database: GatewayDatabase
     let adapters: AdapterCatalog
     let processor: DeliveryProcessor
@@ -27,13 +29,15 @@ final class TestGateway: Sendable {
     init(
         stripeSecrets: [Secret] = [TestGateway.stripeSecret], secrets: [String: [Secret]] = [:],
         adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, adapters: AdapterCatalog? = nil,
+        directory: URL? = nil,
         keyFetcher: SigningKeyFetcher? = nil, fetchers: (GatewayDatabase) -> [any EntityFetcher] = { _ in [] },
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
         now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
-        database = try GatewayDatabase(directory: directory)
+        ownsDirectory = directory == nil
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
+        database = try GatewayDatabase(directory: self.directory)
         self.adapters = try adapters ?? AdapterCatalog.load(directory: Self.root.appendingPathComponent("adapters"))
         self.keyFetcher = keyFetcher
         var allSecrets = secrets
@@ -48,7 +52,7 @@ final class TestGateway: Sendable {
     }
 
     deinit {
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     var application: some ApplicationProtocol {

@@ -1,7 +1,7 @@
 /// What a replay changed, or would change, in the ledger: lines created, lines whose amount or
 /// state changed, and lines reversed (voided, or clawed back by a negative adjustment).
 public struct LedgerDiff: Sendable, Hashable, Encodable {
-    public struct Change: Sendable, Hashable, Encodable {
+    public struct Change: Sendable, Hashable, Codable {
         public var key: String
         public var partnerID: PartnerID
         public var before: Money
