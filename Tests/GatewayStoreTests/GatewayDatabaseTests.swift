@@ -118,3 +118,52 @@ import Testing
         await #expect(throws: StoreError.self) { try await database.createPlan(plan) }
     }
 }
+
+@Suite struct DeliveryClaimTests {
+    func delivery(_ id: String) -> IncomingDelivery {
+        IncomingDelivery(
+            source: "stripe", vendorDeliveryID: id, eventType: "invoice.paid", receivedAt: Date(timeIntervalSince1970: 1_748_736_010), requestID: nil,
+            body: Data("{}".utf8), headers: [:], verification: Verification(scheme: "stripe", matchedSecretIndex: 0))
+    }
+
+    @Test func workClaimedByACrashedProcessorIsReclaimedAfterTheLease() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        _ = try await database.ingest(delivery("evt_1"))
+        _ = try await database.ingest(delivery("evt_2"))
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+        let first = try await database.claimDeliveries(limit: 10, lease: 60, at: t0)
+        #expect(first.map(\.vendorDeliveryID) == ["evt_1", "evt_2"])
+        // The processor that claimed them dies; another looks before the lease ends…
+        #expect(try await database.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(30)).isEmpty)
+        // …and after.
+        let reclaimed = try await database.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(61))
+        #expect(reclaimed.map(\.vendorDeliveryID) == ["evt_1", "evt_2"])
+        #expect(reclaimed.allSatisfy { $0.status == .processing })
+    }
+
+    @Test func retriesWaitForTheirTimeWithoutHoldingUpNewerDeliveries() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        let old = try await database.ingest(delivery("evt_old")).deliveryID
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = try await database.claimDeliveries(limit: 10, lease: 60, at: t0)
+        try await database.recordProcessing([(old, .retry(reason: "vendor down", adapterVersion: 1, at: t0.addingTimeInterval(300)))], at: t0)
+        _ = try await database.ingest(delivery("evt_new"))
+
+        #expect(try await database.claimDeliveries(limit: 10, lease: 3600, at: t0.addingTimeInterval(1)).map(\.vendorDeliveryID) == ["evt_new"])
+        #expect(try await database.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(301)).map(\.vendorDeliveryID) == ["evt_old"])
+        #expect(try await database.delivery(old)?.attempts == 1)
+    }
+
+    @Test func aRetryFromTheVendorIsCountedOnTheStoredDelivery() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        let id = try await database.ingest(delivery("evt_1")).deliveryID
+        _ = try await database.ingest(delivery("evt_1"))
+        _ = try await database.ingest(delivery("evt_1"))
+        #expect(try await database.delivery(id)?.duplicateCount == 2)
+        #expect(try await database.deliveries(matching: DeliveryQuery(duplicatesOnly: true)).map(\.id) == [id])
+    }
+}
