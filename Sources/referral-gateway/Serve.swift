@@ -35,6 +35,10 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "referral-gateway")
         let adapters = try storage.loadAdapters().allowingKeyHosts(from: Environment.keyHosts(for:))
         let database = try storage.openDatabase()
+        let released = try await database.releaseClaims()
+        if released > 0 {
+            logger.notice("deliveries claimed by a previous run are queued again", metadata: ["count": "\(released)"])
+        }
 
         var secrets: [String: [Secret]] = [:]
         for source in adapters.sources where !(adapters[source]!.scheme is PollerScheme) {

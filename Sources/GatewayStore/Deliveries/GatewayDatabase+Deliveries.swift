@@ -31,6 +31,18 @@ extension GatewayDatabase {
         }
     }
 
+    /// Returns every claimed delivery to the queue: for a gateway starting on its file, whose
+    /// previous run died holding claims (one gateway process serves one SQLite file).
+    ///
+    /// - Returns: how many claims were released.
+    @discardableResult
+    public func releaseClaims() async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE delivery SET status = 'stored', lease_until = NULL WHERE status = 'processing'")
+            return db.changesCount
+        }
+    }
+
     /// How many deliveries wait for the processor (stored, claimed, or retrying).
     public func countAwaitingProcessing() async throws -> Int {
         try await pool.read { db in
