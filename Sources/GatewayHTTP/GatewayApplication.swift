@@ -39,6 +39,11 @@ public enum GatewayApplication {
         ).addRoutes(to: router)
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(configuration.idleTimeout.components.seconds * 1_000_000_000),
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes, maxHeaderFieldCount: 200))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),
             services: [processor] + services,
             logger: logger)

@@ -5,8 +5,14 @@ public import GatewayAdapters
 public struct GatewayConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// Largest webhook body accepted; larger ones answer 413 before they are read in full.
+    /// Largest webhook body accepted by sources without a policy of their own.
     public var maxBodyBytes: Int
+    /// Per-source limits (body size, rate, allowed networks); sources not listed get the defaults.
+    public var policies: [String: SourcePolicy]
+    /// Largest request head (all header fields together) the server reads.
+    public var maxHeaderBytes: Int
+    /// A connection that sends nothing for this long is closed (a stalled or very slow client).
+    public var idleTimeout: Duration
     /// Signing secrets per source name; several during a rotation.
     public var secrets: [String: [Secret]]
     /// Bearer tokens accepted by the admin API; empty turns the admin API off.
@@ -22,6 +28,9 @@ public struct GatewayConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         maxBodyBytes: Int = 1 << 20,
+        policies: [String: SourcePolicy] = [:],
+        maxHeaderBytes: Int = 16 * 1024,
+        idleTimeout: Duration = .seconds(30),
         secrets: [String: [Secret]] = [:],
         adminTokens: [Secret] = [],
         processingBatchSize: Int = 256,
@@ -31,11 +40,19 @@ public struct GatewayConfiguration: Sendable {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.policies = policies
+        self.maxHeaderBytes = maxHeaderBytes
+        self.idleTimeout = idleTimeout
         self.secrets = secrets
         self.adminTokens = adminTokens
         self.processingBatchSize = processingBatchSize
         self.processingIdleInterval = processingIdleInterval
         self.now = now
+    }
+
+    /// The policy of `source`: its own, or the defaults.
+    public func policy(for source: String) -> SourcePolicy {
+        policies[source] ?? SourcePolicy(maxBodyBytes: maxBodyBytes)
     }
 
     /// The environment variable holding a source's secrets: `GATEWAY_STRIPE_SECRETS`.

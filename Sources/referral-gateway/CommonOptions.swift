@@ -64,6 +64,35 @@ enum Environment {
         return AutotaskContractPoller.Credentials(apiBase: base, integrationCode: code, userName: user, secret: Secret(secret))
     }
 
+    /// `GATEWAY_<SOURCE>_MAX_BODY_BYTES`, `_RATE_LIMIT` (requests a second), `_RATE_BURST` and
+    /// `_ALLOWED_IPS` (comma-separated CIDR networks), when any is set.
+    static func policy(for source: String, defaultMaxBodyBytes: Int) throws -> SourcePolicy? {
+        let prefix = "GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_"
+        let names = ["MAX_BODY_BYTES", "RATE_LIMIT", "RATE_BURST", "ALLOWED_IPS"].map { prefix + $0 }
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        var policy = SourcePolicy(maxBodyBytes: defaultMaxBodyBytes)
+        if let text = values[0] {
+            guard let bytes = Int(text), bytes > 0 else { throw ValidationError("\(names[0]) must be a positive number of bytes") }
+            policy.maxBodyBytes = bytes
+        }
+        if let text = values[1] {
+            guard let rate = Double(text), rate > 0 else { throw ValidationError("\(names[1]) must be a positive number of requests a second") }
+            policy.requestsPerSecond = rate
+        }
+        if let text = values[2] {
+            guard let burst = Int(text), burst > 0 else { throw ValidationError("\(names[2]) must be a positive number") }
+            policy.burst = burst
+        }
+        if let text = values[3] {
+            policy.allowedNetworks = try text.split(separator: ",").map { item in
+                guard let network = IPNetwork(String(item)) else { throw ValidationError("\(names[3]): \(item) is not an address or CIDR network") }
+                return network
+            }
+        }
+        return policy
+    }
+
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
     static func secrets(for source: String) -> [Secret] {
         value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []

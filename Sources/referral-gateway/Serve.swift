@@ -18,8 +18,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port: Int = 8080
 
-    @Option(help: "Largest webhook body accepted, in bytes; larger ones answer 413.")
+    @Option(help: "Largest webhook body accepted, in bytes; larger ones answer 413. (per source: GATEWAY_<SOURCE>_MAX_BODY_BYTES)")
     var maxBodyBytes: Int = 1 << 20
+
+    @Option(help: "Largest request head (all header fields), in bytes.")
+    var maxHeaderBytes: Int = 16 * 1024
+
+    @Option(help: "Seconds a connection may stay silent (a stalled or very slow client) before it is closed.")
+    var idleTimeoutSeconds: Int = 30
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (env: LOG_LEVEL)")
     var logLevel: Logger.Level = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -61,8 +67,13 @@ struct Serve: AsyncParsableCommand {
             logger.warning("admin API is off (403) because GATEWAY_ADMIN_TOKEN is not set")
         }
 
+        var policies: [String: SourcePolicy] = [:]
+        for source in adapters.sources {
+            if let policy = try Environment.policy(for: source, defaultMaxBodyBytes: maxBodyBytes) { policies[source] = policy }
+        }
         let configuration = GatewayConfiguration(
-            host: host, port: port, maxBodyBytes: maxBodyBytes, secrets: secrets, adminTokens: adminTokens)
+            host: host, port: port, maxBodyBytes: maxBodyBytes, policies: policies, maxHeaderBytes: maxHeaderBytes,
+            idleTimeout: .seconds(max(1, idleTimeoutSeconds)), secrets: secrets, adminTokens: adminTokens)
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         var fetchers: [any EntityFetcher] = []
         if let credentials = try Environment.quickBooksCredentials() {

@@ -141,3 +141,53 @@ import Testing
         #expect(try await gateway.database.auditLog().isEmpty)
     }
 }
+
+@Suite struct SourceLimitTests {
+    @Test func aSourceOverItsRateIsToldToRetryLaterWhileOthersAreServed() async throws {
+        let gateway = try TestGateway(
+            secrets: ["autotask": [Secret("at-secret")]], policies: ["stripe": SourcePolicy(requestsPerSecond: 0.5, burst: 3)])
+        let body = try TestGateway.fixture("stripe/customer.created.json")
+        try await gateway.application.test(.live) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<5 {
+                try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) {
+                    statuses.append($0.status)
+                    if $0.status == .tooManyRequests {
+                        #expect($0.headers[.retryAfter] == "1")
+                        #expect(String(buffer: $0.body).contains("rate_limited"))
+                    }
+                }
+            }
+            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests, .tooManyRequests])
+            let autotask = try TestGateway.fixture("autotask/company.create.json")
+            let signed = HMACBodySignatureScheme(header: "X-Hook-Signature", algorithm: .sha1, prefix: "sha1=").sign(body: autotask, secret: Secret("at-secret"), at: Date())
+            try await client.execute(
+                uri: "/webhooks/autotask", method: .post, headers: [HTTPField.Name(signed[0].name)!: signed[0].value], body: ByteBuffer(bytes: autotask)
+            ) {
+                #expect($0.status == .ok, "another source has its own budget")
+            }
+        }
+    }
+
+    @Test func anAllowListRefusesOtherAddressesAndPerSourceBodyLimitsApply() async throws {
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        let elsewhere = try TestGateway(policies: ["stripe": SourcePolicy(allowedNetworks: [IPNetwork("203.0.113.0/24")!])])
+        try await elsewhere.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .forbidden)
+                #expect(String(buffer: $0.body).contains("address_not_allowed"))
+            }
+        }
+        let loopback = try TestGateway(policies: ["stripe": SourcePolicy(maxBodyBytes: 1_000, allowedNetworks: [IPNetwork("127.0.0.0/8")!, IPNetwork("::1")!])])
+        try await loopback.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .contentTooLarge, "allowed address, but the body is over stripe's 1000-byte limit")
+            }
+        }
+        #expect(IPNetwork("10.0.0.0/8")!.contains("10.255.1.2"))
+        #expect(!IPNetwork("10.0.0.0/8")!.contains("11.0.0.1"))
+        #expect(IPNetwork("2001:db8::/32")!.contains("2001:db8:1::5"))
+        #expect(!IPNetwork("2001:db8::/32")!.contains("10.0.0.1"))
+        #expect(IPNetwork("300.1.1.1") == nil)
+    }
+}

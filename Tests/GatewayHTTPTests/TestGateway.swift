@@ -28,7 +28,8 @@ final class TestGateway: Sendable {
     ///   - adapters: the catalog to serve; the repository's `adapters/` by default.
     init(
         stripeSecrets: [Secret] = [TestGateway.stripeSecret], secrets: [String: [Secret]] = [:],
-        adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, adapters: AdapterCatalog? = nil,
+        adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, policies: [String: SourcePolicy] = [:],
+        adapters: AdapterCatalog? = nil,
         directory: URL? = nil,
         keyFetcher: SigningKeyFetcher? = nil, fetchers: (GatewayDatabase) -> [any EntityFetcher] = { _ in [] },
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
@@ -43,7 +44,7 @@ final class TestGateway: Sendable {
         var allSecrets = secrets
         if !stripeSecrets.isEmpty { allSecrets["stripe"] = stripeSecrets }
         configuration = GatewayConfiguration(
-            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, secrets: allSecrets, adminTokens: adminTokens)
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, policies: policies, secrets: allSecrets, adminTokens: adminTokens)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
         processor = DeliveryProcessor(
             database: database, adapters: self.adapters, fetchers: fetchers(database), idleInterval: .seconds(3600), retry: retry, now: now,

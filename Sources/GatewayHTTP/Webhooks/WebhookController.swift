@@ -14,6 +14,7 @@ struct WebhookController: Sendable {
     let database: GatewayDatabase
     let processor: DeliveryProcessor
     let keyFetcher: SigningKeyFetcher?
+    let rateLimiter = RateLimiter()
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.post("/webhooks/{source}", use: receive)
@@ -58,6 +59,18 @@ struct WebhookController: Sendable {
         guard !(adapter.scheme is PollerScheme) else {
             throw APIError(.notFound, "not_a_webhook_source", "'\(source)' is fed by the gateway's poller and accepts no webhooks")
         }
+        let policy = configuration.policy(for: source)
+        if !policy.allowedNetworks.isEmpty {
+            let peer = context.remoteAddress?.ipAddress ?? ""
+            guard policy.allowedNetworks.contains(where: { $0.contains(peer) }) else {
+                throw APIError(.forbidden, "address_not_allowed", "\(peer.isEmpty ? "this address" : peer) may not post to '\(source)'")
+            }
+        }
+        if let rate = policy.requestsPerSecond, !rateLimiter.allow(source, rate: rate, burst: policy.burst) {
+            throw APIError(
+                .tooManyRequests, "rate_limited", "'\(source)' is limited to \(rate) requests a second; retry after a second",
+                headers: [.retryAfter: "1"])
+        }
         let secrets = configuration.secrets[source] ?? []
         guard !secrets.isEmpty || (adapter.scheme.fetchesSigningKeys && keyFetcher != nil) else {
             // Fail closed, but retryable: once the operator sets the secret, the vendor's retries land.
@@ -65,14 +78,14 @@ struct WebhookController: Sendable {
                 .serviceUnavailable, SignatureFailure.Code.noSecretConfigured.rawValue,
                 "the gateway has no signing secret for '\(source)'; set \(GatewayConfiguration.secretsVariable(for: source))")
         }
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maxBodyBytes {
-            throw Self.tooLarge(configuration.maxBodyBytes)
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > policy.maxBodyBytes {
+            throw Self.tooLarge(policy.maxBodyBytes)
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            buffer = try await request.body.collect(upTo: policy.maxBodyBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw Self.tooLarge(configuration.maxBodyBytes)
+            throw Self.tooLarge(policy.maxBodyBytes)
         }
         let body = Data(buffer.readableBytesView)
         let headers = HeaderValues(request.headers.map { ($0.name.canonicalName, $0.value) })
