@@ -1,3 +1,4 @@
+import Foundation
 public import GatewayAdapters
 public import GatewayStore
 import HTTPTypes
@@ -15,9 +16,21 @@ public enum GatewayApplication {
         processor: DeliveryProcessor,
         keyFetcher: SigningKeyFetcher? = nil,
         services: [any Service] = [],
+        metrics: GatewayMetrics = GatewayMetrics(),
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
+        let replays = ReplayJobs(database: database, processor: processor, logger: logger)
+        router.get("/metrics") { _, _ -> Response in
+            let waiting = try await database.countAwaitingProcessing()
+            let oldest = try await database.oldestAwaitingProcessing().map { configuration.now().timeIntervalSince($0) } ?? 0
+            let remaining = await replays.all().filter { $0.state == .running }.reduce(0) { $0 + $1.total - $1.done }
+            metrics.snapshot(
+                queueDepth: waiting, oldestWaitingSeconds: max(0, oldest), accrualLines: try await database.accrualCount(), replayRemaining: remaining)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
         router.get("/healthz") { _, _ in
             guard try await database.isReady() else {
                 throw APIError(.serviceUnavailable, "store_not_ready", "the store's migrations are not applied")
@@ -32,11 +45,10 @@ public enum GatewayApplication {
             return try JSONResponse.make(["status": "ready"])
         }
         WebhookController(
-            configuration: configuration, adapters: adapters, database: database, processor: processor, keyFetcher: keyFetcher)
+            configuration: configuration, adapters: adapters, database: database, processor: processor, keyFetcher: keyFetcher,
+            metrics: metrics)
             .addRoutes(to: router)
-        AdminController(
-            configuration: configuration, database: database, replays: ReplayJobs(database: database, processor: processor, logger: logger)
-        ).addRoutes(to: router)
+        AdminController(configuration: configuration, database: database, replays: replays).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(

@@ -84,9 +84,10 @@ struct Serve: AsyncParsableCommand {
                 "QuickBooks notifications will fail until the API client is configured",
                 metadata: ["set": "GATEWAY_QUICKBOOKS_REALM_ID, GATEWAY_QUICKBOOKS_CLIENT_ID, GATEWAY_QUICKBOOKS_CLIENT_SECRET, GATEWAY_QUICKBOOKS_REFRESH_TOKEN"])
         }
+        let metrics = GatewayMetrics()
         let processor = DeliveryProcessor(
             database: database, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
-            idleInterval: configuration.processingIdleInterval, logger: logger)
+            idleInterval: configuration.processingIdleInterval, metrics: metrics, logger: logger)
         var services: [any Service] = []
         if let credentials = try Environment.autotaskCredentials() {
             let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300
@@ -99,7 +100,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
             configuration: configuration, database: database, adapters: adapters, processor: processor,
-            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, logger: logger)
+            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, logger: logger)
         do {
             try await app.runService()
         } catch {

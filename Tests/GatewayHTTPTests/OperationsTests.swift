@@ -191,3 +191,29 @@ import Testing
         #expect(IPNetwork("300.1.1.1") == nil)
     }
 }
+
+@Suite struct MetricsTests {
+    @Test func metricsCountWhatHappenedInPrometheusTextWithoutSecretsOrPayloads() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            for headers in [TestGateway.stripeHeaders(body), TestGateway.stripeHeaders(body), TestGateway.stripeHeaders(body, secret: Secret("whsec_nope"))] {
+                try await client.execute(uri: "/webhooks/stripe", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { _ in }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"gateway_deliveries_received_total{source="stripe"} 3"#))
+                #expect(text.contains(#"gateway_deliveries_stored_total{source="stripe"} 1"#))
+                #expect(text.contains(#"gateway_deliveries_duplicate_total{source="stripe"} 1"#))
+                #expect(text.contains(#"gateway_deliveries_rejected_total{source="stripe",reason="no_signature_matched"} 1"#))
+                #expect(text.contains("gateway_ingest_duration_seconds_bucket"))
+                #expect(text.contains("gateway_queue_depth"))
+                #expect(text.contains("gateway_oldest_unprocessed_age_seconds"))
+                #expect(!text.contains("whsec_"))
+                #expect(!text.contains("brightdental"))
+            }
+        }
+    }
+}

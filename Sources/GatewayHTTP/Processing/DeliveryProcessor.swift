@@ -21,6 +21,7 @@ public final class DeliveryProcessor: Service, Sendable {
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let metrics: GatewayMetrics?
     /// The running service's wake-up stream; one per `run()`, since a stream is consumed once and
     /// the same processor may serve several application runs (tests do).
     private let wakeUps = Mutex<AsyncStream<Void>.Continuation?>(nil)
@@ -35,8 +36,9 @@ public final class DeliveryProcessor: Service, Sendable {
         database: GatewayDatabase, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 256,
         idleInterval: Duration = .seconds(1), lease: TimeInterval = 300,
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: GatewayMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.database = database
         self.adapters = adapters
         self.lease = lease
@@ -93,6 +95,7 @@ public final class DeliveryProcessor: Service, Sendable {
                 results.append((delivery.id, await result(for: delivery)))
             }
             let statuses = try await database.recordProcessing(results, at: now())
+            for delivery in batch { metrics?.settled(delivery.source, status: statuses[delivery.id]?.rawValue ?? "unknown") }
             for (id, status) in statuses where [.failed, .retrying, .dead].contains(status) {
                 logger.warning("delivery not processed", metadata: ["delivery": "\(id)", "status": "\(status.rawValue)"])
             }

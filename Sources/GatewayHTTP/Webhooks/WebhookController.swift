@@ -15,6 +15,7 @@ struct WebhookController: Sendable {
     let processor: DeliveryProcessor
     let keyFetcher: SigningKeyFetcher?
     let rateLimiter = RateLimiter()
+    let metrics: GatewayMetrics
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.post("/webhooks/{source}", use: receive)
@@ -35,10 +36,13 @@ struct WebhookController: Sendable {
         let source = context.parameters.get("source") ?? ""
         var logger = context.logger
         logger[metadataKey: "source"] = "\(source)"
+        let started = ContinuousClock.now
         do {
             let receipt = try await accept(request, source: source, context: context, logger: logger)
+            metrics.ingestLatency(source, ContinuousClock.now - started)
             return try JSONResponse.make(receipt)
         } catch let error as APIError {
+            metrics.rejected(adapters[source] == nil ? "unknown" : source, reason: error.code)
             logger.notice(
                 "webhook refused",
                 metadata: ["status": "\(error.status.code)", "error": "\(error.code)", "reason": "\(error.reason)"])
@@ -59,6 +63,7 @@ struct WebhookController: Sendable {
         guard !(adapter.scheme is PollerScheme) else {
             throw APIError(.notFound, "not_a_webhook_source", "'\(source)' is fed by the gateway's poller and accepts no webhooks")
         }
+        metrics.received(source)
         let policy = configuration.policy(for: source)
         if !policy.allowedNetworks.isEmpty {
             let peer = context.remoteAddress?.ipAddress ?? ""
@@ -105,10 +110,12 @@ struct WebhookController: Sendable {
                 headers: headers.keeping(adapter.definition.keptHeaders).values, verification: verification))
         switch outcome {
         case .stored(let id):
+            metrics.stored(source, duplicate: false)
             processor.wake()
             logger.debug("webhook stored", metadata: ["delivery": "\(id)", "event_type": "\(identity.eventType ?? "-")"])
             return Receipt(result: "stored", deliveryID: id.rawValue)
         case .duplicate(let id):
+            metrics.stored(source, duplicate: true)
             logger.debug("webhook duplicate", metadata: ["delivery": "\(id)"])
             return Receipt(result: "duplicate", deliveryID: id.rawValue)
         }

@@ -194,6 +194,11 @@ extension GatewayDatabase {
         }
     }
 
+    /// How many accrual lines the ledger holds.
+    public func accrualCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accrual") ?? 0 }
+    }
+
     /// Every contract, oldest first.
     public func contracts() async throws -> [Contract] {
         try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)) }
