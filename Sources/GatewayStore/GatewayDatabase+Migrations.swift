@@ -267,6 +267,9 @@ extension GatewayDatabase {
                 CREATE INDEX rejection_by_at ON rejection (at);
                 """)
         }
+        migrator.registerMigration("v6: retention") { db in
+            try db.execute(sql: "ALTER TABLE delivery ADD COLUMN body_pruned_at DATETIME")
+        }
         return migrator
     }
 }

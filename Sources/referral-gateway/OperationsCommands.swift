@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
+import GatewayCore
 import GatewayHTTP
 import GatewayStore
 import Logging
@@ -9,28 +10,121 @@ import Logging
 /// `referral-gateway deliveries list`.
 struct DeliveriesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deliveries", abstract: "Inspect stored deliveries.", subcommands: [List.self])
+        commandName: "deliveries", abstract: "Inspect stored deliveries.", subcommands: [List.self, Show.self, Rejections.self, Prune.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
 
-        @Option(help: "Only this status: \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
-        var status: String?
+        @OptionGroup var filter: DeliveryFilterOptions
         @Option(help: "At most this many.") var limit: Int = 50
+        @Option(help: "Only deliveries with a smaller id (the last id of the previous page).") var before: Int64?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let status = try status.map { text in
-                guard let status = DeliveryStatus(rawValue: text) else { throw ValidationError("unknown status \(text)") }
-                return status
-            }
-            for delivery in try await storage.openDatabase().deliveries(status: status, limit: limit) {
+            var query = try filter.query()
+            query.limit = limit
+            query.beforeID = before
+            for delivery in try await storage.openDatabase().deliveries(matching: query) {
                 let received = delivery.receivedAt.formatted(.iso8601)
                 print(
                     "\(delivery.id)\t\(received)\t\(delivery.source)\t\(delivery.eventType ?? "-")\t\(delivery.vendorDeliveryID)\t"
                         + "\(delivery.status.rawValue)\t\(delivery.statusReason ?? "")")
             }
         }
+    }
+}
+
+/// Which deliveries, as flags shared by `deliveries list` and `replay`.
+struct DeliveryFilterOptions: ParsableArguments {
+    @Option(help: "Only this source.") var source: String?
+    @Option(help: "Only these statuses (repeatable): \((DeliveryStatus.allCases.map(\.rawValue) + ["duplicate"]).joined(separator: ", ")).")
+    var status: [String] = []
+    @Option(help: "Only this vendor event type.") var eventType: String?
+    @Option(help: "Only this vendor delivery id.") var vendorID: String?
+    @Option(help: "Only deliveries naming this customer, as source:id.") var customer: String?
+    @Option(help: "Received at or after (ISO 8601).") var from: DayOrInstant?
+    @Option(help: "Received before (ISO 8601).") var to: DayOrInstant?
+
+    func query() throws -> DeliveryQuery {
+        var statuses: [DeliveryStatus] = []
+        var duplicates = false
+        for text in status {
+            if text == "duplicate" { duplicates = true; continue }
+            guard let status = DeliveryStatus(rawValue: text) else { throw ValidationError("unknown status \(text)") }
+            statuses.append(status)
+        }
+        return DeliveryQuery(
+            source: source, statuses: statuses, duplicatesOnly: duplicates, eventType: eventType, vendorDeliveryID: vendorID, customer: customer,
+            receivedFrom: from?.date, receivedBefore: to?.date)
+    }
+}
+
+extension DeliveriesCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One delivery: metadata, verification, events and their explanations, accruals.")
+        @Argument(help: "The delivery's id.") var delivery: Int64
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let database = try storage.openDatabase()
+            guard let found = try await database.delivery(DeliveryID(delivery)) else { throw ValidationError("no delivery \(delivery)") }
+            print("delivery \(found.id) from \(found.source): \(found.eventType ?? "-") \(found.vendorDeliveryID)")
+            print("received \(found.receivedAt.formatted(.iso8601)), status \(found.status.rawValue): \(found.statusReason ?? "")")
+            print("verified by \(found.verification.scheme), secret #\(found.verification.matchedSecretIndex + 1); attempts \(found.attempts)")
+            print(found.bodyPrunedAt == nil ? "body: \(found.body.count) bytes" : "body pruned on \(found.bodyPrunedAt!.formatted(.iso8601))")
+            for recorded in try await database.businessEvents(of: found.id) {
+                print("event \(recorded.event.kind.rawValue) \(recorded.event.businessKey) (adapter v\(recorded.adapterVersion)): \(recorded.explanation)")
+            }
+            Output.print(try await database.accruals(fromDelivery: found.id).map { AccrualView($0, at: Date()) })
+        }
+    }
+
+    struct Rejections: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Requests refused at ingest, newest first (metadata only).")
+        @Option(help: "Only this source.") var source: String?
+        @Option(help: "At most this many.") var limit: Int = 50
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            for rejection in try await storage.openDatabase().rejections(source: source, limit: limit) {
+                print("\(rejection.at.formatted(.iso8601))\t\(rejection.source)\t\(rejection.status)\t\(rejection.code)\t\(rejection.remoteAddress ?? "-")\t\(rejection.reason)")
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove raw bodies of processed and ignored deliveries older than N days (never failed or dead ones).")
+        @Option(help: "Keep bodies younger than this many days.") var olderThanDays: Int
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let now = Date()
+            let pruned = try await storage.openDatabase().pruneBodies(receivedBefore: now.addingTimeInterval(-Double(max(1, olderThanDays)) * 86_400), at: now)
+            print("pruned \(pruned) bodies")
+        }
+    }
+}
+
+/// `referral-gateway replay`: through the current adapters and program, signatures not re-checked.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "Replay deliveries through the current adapters and program; --dry-run reports what would change.")
+
+    @Option(help: "A delivery id (repeatable); without ids, every delivery matching the filter.") var id: [Int64] = []
+    @OptionGroup var filter: DeliveryFilterOptions
+    @Flag(help: "Report what would change without writing.") var dryRun = false
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let database = try storage.openDatabase()
+        let fetchers: [any EntityFetcher] =
+            try Environment.quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, database: database)] } ?? []
+        let logger = Logger(label: "referral-gateway")
+        let processor = DeliveryProcessor(database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, logger: logger)
+        let ids = id.isEmpty ? try await database.deliveryIDs(matching: try filter.query()) : id.map(DeliveryID.init)
+        let job = try await ReplayJobs(database: database, processor: processor, logger: logger).run(ids, dryRun: dryRun, at: Date())
+        Output.print(job)
     }
 }
 

@@ -97,6 +97,10 @@ struct Serve: AsyncParsableCommand {
                     interval: .seconds(max(seconds, 10)), logger: logger))
             logger.info("Autotask contract poller ready", metadata: ["every": "\(max(seconds, 10)) s"])
         }
+        if let days = Environment.value("GATEWAY_RETAIN_BODIES_DAYS").flatMap(Int.init) {
+            services.append(RetentionService(database: database, keepDays: days, logger: logger))
+            logger.info("raw bodies of processed deliveries are pruned", metadata: ["after_days": "\(days)"])
+        }
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
             configuration: configuration, database: database, adapters: adapters, processor: processor,

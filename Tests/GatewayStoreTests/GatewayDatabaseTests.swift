@@ -167,3 +167,37 @@ import Testing
         #expect(try await database.deliveries(matching: DeliveryQuery(duplicatesOnly: true)).map(\.id) == [id])
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func oldProcessedBodiesArePrunedButFailedAndDeadOnesAreKept() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url)
+        func delivery(_ id: String, at date: Date) -> IncomingDelivery {
+            IncomingDelivery(
+                source: "stripe", vendorDeliveryID: id, eventType: "invoice.paid", receivedAt: date, requestID: nil,
+                body: Data(#"{"id":"\#(id)"}"#.utf8), headers: [:], verification: Verification(scheme: "stripe", matchedSecretIndex: 0))
+        }
+        let old = Date(timeIntervalSince1970: 1_700_000_000)
+        let ids = [
+            try await database.ingest(delivery("processed", at: old)).deliveryID,
+            try await database.ingest(delivery("failed", at: old)).deliveryID,
+            try await database.ingest(delivery("dead", at: old)).deliveryID,
+            try await database.ingest(delivery("recent", at: old.addingTimeInterval(90 * 86_400))).deliveryID,
+        ]
+        let event = BusinessEvent.customerSeen(CustomerSeen(customer: CustomerReference(source: "stripe", id: "cus_1"), seenAt: old))
+        try await database.recordProcessing(
+            [(ids[0], .mapped([event], adapterVersion: 1)), (ids[1], .failed(reason: "malformed_body", adapterVersion: 1)),
+                (ids[2], .dead(reason: "vendor down", adapterVersion: 1)), (ids[3], .mapped([event], adapterVersion: 1))], at: old)
+
+        let pruned = try await database.pruneBodies(receivedBefore: old.addingTimeInterval(30 * 86_400), at: old.addingTimeInterval(100 * 86_400))
+        #expect(pruned == 1)
+        let kept = try await database.delivery(ids[0])
+        #expect(kept?.body.isEmpty == true)
+        #expect(kept?.bodyPrunedAt != nil)
+        #expect(kept?.status == .processed)
+        #expect(try await database.businessEvents(of: ids[0]).count == 1, "events stay")
+        for id in ids.dropFirst() {
+            #expect(try await database.delivery(id)?.body.isEmpty == false)
+        }
+    }
+}

@@ -99,7 +99,10 @@ public actor ReplayJobs {
             var results: [(DeliveryID, ProcessingResult)] = []
             for id in ids {
                 guard !cancelled() else { return }
-                if let delivery = try await database.delivery(id) { results.append((id, await processor.result(for: delivery))) }
+                if let delivery = try await database.delivery(id) {
+                    guard delivery.bodyPrunedAt == nil else { job.statuses["skipped_pruned", default: 0] += 1; continue }
+                    results.append((id, await processor.result(for: delivery)))
+                }
             }
             let outcome = try await database.replay(results, dryRun: true, at: now)
             job.diff = outcome.diff
@@ -111,7 +114,14 @@ public actor ReplayJobs {
             guard !cancelled() else { return }
             var results: [(DeliveryID, ProcessingResult)] = []
             for id in ids[start..<min(start + batchSize, ids.count)] {
-                if let delivery = try await database.delivery(id) { results.append((id, await processor.result(for: delivery))) }
+                guard let delivery = try await database.delivery(id) else { continue }
+                // A pruned body cannot be mapped again; its stored events and ledger effects stand.
+                guard delivery.bodyPrunedAt == nil else {
+                    job.statuses["skipped_pruned", default: 0] += 1
+                    job.done += 1
+                    continue
+                }
+                results.append((id, await processor.result(for: delivery)))
             }
             let outcome = try await database.replay(results, dryRun: false, at: now)
             job.diff = job.diff.merged(with: outcome.diff)

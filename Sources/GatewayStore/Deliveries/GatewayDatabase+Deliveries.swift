@@ -43,6 +43,24 @@ extension GatewayDatabase {
         }
     }
 
+    /// Removes the raw bodies of processed and ignored deliveries received before `cutoff`, keeping
+    /// their metadata, events and ledger effects. Failed, retrying and dead deliveries keep their
+    /// bodies whatever their age: they are the ones a replay needs.
+    ///
+    /// - Returns: how many bodies were removed.
+    @discardableResult
+    public func pruneBodies(receivedBefore cutoff: Date, at now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET body = x'', body_pruned_at = ?
+                    WHERE status IN ('processed', 'ignored') AND received_at < ? AND body_pruned_at IS NULL
+                    """,
+                arguments: [now, cutoff])
+            return db.changesCount
+        }
+    }
+
     /// How many deliveries wait for the processor (stored, claimed, or retrying).
     public func countAwaitingProcessing() async throws -> Int {
         try await pool.read { db in
@@ -267,6 +285,7 @@ extension StoredDelivery {
             attempts: row["attempts"],
             nextAttemptAt: row["next_attempt_at"],
             duplicateCount: row["duplicate_count"],
-            lastDuplicateAt: row["last_duplicate_at"])
+            lastDuplicateAt: row["last_duplicate_at"],
+            bodyPrunedAt: row["body_pruned_at"])
     }
 }

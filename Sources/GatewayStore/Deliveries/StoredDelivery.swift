@@ -40,6 +40,8 @@ public struct StoredDelivery: Sendable, Hashable, Identifiable {
     /// How many retries of this delivery the vendor sent after it was stored.
     public var duplicateCount: Int
     public var lastDuplicateAt: Date?
+    /// When retention removed the raw body (metadata, events and ledger effects stay).
+    public var bodyPrunedAt: Date?
 }
 
 /// How the processor settled a delivery.
