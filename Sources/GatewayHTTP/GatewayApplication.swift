@@ -17,6 +17,7 @@ public enum GatewayApplication {
         keyFetcher: SigningKeyFetcher? = nil,
         services: [any Service] = [],
         metrics: GatewayMetrics = GatewayMetrics(),
+        runsProcessor: Bool = true,
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
@@ -36,6 +37,12 @@ public enum GatewayApplication {
                 throw APIError(.serviceUnavailable, "store_not_ready", "the store's migrations are not applied")
             }
             return try JSONResponse.make(["status": "ok"])
+        }
+        if configuration.benchmarkEndpoints {
+            router.post("/bench/baseline") { request, _ -> Response in
+                _ = try await request.body.collect(upTo: configuration.maxBodyBytes)
+                return Response(status: .accepted)
+            }
         }
         router.get("/readyz") { _, _ in
             // Ready: migrations applied and the store accepts a write.
@@ -57,7 +64,7 @@ public enum GatewayApplication {
                     httpDecoderConfiguration: .init(
                         maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes, maxHeaderFieldCount: 200))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),
-            services: [processor] + services,
+            services: (runsProcessor ? [processor] : []) + services,
             logger: logger)
     }
 }

@@ -21,6 +21,9 @@ public struct GatewayConfiguration: Sendable {
     public var processingBatchSize: Int
     /// How often the processor looks for work when nothing woke it.
     public var processingIdleInterval: Duration
+    /// Serve `POST /bench/baseline` (read the body, answer 202, no work): the ceiling the load
+    /// benchmark compares ingest against. Off unless asked for.
+    public var benchmarkEndpoints: Bool = false
     /// The clock signatures are checked against.
     public var now: @Sendable () -> Date
 

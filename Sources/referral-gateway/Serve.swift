@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (env: LOG_LEVEL)")
     var logLevel: Logger.Level = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
 
+    @Flag(help: "Also serve POST /bench/baseline (read the body, answer 202): the load benchmark's ceiling.")
+    var benchmarkEndpoints = false
+
+    @Flag(help: "Store deliveries without processing them (run `process` later): for measuring ingest and processing apart.")
+    var noProcessing = false
+
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -71,9 +77,10 @@ struct Serve: AsyncParsableCommand {
         for source in adapters.sources {
             if let policy = try Environment.policy(for: source, defaultMaxBodyBytes: maxBodyBytes) { policies[source] = policy }
         }
-        let configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyBytes, policies: policies, maxHeaderBytes: maxHeaderBytes,
             idleTimeout: .seconds(max(1, idleTimeoutSeconds)), secrets: secrets, adminTokens: adminTokens)
+        configuration.benchmarkEndpoints = benchmarkEndpoints
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         var fetchers: [any EntityFetcher] = []
         if let credentials = try Environment.quickBooksCredentials() {
@@ -104,7 +111,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("store open", metadata: ["file": "\(database.path)"])
         let app = GatewayApplication.make(
             configuration: configuration, database: database, adapters: adapters, processor: processor,
-            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, logger: logger)
+            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, runsProcessor: !noProcessing, logger: logger)
         do {
             try await app.runService()
         } catch {
