@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Benchmarks live in their own package so CI never builds them: a load tool for the end-to-end
-// benchmark (scripts/benchmark.sh) and micro-benchmarks (ordo-one/benchmark).
+// Benchmarks live in their own package so CI never builds them: the load tool of the end-to-end
+// benchmark (scripts/benchmark.sh).
 let package = Package(
     name: "referral-gateway-benchmarks",
     platforms: [.macOS(.v14)],

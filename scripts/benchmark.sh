@@ -37,8 +37,12 @@ base=$(sed -E 's/.* rps=([0-9]+).*/\1/' "$DATA/baseline.txt")
 ingest=$(sed -E 's/.* rps=([0-9]+).*/\1/' "$DATA/ingest.txt")
 acked=$(grep -c . "$DATA/acked.txt" || true)
 stored=$(sqlite3 "$DATA/gateway.sqlite" "SELECT COUNT(*) FROM delivery WHERE source = 'stripe'")
-missing=$(sqlite3 "$DATA/gateway.sqlite" "CREATE TEMP TABLE acked (id TEXT); .import $DATA/acked.txt acked
-SELECT COUNT(*) FROM acked WHERE id NOT IN (SELECT vendor_delivery_id FROM delivery);" 2>/dev/null | tail -1)
+missing=$(sqlite3 "$DATA/gateway.sqlite" <<SQL
+CREATE TEMP TABLE acked (id TEXT);
+.import $DATA/acked.txt acked
+SELECT COUNT(*) FROM acked WHERE id NOT IN (SELECT vendor_delivery_id FROM delivery);
+SQL
+)
 echo "ratio ingest/baseline: $(awk "BEGIN {printf \"%.2f\", $ingest / $base}")"
 echo "acknowledged: $acked, stored: $stored, acknowledged but missing: $missing"
 echo "server peak RSS: $((RSS / 1024)) MB"

@@ -36,7 +36,7 @@ public struct GatewayConfiguration: Sendable {
         idleTimeout: Duration = .seconds(30),
         secrets: [String: [Secret]] = [:],
         adminTokens: [Secret] = [],
-        processingBatchSize: Int = 256,
+        processingBatchSize: Int = 2_000,
         processingIdleInterval: Duration = .seconds(1),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {

@@ -33,7 +33,7 @@ public final class DeliveryProcessor: Service, Sendable {
     ///   - retry: how often (attempts) and how patiently a transient failure is retried before the
     ///     delivery is dead.
     public init(
-        database: GatewayDatabase, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 256,
+        database: GatewayDatabase, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 2_000,
         idleInterval: Duration = .seconds(1), lease: TimeInterval = 300,
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
         now: @escaping @Sendable () -> Date = { Date() }, metrics: GatewayMetrics? = nil, logger: Logger
