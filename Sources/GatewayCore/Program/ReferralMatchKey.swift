@@ -1,18 +1,9 @@
-/// One way a customer can be tied to a referral, in the order matching trusts them: a vendor id
-/// names the company exactly, a referral code was handed out on purpose, a domain is a guess.
-public enum ReferralMatchKey: Hashable, Sendable, Comparable {
+/// One way a customer can be tied to a referral: a vendor id names the company exactly, a
+/// referral code was handed out on purpose, a domain is a good guess.
+public enum ReferralMatchKey: Hashable, Sendable {
     case vendor(source: String, id: String)
     case code(String)
     case domain(String)
-
-    /// Lower is stronger.
-    public var strength: Int {
-        switch self {
-        case .vendor: 0
-        case .code: 1
-        case .domain: 2
-        }
-    }
 
     /// The form stored and looked up in an index: `vendor:stripe:cus_1`, `code:acme42`,
     /// `domain:brightdental.example`. Codes and domains are case-insensitive.
@@ -24,16 +15,12 @@ public enum ReferralMatchKey: Hashable, Sendable, Comparable {
         }
     }
 
-    /// The keys a customer reference offers, strongest first; free-mail domains are left out.
+    /// The keys a customer reference offers; free-mail domains are left out.
     public static func candidates(for customer: CustomerReference) -> [ReferralMatchKey] {
         var keys: [ReferralMatchKey] = [.vendor(source: customer.source, id: customer.id)]
         if let code = customer.referralCode, !code.isEmpty { keys.append(.code(code)) }
         if let domain = customer.emailDomain, !FreeMailDomains.contains(domain) { keys.append(.domain(domain)) }
         return keys
-    }
-
-    public static func < (lhs: ReferralMatchKey, rhs: ReferralMatchKey) -> Bool {
-        (lhs.strength, lhs.storageKey) < (rhs.strength, rhs.storageKey)
     }
 }
 
