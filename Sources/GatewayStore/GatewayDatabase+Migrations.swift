@@ -270,6 +270,11 @@ extension GatewayDatabase {
         migrator.registerMigration("v6: retention") { db in
             try db.execute(sql: "ALTER TABLE delivery ADD COLUMN body_pruned_at DATETIME")
         }
+        migrator.registerMigration("v7: event key lookups by event") { db in
+            // The projection's queries go from an event to its keys; without this index each such
+            // step scanned every key of every event.
+            try db.execute(sql: "CREATE INDEX business_event_key_by_event ON business_event_key (delivery_id, position, key)")
+        }
         return migrator
     }
 }

@@ -197,10 +197,11 @@ extension GatewayDatabase {
                     OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
                     OR EXISTS (
                         SELECT 1 FROM business_event e JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                        WHERE (e.customer_key IN (\(marks)) OR EXISTS (
-                                SELECT 1 FROM business_event_key same WHERE same.delivery_id = e.delivery_id AND same.position = e.position
-                                AND same.key IN (\(marks)) AND same.key LIKE 'agreement:%'))
-                          AND k.key IN (SELECT key FROM referral_key))
+                        WHERE e.customer_key IN (\(marks)) AND k.key IN (SELECT key FROM referral_key))
+                    OR EXISTS (
+                        SELECT 1 FROM business_event_key same
+                        JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
+                        WHERE same.key IN (\(marks)) AND same.key LIKE 'agreement:%' AND k.key IN (SELECT key FROM referral_key))
                 """,
             arguments: StatementArguments(list + list + list + list)) ?? false
     }

@@ -68,18 +68,21 @@ extension GatewayDatabase {
                 WITH matched AS (
                     SELECT DISTINCT e.customer_key FROM business_event_key k
                     JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
-                    WHERE k.key IN (SELECT key FROM referral_key) OR k.key IN (SELECT customer_key FROM attribution_override)
+                    WHERE k.key IN (SELECT key FROM referral_key UNION SELECT customer_key FROM attribution_override)
                 ),
                 agreements AS (
-                    SELECT DISTINCT k.key FROM business_event_key k
-                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                    SELECT DISTINCT k.key FROM business_event e
+                    JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
                     WHERE e.customer_key IN (SELECT customer_key FROM matched) AND k.key LIKE 'agreement:%'
+                ),
+                relevant AS (
+                    SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM matched)
+                    UNION
+                    SELECT delivery_id, position FROM business_event_key WHERE key IN (SELECT key FROM agreements)
                 )
-                SELECT e.delivery_id, e.payload FROM business_event e
+                SELECT e.delivery_id, e.payload FROM relevant r
+                JOIN business_event e ON e.delivery_id = r.delivery_id AND e.position = r.position
                 JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
-                WHERE e.customer_key IN (SELECT customer_key FROM matched)
-                   OR EXISTS (SELECT 1 FROM business_event_key k WHERE k.delivery_id = e.delivery_id AND k.position = e.position
-                              AND k.key IN (SELECT key FROM agreements))
                 """)
         return try rows.map { RecordedEvent(try StoreCoding.value(BusinessEvent.self, from: $0["payload"]), delivery: DeliveryID($0["delivery_id"])) }
     }
@@ -147,8 +150,9 @@ extension GatewayDatabase {
                 sql: "INSERT INTO attribution_conflict (customer_key, referral_id, winner, reason) VALUES (?, ?, ?, ?)",
                 arguments: [conflict.customerKey, conflict.referralID.rawValue, conflict.winner?.rawValue, conflict.reason])
         }
+        let explain = try db.cachedStatement(sql: "UPDATE business_event SET explanation = ? WHERE business_key = ? AND explanation IS NOT ?")
         for (businessKey, explanation) in projection.explanations {
-            try db.execute(sql: "UPDATE business_event SET explanation = ? WHERE business_key = ?", arguments: [explanation, businessKey])
+            try explain.execute(arguments: [explanation, businessKey, explanation])
         }
         return projection
     }
