@@ -44,7 +44,9 @@ public struct Adapter: Sendable {
     /// A verified body whose id cannot be read (not JSON, no id) is still kept: its id is then
     /// `sha256:` and the hex digest of the body, so an identical retry is still stored once.
     public func identify(_ body: Data, headers: HeaderValues = HeaderValues()) -> DeliveryIdentity {
-        let document = try? JSONValue.parse(body)
+        // Ingest needs a few top-level members, not the whole document: decode only those when the
+        // definition's paths allow it (the hot path: every delivery passes here before its 2xx).
+        let document = identityMembers.flatMap { JSONValue.parse(body, onlyMembers: $0) } ?? (try? JSONValue.parse(body))
         let eventType = document.flatMap { self.eventType(of: $0) }
         let id: String?
         switch definition.deliveryID {
@@ -59,6 +61,28 @@ public struct Adapter: Sendable {
             return DeliveryIdentity(vendorDeliveryID: id, eventType: eventType, derived: false)
         }
         return DeliveryIdentity(vendorDeliveryID: "sha256:\(Hex.encode(SHA256.hash(data: body)))", eventType: eventType, derived: true)
+    }
+
+    /// The top-level members the delivery id and event type are read from, when that is all they
+    /// need (no connector); `nil` when the whole document is needed.
+    private var identityMembers: Set<String>? {
+        guard connector == nil, let eventType = definition.eventType else { return nil }
+        var specs = [eventType]
+        if case .field(let spec) = definition.deliveryID { specs.append(spec) }
+        func firstSegments(_ spec: FieldSpec) -> [String]? {
+            if spec.constant != nil { return [] }
+            if let join = spec.join {
+                let parts = join.map(firstSegments)
+                return parts.contains { $0 == nil } ? nil : parts.flatMap { $0! }
+            }
+            return spec.paths.map { $0.segments.first ?? "" }
+        }
+        var members: Set<String> = []
+        for spec in specs {
+            guard let segments = firstSegments(spec) else { return nil }
+            members.formUnion(segments)
+        }
+        return members
     }
 
     /// The vendor event type, or for a connector the entities and operations it names

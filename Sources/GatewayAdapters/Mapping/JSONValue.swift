@@ -16,6 +16,14 @@ public enum JSONValue: Sendable, Hashable {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// An object holding only the named top-level members of `data` (the decoder still checks the
+    /// whole document is JSON); `nil` when `data` is not a JSON object.
+    static func parse(_ data: Data, onlyMembers members: Set<String>) -> JSONValue? {
+        let decoder = JSONDecoder()
+        decoder.userInfo[MemberProbe.membersKey] = members
+        return (try? decoder.decode(MemberProbe.self, from: data)).map { .object($0.members) }
+    }
+
     /// The value at `path`, or `nil` when a segment is missing or the value there is `null`.
     ///
     /// A path continues into a string that holds a JSON document (ConnectWise sends its `Entity`
@@ -99,6 +107,30 @@ extension JSONValue: Decodable {
             self = .decimal(decimal)
         } else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
+        }
+    }
+}
+
+/// Decodes the top-level members named in the decoder's user info, and nothing else.
+private struct MemberProbe: Decodable {
+    static let membersKey = CodingUserInfoKey(rawValue: "gateway.members")!
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    var members: [String: JSONValue] = [:]
+
+    init(from decoder: any Decoder) throws {
+        let wanted = decoder.userInfo[Self.membersKey] as? Set<String> ?? []
+        let container = try decoder.container(keyedBy: Key.self)
+        for name in wanted {
+            if let value = try container.decodeIfPresent(JSONValue.self, forKey: Key(stringValue: name)) {
+                members[name] = value
+            }
         }
     }
 }
