@@ -85,8 +85,17 @@ import Testing
         for event in events.shuffled(using: &rng) { incremental.receive(event) }
 
         #expect(normalized(incremental) == normalized(rebuilt), "seed \(seed)")
-        // Amounts never exceed what a line's rule allows, and nothing is paid twice for one key.
-        #expect(Set(rebuilt.live.keys).count == rebuilt.live.count)
+        // Splits, reversals and caps only ever reduce a line: none exceeds its rate of its basis.
+        for line in rebuilt.live.values.map(\.line) {
+            if let basis = line.basis, let rate = line.rate {
+                #expect(line.amount.minorUnits <= basis.share(rate).minorUnits, "seed \(seed): \(line.key)")
+            }
+        }
+        // One business effect pays a referral's rule once: one recurring line per invoice and referral.
+        let perInvoice = Dictionary(grouping: rebuilt.live.values.filter { $0.line.rule == "recurring_share" }) {
+            "\($0.line.businessKey)|\($0.line.referralID)"
+        }
+        #expect(perInvoice.values.allSatisfy { $0.count == 1 }, "seed \(seed)")
     }
 
     @Test func rebuildingTheSameStoreGivesExactlyTheSameLines() {
