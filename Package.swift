@@ -14,6 +14,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "referral-gateway", targets: ["referral-gateway"]),
+        // Libraries so the separate Benchmarks/ package can measure the pure rules and the store.
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "GatewayAdapters", targets: ["GatewayAdapters"]),
+        .library(name: "GatewayStore", targets: ["GatewayStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
