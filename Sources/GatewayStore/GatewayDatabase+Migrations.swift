@@ -275,6 +275,20 @@ extension GatewayDatabase {
             // step scanned every key of every event.
             try db.execute(sql: "CREATE INDEX business_event_key_by_event ON business_event_key (delivery_id, position, key)")
         }
+        migrator.registerMigration("v8: client reviews and statements") { db in
+            try db.execute(sql: """
+                CREATE TABLE client_review (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    client TEXT NOT NULL,
+                    reviewed_on DATETIME NOT NULL,
+                    outcome TEXT NOT NULL,
+                    note TEXT,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX client_review_by_date ON client_review (reviewed_on);
+                CREATE INDEX business_event_by_kind ON business_event (kind);
+                """)
+        }
         return migrator
     }
 }

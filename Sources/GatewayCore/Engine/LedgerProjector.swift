@@ -103,7 +103,7 @@ private struct Run {
                     contracts[referralID] = contract
                 }
                 if case .agreementCreated(let agreement) = event, var contract = contracts[referralID], contract.monthlyValue == nil {
-                    contract.monthlyValue = agreement.recurringAmount.map { monthly($0, cycle: agreement.billingCycle) }
+                    contract.monthlyValue = agreement.monthlyAmount
                     contracts[referralID] = contract
                 }
             }
@@ -216,7 +216,7 @@ private struct Run {
                 if contract.monthlyValue == nil {
                     for (recorded, _, _) in events {
                         guard case .invoicePaid(let paid) = recorded.event else { continue }
-                        contract.monthlyValue = recurringBasis(of: paid, excludeOneTime: true)
+                        contract.monthlyValue = paid.recurringAmount(excludingOneTimeLines: true)
                         break
                     }
                     contracts[referral.id] = contract
@@ -318,12 +318,12 @@ private struct Run {
                 rate = BasisPoints(rate.value + tier.bonus.value)
                 notes.append("tier bonus \(tier.bonus) for \(recent) conversions in 12 months")
             }
-            var basis = recurringBasis(of: paid, excludeOneTime: version.excludeOneTimeLines)
+            var basis = paid.recurringAmount(excludingOneTimeLines: version.excludeOneTimeLines)
             if basis != paid.amountPaid { notes.append("one-time lines excluded") }
             let reversed = reversedAmount(of: paid, in: reversals)
             if reversed > 0 {
                 let remaining = max(0, paid.amountPaid.minorUnits - reversed)
-                basis = Money(minorUnits: Self.prorate(basis.minorUnits, remaining, paid.amountPaid.minorUnits), currency: basis.currency)
+                basis = basis.prorated(remaining, of: paid.amountPaid.minorUnits)
                 notes.append("reduced pro rata: \(Money(minorUnits: reversed, currency: paid.amountPaid.currency)) refunded, credited or voided")
             }
             var amount = basis.share(rate)
@@ -367,12 +367,6 @@ private struct Run {
             }
         }
         return min(reversed, paid.amountPaid.minorUnits)
-    }
-
-    private func recurringBasis(of paid: InvoicePaid, excludeOneTime: Bool) -> Money {
-        guard excludeOneTime, !paid.lines.isEmpty, paid.lines.contains(where: { !$0.recurring }) else { return paid.amountPaid }
-        let recurring = paid.lines.filter(\.recurring).reduce(Int64(0)) { $0 + $1.amount.minorUnits }
-        return Money(minorUnits: min(recurring, paid.amountPaid.minorUnits), currency: paid.amountPaid.currency)
     }
 
     /// Caps per referral and per partner per calendar year, applied in the order lines were
@@ -433,23 +427,7 @@ private struct Run {
     /// `amount × share / total`, rounded half away from zero.
     private func scaled(_ amount: Money, _ fraction: (Int, Int)) -> Money {
         guard fraction.1 > 1 else { return amount }
-        return Money(minorUnits: Self.prorate(amount.minorUnits, Int64(fraction.0), Int64(fraction.1)), currency: amount.currency)
-    }
-
-    static func prorate(_ value: Int64, _ numerator: Int64, _ denominator: Int64) -> Int64 {
-        guard denominator > 0 else { return 0 }
-        let product = value * numerator
-        let quotient = product / denominator
-        let remainder = product % denominator
-        return remainder.magnitude * 2 >= denominator.magnitude ? quotient + (product < 0 ? -1 : 1) : quotient
-    }
-
-    private func monthly(_ amount: Money, cycle: String?) -> Money {
-        switch cycle?.lowercased() {
-        case "annual", "annually", "yearly": Money(minorUnits: Self.prorate(amount.minorUnits, 1, 12), currency: amount.currency)
-        case "quarterly": Money(minorUnits: Self.prorate(amount.minorUnits, 1, 3), currency: amount.currency)
-        default: amount
-        }
+        return amount.prorated(Int64(fraction.0), of: Int64(fraction.1))
     }
 
     private func day(_ date: Date, plus days: Int) -> Date {

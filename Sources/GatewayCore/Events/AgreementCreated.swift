@@ -59,3 +59,18 @@ public struct AgreementCancelled: Hashable, Sendable, Codable {
         case endDate = "end_date"
     }
 }
+
+extension AgreementCreated {
+    /// The agreement's recurring amount per month: an annual amount is a twelfth, a quarterly one
+    /// a third (rounded half away from zero); any other cycle is taken as monthly.
+    public var monthlyAmount: Money? {
+        guard let recurringAmount else { return nil }
+        let months: Int64 =
+            switch billingCycle?.lowercased() {
+            case "annual", "annually", "yearly": 12
+            case "quarterly": 3
+            default: 1
+            }
+        return recurringAmount.prorated(1, of: months)
+    }
+}

@@ -66,3 +66,13 @@ public struct InvoicePaid: Hashable, Sendable, Codable {
         case lines
     }
 }
+
+extension InvoicePaid {
+    /// What the payment collected for the recurring service: the whole amount, or with
+    /// `excludingOneTimeLines` only its recurring lines (never more than was paid).
+    public func recurringAmount(excludingOneTimeLines: Bool) -> Money {
+        guard excludingOneTimeLines, !lines.isEmpty, lines.contains(where: { !$0.recurring }) else { return amountPaid }
+        let recurring = lines.filter(\.recurring).reduce(Int64(0)) { $0 + $1.amount.minorUnits }
+        return Money(minorUnits: min(recurring, amountPaid.minorUnits), currency: amountPaid.currency)
+    }
+}

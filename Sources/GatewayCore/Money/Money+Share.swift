@@ -12,4 +12,15 @@ extension Money {
         let rounded = remainder.magnitude * 2 >= 10_000 ? quotient + (product < 0 ? -1 : 1) : quotient
         return Money(minorUnits: rounded, currency: currency)
     }
+
+    /// `amount × numerator / denominator` in integers, rounded half away from zero (a part of a
+    /// payment, a split claim, an annual amount per month); zero when `denominator` is not positive.
+    public func prorated(_ numerator: Int64, of denominator: Int64) -> Money {
+        guard denominator > 0 else { return .zero(currency) }
+        let product = minorUnits * numerator
+        let quotient = product / denominator
+        let remainder = product % denominator
+        let rounded = remainder.magnitude * 2 >= denominator.magnitude ? quotient + (product < 0 ? -1 : 1) : quotient
+        return Money(minorUnits: rounded, currency: currency)
+    }
 }

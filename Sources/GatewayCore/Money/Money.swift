@@ -15,9 +15,13 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     /// The amount written with its decimal point, e.g. `49.90 USD`.
-    public var description: String {
+    public var description: String { "\(decimalString) \(currency)" }
+
+    /// The amount with its decimal point and no currency (`-49.90`), as spreadsheets and
+    /// accounts-payable imports read it.
+    public var decimalString: String {
         let exponent = currency.minorUnitExponent
-        guard exponent > 0 else { return "\(minorUnits) \(currency)" }
+        guard exponent > 0 else { return "\(minorUnits)" }
         var divisor: Int64 = 1
         for _ in 0..<exponent { divisor *= 10 }
         let sign = minorUnits < 0 ? "-" : ""
@@ -25,7 +29,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         let whole = magnitude / UInt64(divisor)
         let fraction = String(magnitude % UInt64(divisor))
         let padded = String(repeating: "0", count: exponent - fraction.count) + fraction
-        return "\(sign)\(whole).\(padded) \(currency)"
+        return "\(sign)\(whole).\(padded)"
     }
 
     enum CodingKeys: String, CodingKey {

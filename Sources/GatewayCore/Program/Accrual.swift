@@ -24,6 +24,22 @@ public struct Accrual: Hashable, Sendable, Identifiable {
         case inPayout = "in_payout"
         case paid
         case voided
+
+        /// The status of a line in `state`, from the facts that decide it (so a query that
+        /// groups lines by these facts reads statuses the way `status(at:)` does).
+        ///
+        /// - Parameters:
+        ///   - inPayout: the line is in a payout batch.
+        ///   - held: a positive line still inside its hold period.
+        ///   - unapproved: the line needs an approval it has not had.
+        public init(state: State, inPayout: Bool, held: Bool, unapproved: Bool) {
+            switch state {
+            case .paid: self = .paid
+            case .voided: self = .voided
+            case .open:
+                if inPayout { self = .inPayout } else if held { self = .pending } else if unapproved { self = .awaitingApproval } else { self = .payable }
+            }
+        }
     }
 
     public var id: AccrualID
@@ -48,15 +64,9 @@ public struct Accrual: Hashable, Sendable, Identifiable {
 
     /// The line's status on `date`.
     public func status(at date: Date) -> Status {
-        switch state {
-        case .paid: return .paid
-        case .voided: return .voided
-        case .open:
-            if payoutID != nil { return .inPayout }
-            if line.amount.minorUnits > 0, date < line.holdUntil { return .pending }
-            if line.needsApproval, approvedAt == nil { return .awaitingApproval }
-            return .payable
-        }
+        Status(
+            state: state, inPayout: payoutID != nil, held: line.amount.minorUnits > 0 && date < line.holdUntil,
+            unapproved: line.needsApproval && approvedAt == nil)
     }
 }
 

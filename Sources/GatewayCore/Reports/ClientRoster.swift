@@ -1,0 +1,127 @@
+public import Foundation
+
+/// One client company as the stored events describe it, whichever systems named it.
+public struct ClientRecord: Hashable, Sendable, Encodable {
+    /// `domain:brightdental.example` when a company domain is known, else `vendor:<source>:<id>`,
+    /// so a company billed in Stripe and managed in Autotask is one client.
+    public var key: String
+    public var name: String?
+    /// The first agreement, signing or payment: when the company became a client.
+    public var startedAt: Date
+    /// The first agreement's amount per month, else the first payment's recurring lines.
+    public var monthlyValue: Money?
+    /// When its last running agreement was cancelled, if every agreement it had was.
+    public var endedAt: Date?
+    public var lastPaidAt: Date?
+    /// The referral (and its partner) the company's contract is attributed to, if any.
+    public var referralID: ReferralID?
+    public var partnerID: PartnerID?
+    /// When its first agreement started, if it has one.
+    public var agreementSince: Date?
+    /// Every payment date, oldest first.
+    public var payments: [Date]
+
+    /// Whether the company was a client on `date`: started and not ended, and either under an
+    /// agreement or paying (a payment within `lapseDays` before that date).
+    public func isActive(on date: Date, lapseDays: Int = ClientRoster.lapseDays) -> Bool {
+        guard startedAt <= date else { return false }
+        if let endedAt, endedAt <= date { return false }
+        if let agreementSince, agreementSince <= date { return true }
+        return paid(after: date.addingTimeInterval(-Double(lapseDays) * 86_400), through: date)
+    }
+
+    /// Whether a payment falls in `(start, end]`.
+    public func paid(after start: Date, through end: Date) -> Bool {
+        payments.contains { $0 > start && $0 <= end }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, name
+        case startedAt = "started_at"
+        case monthlyValue = "monthly_value"
+        case endedAt = "ended_at"
+        case lastPaidAt = "last_paid_at"
+        case agreementSince = "agreement_since"
+        case referralID = "referral_id"
+        case partnerID = "partner_id"
+    }
+}
+
+/// Every client company the MSP has, derived from the stored events and the ledger's contracts:
+/// what program metrics count new MRR, retention and client reviews against.
+public struct ClientRoster: Sendable {
+    /// A client without an agreement that has not paid for this long has lapsed.
+    public static let lapseDays = 90
+
+    public var clients: [ClientRecord]
+
+    /// - Parameters:
+    ///   - events: the stored business events, in any order.
+    ///   - contracts: the ledger's contracts, which say which companies were referred.
+    public init(events: [BusinessEvent], contracts: [Contract]) {
+        var records: [String: ClientRecord] = [:]
+        var agreementOwner: [String: String] = [:]
+        var runningAgreements: [String: Set<String>] = [:]
+        var cancellations: [String: Date] = [:]
+        let ordered = events.sorted { ($0.occurredAt ?? .distantPast) < ($1.occurredAt ?? .distantPast) }
+        for event in ordered {
+            guard let date = event.occurredAt else { continue }
+            if case .agreementCancelled(let cancelled) = event {
+                let agreement = "\(cancelled.source):\(cancelled.agreementID)"
+                guard let owner = cancelled.customer.map(Self.key(for:)) ?? agreementOwner[agreement] else { continue }
+                runningAgreements[owner, default: []].remove(agreement)
+                cancellations[owner] = date
+                continue
+            }
+            guard event.startsContract, let customer = event.customer else { continue }
+            let key = Self.key(for: customer)
+            var record =
+                records[key]
+                ?? ClientRecord(key: key, name: nil, startedAt: date, monthlyValue: nil, endedAt: nil, lastPaidAt: nil, payments: [])
+            record.name = record.name ?? customer.name
+            switch event {
+            case .agreementCreated(let agreement):
+                let id = "\(agreement.customer.source):\(agreement.agreementID)"
+                agreementOwner[id] = key
+                runningAgreements[key, default: []].insert(id)
+                // The first agreement's amount is the contract's value, over a payment's.
+                if record.agreementSince == nil, let monthly = agreement.monthlyAmount { record.monthlyValue = monthly }
+                record.agreementSince = record.agreementSince ?? date
+            case .invoicePaid(let paid):
+                record.payments.append(paid.paidAt)
+                record.lastPaidAt = paid.paidAt
+                if record.monthlyValue == nil { record.monthlyValue = paid.recurringAmount(excludingOneTimeLines: true) }
+            default: break
+            }
+            records[key] = record
+        }
+        for (key, cancelledAt) in cancellations where runningAgreements[key, default: []].isEmpty {
+            records[key]?.endedAt = cancelledAt
+        }
+        for contract in contracts {
+            let key = Self.key(for: contract.customer)
+            records[key]?.referralID = contract.referralID
+            records[key]?.partnerID = contract.partnerID
+            if records[key]?.monthlyValue == nil { records[key]?.monthlyValue = contract.monthlyValue }
+        }
+        clients = records.values.sorted { ($0.startedAt, $0.key) < ($1.startedAt, $1.key) }
+    }
+
+    /// The company a vendor's customer is: its own domain when it has one, else the vendor id.
+    public static func key(for customer: CustomerReference) -> String {
+        if let domain = customer.emailDomain, !FreeMailDomains.contains(domain) { return ReferralMatchKey.domain(domain).storageKey }
+        return ReferralMatchKey.vendor(source: customer.source, id: customer.id).storageKey
+    }
+
+    /// Clients active on `date`.
+    public func active(on date: Date) -> [ClientRecord] {
+        clients.filter { $0.isActive(on: date) }
+    }
+
+    /// Clients that paid in the twelve months up to `date`: the "active clients" the
+    /// client-review KPIs divide by.
+    public func paying(within12MonthsOf date: Date, calendar: Calendar) -> [ClientRecord] {
+        let since = calendar.date(byAdding: .month, value: -12, to: date)!
+        return clients.filter { $0.paid(after: since, through: date) }
+    }
+}

@@ -1,0 +1,158 @@
+public import Foundation
+public import GatewayCore
+import GRDB
+
+extension GatewayDatabase {
+    // MARK: Partner statements
+
+    /// A partner's statement: the lines earned in `period` (by the `(partner_id, earned_at)`
+    /// index) and the partner's balance on `now`, summed in SQL per the facts that decide a status.
+    ///
+    /// - Throws: `StoreError.notFound` for an unknown partner.
+    public func statement(partner id: PartnerID, period: ReportPeriod, at now: Date) async throws -> PartnerStatement {
+        try await pool.read { db in
+            guard let partner = try Row.fetchOne(db, sql: "SELECT * FROM partner WHERE id = ?", arguments: [id.rawValue]).map(Partner.init(row:))
+            else { throw StoreError(.notFound, "partner \(id) does not exist") }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT accrual.*, contract.id AS contract_id, referral.prospect_name, payout.paid_at AS payout_paid_at
+                    FROM accrual
+                    JOIN referral ON referral.id = accrual.referral_id
+                    LEFT JOIN contract ON contract.referral_id = accrual.referral_id
+                    LEFT JOIN payout ON payout.id = accrual.payout_id
+                    WHERE accrual.partner_id = ? AND accrual.earned_at >= ? AND accrual.earned_at < ?
+                    ORDER BY accrual.earned_at, accrual.id
+                    """,
+                arguments: [id.rawValue, period.start, period.end])
+            let lines = try rows.map { row in
+                let accrual = try Accrual(row: row)
+                return PartnerStatement.Line(
+                    accrual: accrual, status: accrual.status(at: now), client: row["prospect_name"],
+                    paidAt: accrual.state == .paid ? row["payout_paid_at"] : nil)
+            }
+            return PartnerStatement(partner: partner, period: period, generatedAt: now, lines: lines, balance: try Self.balance(of: id, at: now, db))
+        }
+    }
+
+    /// A partner's lines summed per currency and status on `now`, whenever they were earned.
+    static func balance(of partner: PartnerID, at now: Date, _ db: Database) throws -> [StatusTotals] {
+        let groups = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT currency, state, payout_id IS NOT NULL AS in_payout, amount_minor > 0 AND hold_until > ? AS held,
+                       needs_approval AND approved_at IS NULL AS unapproved, SUM(amount_minor) AS total, COUNT(*) AS lines
+                FROM accrual WHERE partner_id = ?
+                GROUP BY currency, state, in_payout, held, unapproved
+                """,
+            arguments: [now, partner.rawValue])
+        var totals: [String: StatusTotals] = [:]
+        for group in groups {
+            guard let currency = CurrencyCode(group["currency"]), let state = Accrual.State(rawValue: group["state"]) else {
+                throw DatabaseError(message: "an accrual of partner \(partner) has an unreadable currency or state")
+            }
+            let status = Accrual.Status(state: state, inPayout: group["in_payout"], held: group["held"], unapproved: group["unapproved"])
+            totals[currency.code, default: StatusTotals(currency: currency)].add(group["total"], status, lines: group["lines"])
+        }
+        return totals.values.sorted { $0.currency.code < $1.currency.code }
+    }
+
+    // MARK: Payout export
+
+    /// A payout batch as bills for accounts payable and credits for clients' next invoices.
+    ///
+    /// - Throws: `StoreError.notFound` for an unknown batch.
+    public func payoutExport(_ id: Int64) async throws -> PayoutExport {
+        try await pool.read { db in
+            guard let payout = try Self.payout(id, db) else { throw StoreError(.notFound, "payout \(id) does not exist") }
+            let partners = try Row.fetchAll(db, sql: "SELECT * FROM partner").map(Partner.init(row:))
+            var clients: [ReferralID: PayoutExport.ReferredClient] = [:]
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT referral.id, referral.prospect_name, contract.customer FROM referral
+                    LEFT JOIN contract ON contract.referral_id = referral.id
+                    WHERE referral.id IN (SELECT referral_id FROM accrual WHERE payout_id = ?)
+                    """,
+                arguments: [id])
+            for row in rows {
+                clients[ReferralID(row["id"])] = PayoutExport.ReferredClient(
+                    name: row["prospect_name"], customer: try (row["customer"] as String?).map { try StoreCoding.value(CustomerReference.self, from: $0) })
+            }
+            return PayoutExport(
+                payoutID: id, createdAt: payout.createdAt, lines: payout.lines,
+                partners: Dictionary(uniqueKeysWithValues: partners.map { ($0.id, $0) }), clients: clients)
+        }
+    }
+
+    // MARK: Clients and metrics
+
+    /// Every client company, from the stored agreements, signings, payments and cancellations of
+    /// processed deliveries, with the companies the ledger's contracts say were referred.
+    public func clientRoster() async throws -> ClientRoster {
+        try await pool.read { db in try Self.clientRoster(db) }
+    }
+
+    static func clientRoster(_ db: Database) throws -> ClientRoster {
+        let payloads = try String.fetchAll(
+            db,
+            sql: """
+                SELECT e.payload FROM business_event e JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
+                WHERE e.kind IN ('invoice_paid', 'agreement_created', 'agreement_cancelled', 'client_signed')
+                """)
+        let events = try payloads.map { try StoreCoding.value(BusinessEvent.self, from: $0) }
+        let contracts = try Row.fetchAll(db, sql: "SELECT * FROM contract").map(Contract.init(row:))
+        return ClientRoster(events: events, contracts: contracts)
+    }
+
+    /// The program's metrics over `period`, as of `now`.
+    public func programMetrics(period: ReportPeriod, at now: Date, topPercent: Int = 15, quietAfterDays: Int = 90) async throws -> ProgramMetrics {
+        let referrals = try await referrals(at: now).map { ($0.referral, $0.status) }
+        let giveGet = try await giveGet(at: now, quietAfterDays: quietAfterDays)
+        return try await pool.read { db in
+            ProgramMetrics(
+                period: period, generatedAt: now, partners: try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY id").map(Partner.init(row:)),
+                referrals: referrals, contracts: try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)),
+                roster: try Self.clientRoster(db), giveGet: giveGet, topPercent: topPercent)
+        }
+    }
+
+    // MARK: Client reviews
+
+    /// Records a review meeting with a client of the roster.
+    ///
+    /// - Throws: `StoreError.notFound` when no stored event names the client.
+    public func recordClientReview(
+        client: String, on date: Date, outcome: ClientReview.Outcome, note: String?, at now: Date
+    ) async throws -> ClientReview {
+        let roster = try await clientRoster()
+        guard roster.clients.contains(where: { $0.key == client }) else {
+            throw StoreError(.notFound, "no client \(client) in the roster (use a key from GET /admin/clients)")
+        }
+        return try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO client_review (client, reviewed_on, outcome, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [client, date, outcome.rawValue, note, now])
+            let id = db.lastInsertedRowID
+            try Self.audit("client_review.recorded", subject: "client:\(client)", detail: ["outcome": outcome.rawValue], at: now, db)
+            return ClientReview(id: id, client: client, reviewedOn: date, outcome: outcome, note: note)
+        }
+    }
+
+    /// Every review, oldest first.
+    public func clientReviews() async throws -> [ClientReview] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM client_review ORDER BY reviewed_on, id").map { row in
+                guard let outcome = ClientReview.Outcome(rawValue: row["outcome"]) else {
+                    throw DatabaseError(message: "client review \(row["id"] as Int64? ?? 0) has an unknown outcome")
+                }
+                return ClientReview(id: row["id"], client: row["client"], reviewedOn: row["reviewed_on"], outcome: outcome, note: row["note"])
+            }
+        }
+    }
+
+    /// The client-review KPIs over `period`.
+    public func clientReviewKPIs(period: ReportPeriod) async throws -> ClientReviewKPIs {
+        ClientReviewKPIs(period: period, roster: try await clientRoster(), reviews: try await clientReviews())
+    }
+}
