@@ -56,6 +56,8 @@ public enum GatewayApplication {
             metrics: metrics)
             .addRoutes(to: router)
         AdminController(configuration: configuration, database: database, replays: replays).addRoutes(to: router)
+        ReportsController(configuration: configuration, database: database).addRoutes(to: router)
+        ConsoleController(configuration: configuration, database: database, replays: replays).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(

@@ -32,9 +32,9 @@ public struct GiveGetBalance: Sendable, Hashable, Encodable {
         kind = partner.kind
         referralsReceived = referrals.count
         contractsSigned = contracts.count
-        mrrReceived = Self.sum(contracts.filter { $0.endedAt.map { $0 > now } ?? true }.compactMap(\.monthlyValue))
+        mrrReceived = Money.sums(contracts.filter { $0.endedAt.map { $0 > now } ?? true }.compactMap(\.monthlyValue))
         referralsGiven = outbound.count
-        mrrGiven = Self.sum(outbound.compactMap(\.monthlyValue))
+        mrrGiven = Money.sums(outbound.compactMap(\.monthlyValue))
         lastActivity = (referrals.map(\.introducedAt) + outbound.map(\.referredAt)).max()
         var flags: [Flag] = []
         if referralsReceived > 0, referralsGiven == 0 { flags.append(.oneSidedReceiving) }
@@ -42,13 +42,6 @@ public struct GiveGetBalance: Sendable, Hashable, Encodable {
         let quietSince = now.addingTimeInterval(-TimeInterval(quietAfterDays) * 86_400)
         if (lastActivity ?? partner.createdAt) < quietSince { flags.append(.quiet) }
         self.flags = flags
-    }
-
-    /// Amounts summed per currency, never across currencies.
-    static func sum(_ amounts: [Money]) -> [Money] {
-        Dictionary(grouping: amounts, by: \.currency).map { currency, amounts in
-            Money(minorUnits: amounts.reduce(0) { $0 + $1.minorUnits }, currency: currency)
-        }.sorted { $0.currency.code < $1.currency.code }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -32,6 +32,13 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         return "\(sign)\(whole).\(padded)"
     }
 
+    /// Amounts summed per currency, never across currencies; sorted by currency code.
+    public static func sums(_ amounts: some Sequence<Money>) -> [Money] {
+        var totals: [CurrencyCode: Int64] = [:]
+        for amount in amounts { totals[amount.currency, default: 0] += amount.minorUnits }
+        return totals.map { Money(minorUnits: $1, currency: $0) }.sorted { $0.currency.code < $1.currency.code }
+    }
+
     enum CodingKeys: String, CodingKey {
         case minorUnits = "minor_units"
         case currency

@@ -218,15 +218,15 @@ extension ProgramMetrics {
             value: activeAtStart == 0 ? nil : (Double(clientReferred) / Double(activeAtStart) * 100).rounded() / 100)
 
         let signedInPeriod = contracts.filter { period.contains($0.startedAt) }
-        let running = contracts.filter { $0.startedAt < period.end && ($0.endedAt.map { $0 >= period.end } ?? true) }
+        let running = contracts.filter { $0.isRunning(at: period.end) }
         byPartner = partners.map { partner in
             let mine = signedInPeriod.filter { $0.partnerID == partner.id }
             let runningMine = running.filter { $0.partnerID == partner.id }
             return PartnerResults(
                 partnerID: partner.id, name: partner.name, kind: partner.kind,
                 referrals: introduced.filter { $0.0.partnerID == partner.id }.count, signed: mine.count,
-                newMRR: GiveGetBalance.sum(mine.compactMap(\.monthlyValue)), runningClients: runningMine.count,
-                runningMRR: GiveGetBalance.sum(runningMine.compactMap(\.monthlyValue)))
+                newMRR: Money.sums(mine.compactMap(\.monthlyValue)), runningClients: runningMine.count,
+                runningMRR: Money.sums(runningMine.compactMap(\.monthlyValue)))
         }
         byKind = Partner.Kind.allCases.map { kind in
             let members = Set(partners.filter { $0.kind == kind }.map(\.id))
@@ -235,8 +235,8 @@ extension ProgramMetrics {
             return KindResults(
                 kind: kind, partners: members.count, activePartners: Set(referralsOfKind.map(\.0.partnerID)).count,
                 referrals: referralsOfKind.count, signed: signed, conversionPercent: percent(signed, of: referralsOfKind.count),
-                newMRR: GiveGetBalance.sum(signedInPeriod.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)),
-                runningMRR: GiveGetBalance.sum(running.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)))
+                newMRR: Money.sums(signedInPeriod.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)),
+                runningMRR: Money.sums(running.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)))
         }
         self.giveGet = giveGet
         retention = Self.retention(roster, at: period.end)
@@ -318,6 +318,13 @@ extension ProgramMetrics {
                         top.flatMap(\.runningMRR).filter { $0.currency == currency }.reduce(0) { $0 + $1.minorUnits },
                         of: currencies[currency] ?? 0))
             })
+    }
+}
+
+extension Contract {
+    /// Whether the contract started before `date` and had not ended by then.
+    public func isRunning(at date: Date) -> Bool {
+        startedAt < date && (endedAt.map { $0 >= date } ?? true)
     }
 }
 

@@ -35,26 +35,38 @@ extension GatewayDatabase {
         }
     }
 
+    /// Every partner's balance on `now`: their lines summed per currency and status.
+    public func partnerBalances(at now: Date) async throws -> [PartnerID: [StatusTotals]] {
+        try await pool.read { db in try Self.balances(of: nil, at: now, db) }
+    }
+
     /// A partner's lines summed per currency and status on `now`, whenever they were earned.
     static func balance(of partner: PartnerID, at now: Date, _ db: Database) throws -> [StatusTotals] {
+        try balances(of: partner, at: now, db)[partner] ?? []
+    }
+
+    /// Lines summed per partner, currency and status on `now`, grouped in SQL by the facts that
+    /// decide a status (so no line is decoded).
+    static func balances(of partner: PartnerID?, at now: Date, _ db: Database) throws -> [PartnerID: [StatusTotals]] {
         let groups = try Row.fetchAll(
             db,
             sql: """
-                SELECT currency, state, payout_id IS NOT NULL AS in_payout, amount_minor > 0 AND hold_until > ? AS held,
+                SELECT partner_id, currency, state, payout_id IS NOT NULL AS in_payout, amount_minor > 0 AND hold_until > ? AS held,
                        needs_approval AND approved_at IS NULL AS unapproved, SUM(amount_minor) AS total, COUNT(*) AS lines
-                FROM accrual WHERE partner_id = ?
-                GROUP BY currency, state, in_payout, held, unapproved
+                FROM accrual \(partner == nil ? "" : "WHERE partner_id = ?")
+                GROUP BY partner_id, currency, state, in_payout, held, unapproved
                 """,
-            arguments: [now, partner.rawValue])
-        var totals: [String: StatusTotals] = [:]
+            arguments: StatementArguments([now] + (partner.map { [$0.rawValue] } ?? [])))
+        var totals: [PartnerID: [String: StatusTotals]] = [:]
         for group in groups {
+            let partner = PartnerID(group["partner_id"])
             guard let currency = CurrencyCode(group["currency"]), let state = Accrual.State(rawValue: group["state"]) else {
                 throw DatabaseError(message: "an accrual of partner \(partner) has an unreadable currency or state")
             }
             let status = Accrual.Status(state: state, inPayout: group["in_payout"], held: group["held"], unapproved: group["unapproved"])
-            totals[currency.code, default: StatusTotals(currency: currency)].add(group["total"], status, lines: group["lines"])
+            totals[partner, default: [:]][currency.code, default: StatusTotals(currency: currency)].add(group["total"], status, lines: group["lines"])
         }
-        return totals.values.sorted { $0.currency.code < $1.currency.code }
+        return totals.mapValues { $0.values.sorted { $0.currency.code < $1.currency.code } }
     }
 
     // MARK: Payout export

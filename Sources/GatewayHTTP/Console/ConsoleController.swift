@@ -1,0 +1,203 @@
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+
+/// The admin console under `/console`: server-rendered pages behind a sign-in with the admin
+/// token, which sets a `Secure`, `HttpOnly`, `SameSite=Strict` session cookie. Every form that
+/// writes (replay, payouts, sign-out) carries the session's CSRF token.
+struct ConsoleController: Sendable {
+    let configuration: GatewayConfiguration
+    let database: GatewayDatabase
+    let pages: ConsolePages
+    let sessions: ConsoleSessions
+
+    init(configuration: GatewayConfiguration, database: GatewayDatabase, replays: ReplayJobs) {
+        self.configuration = configuration
+        self.database = database
+        self.pages = ConsolePages(database: database, replays: replays, now: configuration.now)
+        self.sessions = ConsoleSessions()
+    }
+
+    /// The largest form the console accepts.
+    static let maxFormBytes = 64 * 1024
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        let console = router.group("/console")
+        let now = configuration.now
+
+        console.get("/login") { request, _ in
+            guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
+            if await signedIn(request) != nil { return Self.redirect("/console") }
+            return ReportsController.html(ConsoleTemplates.render("login", LoginView()))
+        }
+        console.post("/login") { request, _ in
+            guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
+            let fields = try await Self.form(request)
+            guard let token = fields["token"], ConstantTime.matchesAny(token, configuration.adminTokens) else {
+                return ReportsController.html(
+                    ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.")), status: .unauthorized)
+            }
+            let session = await sessions.create(at: now())
+            var response = Self.redirect("/console")
+            response.setCookie(
+                Cookie(
+                    name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessions.lifetime), path: "/console", secure: true,
+                    httpOnly: true, sameSite: .strict))
+            return response
+        }
+        console.post("/logout") { request, _ in
+            try await submitted(request) { session, _ in
+                await sessions.end(session.id)
+                var response = Self.redirect("/console/login")
+                response.setCookie(
+                    Cookie(name: ConsoleSecurity.cookieName, value: "", maxAge: 0, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
+                return response
+            }
+        }
+
+        console.get { request, _ in
+            try await page(request) { session in
+                try await pages.overview(period: try ReportQuery.period(request, default: .trailingYear(to: now())), session: session)
+            }
+        }
+        console.get("/deliveries") { request, _ in
+            try await page(request) { session in try await pages.deliveries(request.uri.queryParameters, session: session) }
+        }
+        console.get("/deliveries/{id}") { request, context in
+            let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
+            return try await page(request) { session in try await pages.delivery(id, session: session) }
+        }
+        console.post("/deliveries/{id}/replay") { request, context in
+            let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { session, fields in
+                try await pages.replay(id, apply: fields["confirm"] == "yes", session: session)
+            }
+        }
+        console.get("/partners") { request, _ in
+            try await page(request) { session in try await pages.partners(session: session) }
+        }
+        console.get("/partners/{id}") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            return try await page(request) { session in
+                try await pages.partner(id, period: try ReportQuery.period(request, default: .month(containing: now())), session: session)
+            }
+        }
+        console.get("/partners/{id}/statement") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            return try await page(request) { _ in
+                let date = now()
+                let statement = try await database.statement(
+                    partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
+                return ReportsController.html(StatementView(statement).html)
+            }
+        }
+        console.get("/partners/{id}/statement.csv") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            return try await page(request) { _ in
+                let date = now()
+                let statement = try await database.statement(
+                    partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
+                return ReportsController.csv(statement.csv, filename: "statement-partner-\(id).csv")
+            }
+        }
+        console.get("/payouts") { request, _ in
+            try await page(request) { session in try await pages.payouts(notice: request.uri.queryParameters.get("notice"), session: session) }
+        }
+        console.post("/payouts") { request, _ in
+            try await submitted(request) { _, fields in
+                let note = fields["note"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                let payout = try await database.createPayout(note: note, at: now())
+                return Self.redirect("/console/payouts?notice=created-\(payout.id)")
+            }
+        }
+        console.post("/payouts/{id}/paid") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return try await submitted(request) { _, _ in
+                _ = try await database.markPayoutPaid(id, at: now())
+                return Self.redirect("/console/payouts?notice=paid-\(id)")
+            }
+        }
+        console.get("/payouts/{id}/bills.csv") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return try await page(request) { _ in ReportsController.csv(try await database.payoutExport(id).billsCSV, filename: "payout-\(id)-bills.csv") }
+        }
+        console.get("/payouts/{id}/credits.csv") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return try await page(request) { _ in
+                ReportsController.csv(try await database.payoutExport(id).creditsCSV, filename: "payout-\(id)-credits.csv")
+            }
+        }
+    }
+
+    // MARK: Sessions and forms
+
+    private func signedIn(_ request: Request) async -> ConsoleSessions.Session? {
+        guard let cookie = request.cookies[ConsoleSecurity.cookieName], !cookie.value.isEmpty else { return nil }
+        return await sessions.session(cookie.value, at: configuration.now())
+    }
+
+    /// A page for a signed-in admin; anyone else is sent to the sign-in form.
+    private func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
+        guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+        return try await Self.explained { try await render(session) }
+    }
+
+    /// A form post from a signed-in admin, refused unless it carries the session's CSRF token.
+    private func submitted(
+        _ request: Request, _ handle: (ConsoleSessions.Session, [String: String]) async throws -> Response
+    ) async throws -> Response {
+        guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+        let fields = try await Self.form(request)
+        guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
+            return Self.message(
+                "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+        }
+        return try await Self.explained { try await handle(session, fields) }
+    }
+
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: maxFormBytes)
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
+        } catch {
+            throw APIError(.badRequest, "invalid_form", "the form could not be read")
+        }
+    }
+
+    /// Runs a page and shows a store refusal or a missing record as a page, not as JSON.
+    private static func explained(_ render: () async throws -> Response) async throws -> Response {
+        do {
+            return try await render()
+        } catch let error as StoreError {
+            return message("Not done", error.message, status: error.code == .notFound ? .notFound : .unprocessableContent)
+        } catch let error as APIError {
+            return message("Not done", error.reason, status: error.status)
+        }
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    static func message(_ title: String, _ text: String, status: HTTPResponse.Status) -> Response {
+        ReportsController.html(ConsoleTemplates.render("message", MessageView(title: title, text: text)), status: status)
+    }
+
+    static var consoleOff: Response {
+        message("Console off", "The console is off: set GATEWAY_ADMIN_TOKEN on the gateway and sign in with it.", status: .forbidden)
+    }
+
+    struct LoginView {
+        var title = "Sign in"
+        var error: String?
+    }
+
+    struct MessageView {
+        var title: String
+        var text: String
+        var back = "/console"
+    }
+}

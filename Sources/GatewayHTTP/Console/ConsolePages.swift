@@ -1,0 +1,266 @@
+import Foundation
+import GatewayCore
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+
+/// Builds each console page from the store: reads, shapes the values for people, renders.
+struct ConsolePages: Sendable {
+    let database: GatewayDatabase
+    let replays: ReplayJobs
+    let now: @Sendable () -> Date
+
+    /// What every signed-in page's layout reads.
+    struct Frame {
+        var title: String
+        var session = true
+        var csrf: String
+        var notice: String?
+    }
+
+    private func render(_ template: String, _ frame: Frame, _ values: [String: Any]) -> Response {
+        var view: [String: Any] = ["title": frame.title, "session": frame.session, "csrf": frame.csrf]
+        if let notice = frame.notice { view["notice"] = notice }
+        view.merge(values) { _, new in new }
+        return ReportsController.html(ConsoleTemplates.render(template, view))
+    }
+
+    // MARK: Overview
+
+    func overview(period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
+        let date = now()
+        let metrics = try await database.programMetrics(period: period, at: date)
+        let reviews = try await database.clientReviewKPIs(period: period)
+        let main = metrics.newMRR.max { $0.total.minorUnits < $1.total.minorUnits }?.total.currency
+        let chart = SVGChart(
+            title: "Referral-sourced share of new MRR\(main.map { " (\($0))" } ?? "") by month",
+            bars: metrics.months.map { month in
+                let share = month.newMRR.first { $0.total.currency == main }?.sharePercent
+                return SVGChart.Bar(label: month.month, value: share ?? 0, caption: Display.percent(share))
+            }, maximum: 100)
+        let partnerNames = Dictionary(uniqueKeysWithValues: metrics.byPartner.map { ($0.partnerID, $0.name) })
+        let values: [String: Any] = [
+            "period": ["from": Display.day(period.start), "to": Display.day(period.end.addingTimeInterval(-1))],
+            "mrrShares": metrics.newMRR.map { share in
+                [
+                    "currency": share.total.currency.code, "share": Display.percent(share.sharePercent), "sourced": share.referralSourced.description,
+                    "total": share.total.description,
+                ]
+            },
+            "newClients": metrics.newClients, "referredNewClients": metrics.referredNewClients,
+            "conversion": [
+                "rate": Display.percent(metrics.conversion.ratePercent), "signed": metrics.conversion.signed,
+                "introduced": metrics.conversion.introduced, "medianDays": Display.number(metrics.conversion.medianDaysToSign),
+            ],
+            "kFactor": Display.number(metrics.kFactor.value),
+            "kFactorDetail":
+                "\(metrics.kFactor.clientReferredNewClients) client-referred new clients, \(metrics.kFactor.activeClientsAtStart) active clients at the start",
+            "retention": [
+                "referred": Display.percent(metrics.retention.referred.retainedPercent),
+                "others": Display.percent(metrics.retention.others.retainedPercent),
+                "referredTenure": Display.number(metrics.retention.referred.averageTenureDays),
+                "othersTenure": Display.number(metrics.retention.others.averageTenureDays),
+            ],
+            "chart": chart.svg,
+            "byKind": metrics.byKind.map { kind in
+                [
+                    "kind": Display.words(kind.kind.rawValue), "partners": kind.partners, "active": kind.activePartners, "referrals": kind.referrals,
+                    "signed": kind.signed, "conversion": Display.percent(kind.conversionPercent), "newMRR": Display.money(kind.newMRR),
+                    "runningMRR": Display.money(kind.runningMRR),
+                ] as [String: Any]
+            },
+            "top": [
+                "percent": metrics.topPartners.percent,
+                "summary":
+                    "\(metrics.topPartners.partners.count) partners brought \(Display.percent(metrics.topPartners.signedSharePercent)) of the contracts signed in the period and "
+                    + metrics.topPartners.runningMRRSharePercent.map { "\(Display.percent($0.percent)) of running \($0.currency) MRR" }
+                    .joined(separator: ", ") + ".",
+                "partners": metrics.topPartners.partners.map(Self.partnerRow),
+            ] as [String: Any],
+            "giveGet": metrics.giveGet.map { balance in
+                [
+                    "id": balance.partnerID.rawValue, "name": partnerNames[balance.partnerID] ?? balance.partnerName,
+                    "received": balance.referralsReceived, "given": balance.referralsGiven,
+                    "flags": balance.flags.map { Display.words($0.rawValue) }.joined(separator: ", "),
+                ] as [String: Any]
+            },
+            "reviews": [
+                "reviewed": Display.percent(reviews.reviewedPercent), "clientsReviewed": reviews.clientsReviewed,
+                "activeClients": reviews.activeClients, "perMonth": Display.number(reviews.reviewsPerMonth),
+                "target": Display.number(reviews.monthlyTarget), "health": Display.percent(reviews.healthPercent),
+                "asked": Display.percent(reviews.referralAskedPercent), "risk": Display.percent(reviews.riskPercent),
+                "unknown": Display.percent(reviews.unknownPercent),
+            ] as [String: Any],
+        ]
+        return render("overview", Frame(title: "Overview", csrf: session.csrf), values)
+    }
+
+    private static func partnerRow(_ partner: ProgramMetrics.PartnerResults) -> [String: Any] {
+        [
+            "id": partner.partnerID.rawValue, "name": partner.name, "kind": Display.words(partner.kind.rawValue), "signed": partner.signed,
+            "runningMRR": Display.money(partner.runningMRR),
+        ]
+    }
+
+    // MARK: Deliveries
+
+    /// Failed and dead deliveries first (newest first within each), then the rest; or one status.
+    func deliveries(_ parameters: URI.QueryParameters, session: ConsoleSessions.Session) async throws -> Response {
+        let status = parameters.get("status").flatMap { $0.isEmpty ? nil : DeliveryStatus(rawValue: $0) }
+        func query(_ statuses: [DeliveryStatus], limit: Int) -> DeliveryQuery {
+            DeliveryQuery(
+                source: parameters.get("source").flatMap { $0.isEmpty ? nil : $0 }, statuses: statuses,
+                eventType: parameters.get("event_type").flatMap { $0.isEmpty ? nil : $0 },
+                customer: parameters.get("customer").flatMap { $0.isEmpty ? nil : $0 }, limit: limit)
+        }
+        var rows: [StoredDelivery]
+        if let status {
+            rows = try await database.deliveries(matching: query([status], limit: 200))
+        } else {
+            rows = try await database.deliveries(matching: query([.failed, .dead], limit: 200))
+            let others = DeliveryStatus.allCases.filter { $0 != .failed && $0 != .dead }
+            rows += try await database.deliveries(matching: query(others, limit: 200))
+        }
+        let values: [String: Any] = [
+            "statuses": DeliveryStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] as [String: Any] },
+            "source": parameters.get("source") ?? "", "eventType": parameters.get("event_type") ?? "", "customer": parameters.get("customer") ?? "",
+            "rows": rows.map { delivery in
+                [
+                    "id": delivery.id.rawValue, "source": delivery.source, "eventType": delivery.eventType ?? "", "status": delivery.status.rawValue,
+                    "received": delivery.receivedAt.formatted(.iso8601), "attempts": delivery.attempts, "reason": delivery.statusReason ?? "",
+                ] as [String: Any]
+            },
+        ]
+        return render("deliveries", Frame(title: "Deliveries", csrf: session.csrf), values)
+    }
+
+    /// One delivery: the raw body, what it mapped to and the accruals it produced, side by side.
+    func delivery(_ id: DeliveryID, session: ConsoleSessions.Session) async throws -> Response {
+        guard let delivery = try await database.delivery(id) else { throw StoreError(.notFound, "delivery \(id) does not exist") }
+        let events = try await database.businessEvents(of: id)
+        let date = now()
+        var values: [String: Any] = [
+            "id": id.rawValue, "source": delivery.source, "eventType": delivery.eventType ?? "", "status": delivery.status.rawValue,
+            "vendorID": delivery.vendorDeliveryID, "received": delivery.receivedAt.formatted(.iso8601), "attempts": delivery.attempts,
+            "raw": Self.raw(delivery),
+            "events": events.map { recorded in
+                [
+                    "kind": recorded.event.kind.rawValue, "businessKey": recorded.event.businessKey, "explanation": recorded.explanation,
+                    "payload": Self.pretty((try? JSONResponse.encoder.encode(recorded.event)) ?? Data()),
+                ]
+            },
+            "accruals": try await database.accruals(fromDelivery: id).map { accrual in
+                [
+                    "id": accrual.id.rawValue, "rule": accrual.line.rule, "amount": accrual.line.amount.description,
+                    "status": accrual.status(at: date).rawValue,
+                ] as [String: Any]
+            },
+        ]
+        if let reason = delivery.statusReason { values["reason"] = reason }
+        return render("delivery", Frame(title: "Delivery \(id)", csrf: session.csrf), values)
+    }
+
+    /// A replay of one delivery: a dry run showing the ledger diff, or, confirmed, the real one.
+    func replay(_ id: DeliveryID, apply: Bool, session: ConsoleSessions.Session) async throws -> Response {
+        guard try await database.delivery(id) != nil else { throw StoreError(.notFound, "delivery \(id) does not exist") }
+        let job = try await replays.run([id], dryRun: !apply, at: now())
+        let diff = job.diff
+        let changes =
+            diff.created.map { ["change": "created", "key": $0.key, "before": "—", "after": $0.amount.description] }
+            + diff.changed.map { ["change": "changed", "key": $0.key, "before": "\($0.before) (\($0.stateBefore))", "after": "\($0.after) (\($0.stateAfter))"] }
+            + diff.reversed.map { ["change": "reversed", "key": $0.key, "before": "\($0.before) (\($0.stateBefore))", "after": "\($0.after) (\($0.stateAfter))"] }
+        let outcome = job.statuses.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
+        let summary =
+            apply
+            ? "Replayed: \(outcome). The ledger changed as below."
+            : "Nothing was written. Replaying would leave the delivery \(outcome), and the ledger would change as below."
+        let values: [String: Any] = ["id": id.rawValue, "applied": apply, "summary": summary, "changes": changes]
+        return render("replay", Frame(title: "Replay \(id)", csrf: session.csrf), values)
+    }
+
+    private static func raw(_ delivery: StoredDelivery) -> String {
+        if let pruned = delivery.bodyPrunedAt { return "(body pruned on \(pruned.formatted(.iso8601)))" }
+        guard String(validating: delivery.body, as: UTF8.self) != nil else { return "(not UTF-8) base64: " + delivery.body.base64EncodedString() }
+        return pretty(delivery.body)
+    }
+
+    /// JSON indented for reading; other text as it came.
+    private static func pretty(_ data: Data) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let indented = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        {
+            return String(decoding: indented, as: UTF8.self)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: Partners
+
+    func partners(session: ConsoleSessions.Session) async throws -> Response {
+        let date = now()
+        let partners = try await database.partners()
+        let contracts = try await database.contracts()
+        let balances = try await database.partnerBalances(at: date)
+        let giveGet = Dictionary(uniqueKeysWithValues: try await database.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
+        let rows = partners.map { partner -> [String: Any] in
+            let running = contracts.filter { $0.partnerID == partner.id && $0.isRunning(at: date) }
+            let balance = balances[partner.id] ?? []
+            let balanceOf = { (status: Accrual.Status) in Display.money(balance.map { $0.amount(status) }.filter { $0.minorUnits != 0 }) }
+            return [
+                "id": partner.id.rawValue, "name": partner.name, "kind": Display.words(partner.kind.rawValue), "clients": running.count,
+                "mrr": Display.money(Money.sums(running.compactMap(\.monthlyValue))), "pending": balanceOf(.pending),
+                "payable": balanceOf(.payable), "paid": balanceOf(.paid), "given": giveGet[partner.id]?.referralsGiven ?? 0,
+                "received": giveGet[partner.id]?.referralsReceived ?? 0,
+                "flags": giveGet[partner.id]?.flags.map { Display.words($0.rawValue) }.joined(separator: ", ") ?? "",
+            ]
+        }
+        return render("partners", Frame(title: "Partners", csrf: session.csrf), ["rows": rows])
+    }
+
+    /// A partner's page: MRR sourced month by month over the trailing year, and the statement.
+    func partner(_ id: PartnerID, period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
+        let date = now()
+        let statement = try await database.statement(partner: id, period: period, at: date)
+        let contracts = try await database.contracts().filter { $0.partnerID == id }
+        let months = ReportPeriod.trailingYear(to: date).months()
+        let byMonth = months.map { month in Money.sums(contracts.filter { $0.isRunning(at: month.end) }.compactMap(\.monthlyValue)) }
+        let main = Dictionary(grouping: byMonth.flatMap { $0 }, by: \.currency).max { $0.value.count < $1.value.count }?.key
+        let chart = SVGChart(
+            title: "MRR sourced by \(statement.partner.name)\(main.map { " (\($0))" } ?? "") by month",
+            bars: zip(months, byMonth).map { month, amounts in
+                let amount = amounts.first { $0.currency == main }
+                return SVGChart.Bar(
+                    label: ReportPeriod.monthLabel(month.start), value: Double(amount?.minorUnits ?? 0), caption: amount?.decimalString ?? "0")
+            }, maximum: nil)
+        let values: [String: Any] = [
+            "id": id.rawValue, "statement": StatementView(statement), "chart": chart.svg,
+            "mrr": Display.money(Money.sums(contracts.filter { $0.isRunning(at: date) }.compactMap(\.monthlyValue))),
+        ]
+        return render("partner", Frame(title: statement.partner.name, csrf: session.csrf), values)
+    }
+
+    // MARK: Payouts
+
+    func payouts(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
+        let names = Dictionary(uniqueKeysWithValues: try await database.partners().map { ($0.id, $0.name) })
+        let rows = try await database.payouts().reversed().map { payout -> [String: Any] in
+            [
+                "id": payout.id, "created": Display.day(payout.createdAt), "paid": Display.day(payout.paidAt), "unpaid": payout.paidAt == nil,
+                "lines": payout.lines.count,
+                "totals": payout.totals.map { "\(names[$0.partnerID] ?? "partner \($0.partnerID)")\($0.beneficiary == .referredClient ? " (client credit)" : ""): \($0.amount)" }
+                    .joined(separator: "; "),
+            ]
+        }
+        return render("payouts", Frame(title: "Payouts", csrf: session.csrf, notice: Self.notice(notice)), ["rows": rows])
+    }
+
+    /// The confirmation a redirect after a form asks for, from a fixed list (never echoed text).
+    private static func notice(_ code: String?) -> String? {
+        guard let code, let dash = code.lastIndex(of: "-"), let id = Int64(code[code.index(after: dash)...]) else { return nil }
+        switch code[..<dash] {
+        case "created": return "Payout \(id) created."
+        case "paid": return "Payout \(id) marked paid; its lines are final."
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import GatewayCore
+
+/// How reports write values for people: amounts with their currency, days in UTC, percentages.
+enum Display {
+    static func money(_ amounts: [Money]) -> String {
+        amounts.isEmpty ? "—" : amounts.map(\.description).joined(separator: ", ")
+    }
+
+    static func day(_ date: Date?) -> String {
+        date.map { $0.formatted(.iso8601.year().month().day()) } ?? ""
+    }
+
+    static func percent(_ value: Double?) -> String {
+        value.map { "\($0.formatted(.number.precision(.fractionLength(1)))) %" } ?? "—"
+    }
+
+    static func number(_ value: Double?) -> String {
+        value.map { $0.formatted(.number.precision(.fractionLength(0...2))) } ?? "—"
+    }
+
+    /// `Center of influence` for `center_of_influence`.
+    static func words(_ raw: String) -> String {
+        let text = raw.replacingOccurrences(of: "_", with: " ")
+        return text.prefix(1).uppercased() + text.dropFirst()
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GatewayCore
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+
+/// What the MSP reads, under `/admin` beside the admin API: partner statements (JSON, CSV,
+/// printable HTML), payout exports, program metrics, the client roster and client reviews.
+struct ReportsController: Sendable {
+    let configuration: GatewayConfiguration
+    let database: GatewayDatabase
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
+        let now = configuration.now
+
+        admin.get("/partners/{id}/statement") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            let format = try ReportQuery.format(request)
+            let date = now()
+            let statement = try await statement(id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
+            switch format {
+            case .json: return try JSONResponse.make(statement)
+            case .csv: return Self.csv(statement.csv, filename: "statement-partner-\(id)-\(Display.day(statement.period.start)).csv")
+            case .html: return Self.html(StatementView(statement).html)
+            }
+        }
+        admin.get("/payouts/{id}/export") { _, context in
+            try JSONResponse.make(try await export(try context.parameters.require("id", as: Int64.self)))
+        }
+        admin.get("/payouts/{id}/bills.csv") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return Self.csv(try await export(id).billsCSV, filename: "payout-\(id)-bills.csv")
+        }
+        admin.get("/payouts/{id}/credits.csv") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            return Self.csv(try await export(id).creditsCSV, filename: "payout-\(id)-credits.csv")
+        }
+        admin.get("/metrics") { request, _ in
+            let date = now()
+            let parameters = request.uri.queryParameters
+            let top = parameters.get("top_percent", as: Int.self) ?? 15
+            guard (1...100).contains(top) else { throw APIError(.badRequest, "invalid_field", "top_percent must be 1 to 100") }
+            return try JSONResponse.make(
+                try await database.programMetrics(
+                    period: try ReportQuery.period(request, default: .trailingYear(to: date)), at: date, topPercent: top,
+                    quietAfterDays: max(1, parameters.get("quiet_days", as: Int.self) ?? 90)))
+        }
+        admin.get("/clients") { _, _ in try JSONResponse.make(try await database.clientRoster().clients) }
+        admin.get("/client-reviews") { _, _ in try JSONResponse.make(try await database.clientReviews()) }
+        admin.post("/client-reviews") { request, context in
+            let body = try await request.decode(as: ClientReviewRequest.self, context: context)
+            do {
+                return try JSONResponse.make(
+                    try await database.recordClientReview(
+                        client: body.client, on: body.reviewedOn ?? now(), outcome: body.outcome, note: body.note, at: now()), status: .created)
+            } catch let error as StoreError {
+                throw APIError(error)
+            }
+        }
+        admin.get("/client-reviews/kpis") { request, _ in
+            try JSONResponse.make(try await database.clientReviewKPIs(period: try ReportQuery.period(request, default: .trailingYear(to: now()))))
+        }
+    }
+
+    func statement(_ id: PartnerID, period: ReportPeriod, at date: Date) async throws -> PartnerStatement {
+        do {
+            return try await database.statement(partner: id, period: period, at: date)
+        } catch let error as StoreError where error.code == .notFound {
+            throw APIError(.notFound, "not_found", error.message)
+        }
+    }
+
+    func export(_ id: Int64) async throws -> PayoutExport {
+        do {
+            return try await database.payoutExport(id)
+        } catch let error as StoreError where error.code == .notFound {
+            throw APIError(.notFound, "not_found", error.message)
+        }
+    }
+
+    static func csv(_ text: String, filename: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: ConsoleSecurity.htmlHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// `POST /admin/client-reviews`.
+struct ClientReviewRequest: Decodable {
+    var client: String
+    var reviewedOn: Date?
+    var outcome: ClientReview.Outcome
+    var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case client, outcome, note
+        case reviewedOn = "reviewed_on"
+    }
+}
