@@ -64,7 +64,7 @@ struct ConsoleController: Sendable {
             }
         }
         console.get("/deliveries") { request, _ in
-            try await page(request) { session in try await pages.deliveries(request.uri.queryParameters, session: session) }
+            try await page(request) { session in try await pages.deliveries(request, session: session) }
         }
         console.get("/deliveries/{id}") { request, context in
             let id = DeliveryID(try context.parameters.require("id", as: Int64.self))

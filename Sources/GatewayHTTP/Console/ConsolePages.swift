@@ -105,7 +105,8 @@ struct ConsolePages: Sendable {
     // MARK: Deliveries
 
     /// Failed and dead deliveries first (newest first within each), then the rest; or one status.
-    func deliveries(_ parameters: URI.QueryParameters, session: ConsoleSessions.Session) async throws -> Response {
+    func deliveries(_ request: Request, session: ConsoleSessions.Session) async throws -> Response {
+        let parameters = request.uri.queryParameters
         let status = parameters.get("status").flatMap { $0.isEmpty ? nil : DeliveryStatus(rawValue: $0) }
         func query(_ statuses: [DeliveryStatus], limit: Int) -> DeliveryQuery {
             DeliveryQuery(
