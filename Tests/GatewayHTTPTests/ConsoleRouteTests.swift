@@ -1,0 +1,120 @@
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The console's guards over HTTP: sign-in, the session cookie's flags, and CSRF on the forms
+/// that write. (What the pages show is checked in a real browser, in ConsoleBrowserTests.)
+@Suite struct ConsoleRouteTests {
+    static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// Signs in and returns the session cookie (`rg_console=…`).
+    static func signIn(_ client: some TestClientProtocol) async throws -> String {
+        try await client.execute(
+            uri: "/console/login", method: .post, headers: form, body: ByteBuffer(string: "token=\(TestGateway.adminToken.value)")
+        ) { response in
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/console")
+            let cookie = try #require(response.headers[.setCookie])
+            return String(cookie.prefix { $0 != ";" })
+        }
+    }
+
+    static func csrf(in html: String) throws -> String {
+        let marker = #"name="csrf" value=""#
+        let start = try #require(html.range(of: marker)).upperBound
+        return String(html[start...].prefix { $0 != "\"" })
+    }
+
+    @Test func signingInSetsASecureHttpOnlyStrictCookieAndPagesNeedIt() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/console", method: .get) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/console/login")
+            }
+            try await client.execute(uri: "/console/login", method: .post, headers: Self.form, body: ByteBuffer(string: "token=wrong")) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.setCookie] == nil)
+                #expect(String(buffer: response.body).contains("That is not an admin token."))
+            }
+            let setCookie = try await client.execute(
+                uri: "/console/login", method: .post, headers: Self.form, body: ByteBuffer(string: "token=\(TestGateway.adminToken.value)")
+            ) { try #require($0.headers[.setCookie]) }
+            let attributes = Set(setCookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+            #expect(attributes.isSuperset(of: ["secure", "httponly", "samesite=strict", "path=/console"]))
+
+            let cookie = try await Self.signIn(client)
+            try await client.execute(uri: "/console", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+                #expect(String(buffer: response.body).contains("Program overview"))
+            }
+            try await client.execute(uri: "/console", method: .get, headers: [.cookie: "rg_console=forged"]) { response in
+                #expect(response.status == .seeOther)
+            }
+        }
+    }
+
+    @Test func formsThatWriteRefuseAMissingOrForeignCSRFToken() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            _ = try await ReportRouteTests.brightDentalStory(gateway, client)
+            let cookie = try await Self.signIn(client)
+            let other = try await Self.signIn(client)
+            let page = try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: cookie]) { String(buffer: $0.body) }
+            let token = try Self.csrf(in: page)
+            let otherToken = try Self.csrf(in: try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: other]) {
+                String(buffer: $0.body)
+            })
+            #expect(token != otherToken)
+
+            var headers = Self.form
+            headers[.cookie] = cookie
+            for body in ["note=x", "note=x&csrf=\(otherToken)", "note=x&csrf="] {
+                try await client.execute(uri: "/console/payouts", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .forbidden, "\(body)")
+                }
+            }
+            #expect(try await gateway.database.payouts().isEmpty)
+
+            try await client.execute(uri: "/console/payouts", method: .post, headers: headers, body: ByteBuffer(string: "note=June&csrf=\(token)")) {
+                response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/console/payouts?notice=created-1")
+            }
+            #expect(try await gateway.database.payouts().map(\.note) == ["June"])
+
+            // The replay form is guarded the same way: without the token nothing is replayed.
+            try await client.execute(uri: "/console/deliveries/1/replay", method: .post, headers: headers, body: ByteBuffer(string: "confirm=yes")) {
+                #expect($0.status == .forbidden)
+            }
+            // Signing out needs the token too, and ends the session.
+            try await client.execute(uri: "/console/logout", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(token)")) {
+                #expect($0.status == .seeOther)
+            }
+            try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: cookie]) {
+                #expect($0.status == .seeOther)
+            }
+        }
+    }
+
+    @Test func theConsoleIsOffWithoutAnAdminToken() async throws {
+        let gateway = try TestGateway(adminTokens: [])
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/console/login", method: .post, headers: Self.form, body: ByteBuffer(string: "token=")) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.headers[.setCookie] == nil)
+            }
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let contentSecurityPolicy = Self("Content-Security-Policy")!
+}
