@@ -269,7 +269,7 @@ struct AccrualsCommand: AsyncParsableCommand {
 /// `referral-gateway payouts create|paid|list`.
 struct PayoutsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payouts", abstract: "Batch payable lines and mark them paid.", subcommands: [Create.self, Paid.self, List.self])
+        commandName: "payouts", abstract: "Batch payable lines and mark them paid.", subcommands: [Create.self, Paid.self, List.self, Export.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put every payable line (clawbacks deducted) into a new batch.")
@@ -288,6 +288,25 @@ struct PayoutsCommand: AsyncParsableCommand {
 
         func run() async throws {
             Output.print(try await storage.openDatabase().markPayoutPaid(payout, at: Date()))
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        enum Part: String, ExpressibleByArgument, CaseIterable { case bills, credits, json }
+
+        static let configuration = CommandConfiguration(
+            abstract: "A batch as an accounts-payable CSV (bills), the clients' invoice credits (credits), or both as JSON.")
+        @Argument(help: "The payout's id.") var payout: Int64
+        @Option(help: "bills, credits or json.") var part: Part = .bills
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let export = try await storage.openDatabase().payoutExport(payout)
+            switch part {
+            case .bills: print(export.billsCSV, terminator: "")
+            case .credits: print(export.creditsCSV, terminator: "")
+            case .json: Output.print(export)
+            }
         }
     }
 

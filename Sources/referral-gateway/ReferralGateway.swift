@@ -9,7 +9,7 @@ struct ReferralGateway: AsyncParsableCommand {
         abstract: "Receives signed billing and PSA webhooks and keeps referral commission accruals.",
         subcommands: [
             Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, AccrualsCommand.self,
-            PayoutsCommand.self, OutboundCommand.self, GiveGetCommand.self, SettingsCommand.self, LedgerCommand.self,
+            PayoutsCommand.self, StatementCommand.self, MetricsCommand.self, ReviewsCommand.self, OutboundCommand.self, GiveGetCommand.self, SettingsCommand.self, LedgerCommand.self,
             DeliveriesCommand.self, ReplayCommand.self, Process.self, AdaptersCommand.self,
         ])
 }

@@ -37,6 +37,36 @@ public struct ReportPeriod: Hashable, Sendable, Encodable {
         return ReportPeriod(start: calendar.date(byAdding: .month, value: -12, to: thisMonth.start)!, end: date)
     }
 
+    /// A period from `from` and `to`, each a day (`2025-06-01`) or an ISO 8601 timestamp; an
+    /// absent bound comes from `fallback`. A day given as `to` is included whole (the period ends
+    /// at the next midnight UTC); a timestamp `to` is exclusive.
+    ///
+    /// - Throws: `ReportPeriod.Invalid` naming the bound that does not parse, or when `from` is
+    ///   not before `to`.
+    public init(from: String?, to: String?, default fallback: ReportPeriod) throws(Invalid) {
+        var start = fallback.start
+        var end = fallback.end
+        if let from { start = try Self.bound(from, "from", endOfDay: false) }
+        if let to { end = try Self.bound(to, "to", endOfDay: true) }
+        guard start < end else { throw Invalid(reason: "from must be before to") }
+        self.init(start: start, end: end)
+    }
+
+    /// Why a period could not be read.
+    public struct Invalid: Error, Sendable {
+        public var reason: String
+    }
+
+    private static func bound(_ text: String, _ name: String, endOfDay: Bool) throws(Invalid) -> Date {
+        if text.count == 10, let day = try? Date(text, strategy: .iso8601.year().month().day()) {
+            return endOfDay ? Calendar.reports.date(byAdding: .day, value: 1, to: day)! : day
+        }
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw Invalid(reason: "\(name) must be a day (2025-06-01) or an ISO 8601 timestamp")
+        }
+        return date
+    }
+
     /// A label for the month of `date`: `2025-06`.
     public static func monthLabel(_ date: Date, calendar: Calendar = .reports) -> String {
         let parts = calendar.dateComponents([.year, .month], from: date)

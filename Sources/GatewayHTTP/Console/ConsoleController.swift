@@ -91,7 +91,7 @@ struct ConsoleController: Sendable {
                 let date = now()
                 let statement = try await database.statement(
                     partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
-                return ReportsController.html(StatementView(statement).html)
+                return ReportsController.html(statement.html)
             }
         }
         console.get("/partners/{id}/statement.csv") { request, context in

@@ -22,7 +22,7 @@ struct ReportsController: Sendable {
             switch format {
             case .json: return try JSONResponse.make(statement)
             case .csv: return Self.csv(statement.csv, filename: "statement-partner-\(id)-\(Display.day(statement.period.start)).csv")
-            case .html: return Self.html(StatementView(statement).html)
+            case .html: return Self.html(statement.html)
             }
         }
         admin.get("/payouts/{id}/export") { _, context in

@@ -1,5 +1,5 @@
 import Foundation
-import GatewayCore
+public import GatewayCore
 
 /// A partner statement as the HTML templates read it: every value already written for people.
 struct StatementView {
@@ -72,4 +72,9 @@ struct StatementView {
 
     /// The printable page.
     var html: String { ConsoleTemplates.render("statement", self) }
+}
+
+extension PartnerStatement {
+    /// The statement as a printable HTML page.
+    public var html: String { StatementView(self).html }
 }
