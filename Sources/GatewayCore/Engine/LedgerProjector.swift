@@ -226,11 +226,12 @@ private struct Run {
                     let isFirst = starts[partner.id]?.first?.1 == referral.id
                     referralLines += startLines(contract, referral: referral, version: version, firstContract: isFirst, fraction: fraction)
                 }
+                let reversals = Reversals(events.map(\.0.event))
                 for (recorded, share, total) in events {
                     guard case .invoicePaid(let paid) = recorded.event else { continue }
                     referralLines += paymentLines(
                         paid, recorded: recorded, contract: contract, referral: referral, share: (share, total), conversions: starts[partner.id] ?? [],
-                        reversals: events.map(\.0.event))
+                        reversals: reversals)
                 }
             }
             if partner.payoutForm == .reciprocalOnly {
@@ -295,7 +296,7 @@ private struct Run {
 
     private mutating func paymentLines(
         _ paid: InvoicePaid, recorded: RecordedEvent, contract: ProjectedContract, referral: Referral, share: (Int, Int),
-        conversions: [(Date, ReferralID)], reversals: [BusinessEvent]
+        conversions: [(Date, ReferralID)], reversals: Reversals
     ) -> [AccrualLine] {
         let businessKey = recorded.event.businessKey
         guard paid.paidAt >= contract.startedAt else { return [] }
@@ -320,7 +321,7 @@ private struct Run {
             }
             var basis = paid.recurringAmount(excludingOneTimeLines: version.excludeOneTimeLines)
             if basis != paid.amountPaid { notes.append("one-time lines excluded") }
-            let reversed = reversedAmount(of: paid, in: reversals)
+            let reversed = reversals.amount(of: paid)
             if reversed > 0 {
                 let remaining = max(0, paid.amountPaid.minorUnits - reversed)
                 basis = basis.prorated(remaining, of: paid.amountPaid.minorUnits)
@@ -350,23 +351,6 @@ private struct Run {
             start += months
         }
         return nil
-    }
-
-    /// What was taken back from a payment: credits and refunds against its invoice, and a void
-    /// of the invoice (or of this payment) as the whole amount.
-    private func reversedAmount(of paid: InvoicePaid, in events: [BusinessEvent]) -> Int64 {
-        var reversed: Int64 = 0
-        for event in events {
-            switch event {
-            case .creditIssued(let credit) where credit.invoiceID == paid.invoiceID && credit.amount.currency == paid.amountPaid.currency:
-                reversed += credit.amount.minorUnits
-            case .invoiceVoided(let void) where void.invoiceID == paid.invoiceID && (void.paymentID == nil || void.paymentID == paid.paymentID):
-                reversed = paid.amountPaid.minorUnits
-            default:
-                continue
-            }
-        }
-        return min(reversed, paid.amountPaid.minorUnits)
     }
 
     /// Caps per referral and per partner per calendar year, applied in the order lines were
@@ -436,6 +420,33 @@ private struct Run {
 
     private func month(_ date: Date, plus months: Int) -> Date {
         calendar.date(byAdding: .month, value: months, to: date)!
+    }
+}
+
+/// The credits and voids among a referral's events, by invoice, so each payment finds what was
+/// taken back from it without reading every other event.
+private struct Reversals {
+    var credits: [String: [Money]] = [:]
+    var voids: [String: [InvoiceVoided]] = [:]
+
+    init(_ events: [BusinessEvent]) {
+        for event in events {
+            switch event {
+            case .creditIssued(let credit): if let invoice = credit.invoiceID { credits[invoice, default: []].append(credit.amount) }
+            case .invoiceVoided(let void): voids[void.invoiceID, default: []].append(void)
+            default: continue
+            }
+        }
+    }
+
+    /// What was taken back from a payment: credits and refunds against its invoice, and a void
+    /// of the invoice (or of this payment) as the whole amount.
+    func amount(of paid: InvoicePaid) -> Int64 {
+        if voids[paid.invoiceID, default: []].contains(where: { $0.paymentID == nil || $0.paymentID == paid.paymentID }) {
+            return paid.amountPaid.minorUnits
+        }
+        let credited = credits[paid.invoiceID, default: []].filter { $0.currency == paid.amountPaid.currency }.reduce(Int64(0)) { $0 + $1.minorUnits }
+        return min(credited, paid.amountPaid.minorUnits)
     }
 }
 
