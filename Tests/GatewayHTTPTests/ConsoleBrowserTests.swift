@@ -1,0 +1,102 @@
+import Foundation
+import GatewayAdapters
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The console in a real browser: headless Chromium signs in, reads every page of the Bright
+/// Dental story, replays a delivery after its dry run, and pays a payout through the forms.
+@Suite struct ConsoleBrowserTests {
+    @Test func anAdminWalksThroughTheConsole() async throws {
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in
+            _ = try await ReportRouteTests.brightDentalStory(gateway, client)
+            // A signed delivery that cannot be mapped: it is kept and fails.
+            let broken = Data(#"{"id":"evt_broken","object":"event","type":"invoice.paid","created":1748736000,"data":{"object":{}}}"#.utf8)
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(broken), body: ByteBuffer(bytes: broken)
+            ) { #expect($0.status == .ok) }
+            try await gateway.processor.drain()
+            let port = try #require(client.port)
+            let base = "http://127.0.0.1:\(port)/console"
+
+            try await withBrowser { browser in
+                // Signing in.
+                try await browser.navigate(to: base)
+                try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login") }
+                try await browser.fill("input[name=token]", with: TestGateway.adminToken.value)
+                try await browser.click("button[type=submit]")
+                try await browser.waitUntil("the overview") { try await browser.currentURL() == base }
+                let cookie = try #require(try await browser.cookie(named: "rg_console"))
+                #expect(cookie.secure && cookie.httpOnly && cookie.sameSite == "Strict")
+
+                // The overview over the story's two months.
+                try await browser.navigate(to: "\(base)?from=2025-05-01&to=2025-06-30")
+                #expect(try await browser.text(of: "[data-metric=referral-share-USD] b") == "100.0 %")
+                #expect(try await browser.text(of: "[data-metric=conversion]").contains("1 of 1 signed"))
+                let bars = try await browser.findElements("svg.chart rect.bar")
+                #expect(try await bars.asyncMap { try await $0.attribute("data-label") } == ["2025-05", "2025-06"])
+                #expect(try await bars.asyncMap { try await $0.attribute("data-value") } == ["0.0", "100.0"])
+
+                // Partners, then Acme's page with its June statement and MRR chart.
+                try await browser.navigate(to: "\(base)/partners")
+                let row = try await browser.text(of: "table tr:nth-child(2)")
+                #expect(row.contains("Acme Accounting") && row.contains("49.90 USD"))
+                try await browser.click("table tr:nth-child(2) a")
+                try await browser.waitUntil("Acme's page") { try await browser.title().hasPrefix("Acme Accounting") }
+                try await browser.navigate(to: "\(try await browser.currentURL())?from=2025-06-01&to=2025-06-30")
+                let line = try await browser.text(of: "table.lines tr:nth-child(2)")
+                #expect(line.contains("Bright Dental") && line.contains("49.90 USD") && line.contains("Payable"))
+                #expect(try await browser.text(of: "table.balance [data-total=payable]") == "49.90")
+                #expect(try await browser.findElements("svg.chart rect.bar").count == 13)
+
+                // Deliveries: the failed one comes first; the paid invoice shows its accrual.
+                try await browser.navigate(to: "\(base)/deliveries")
+                #expect(try await browser.text(of: "table tr:nth-child(2) td:nth-child(4)") == "failed")
+                let paid = try #require(try await gateway.database.allAccruals().first?.line.sourceDelivery)
+                try await browser.navigate(to: "\(base)/deliveries/\(paid.rawValue)")
+                #expect(try await browser.text(of: "#raw").contains("\"invoice.paid\""))
+                #expect(try await browser.text(of: "#accruals").contains("49.90 USD"))
+
+                // Replay: the dry run writes nothing, then applying it runs the delivery again.
+                try await browser.click("form[action$=replay] button")
+                try await browser.waitUntil("the dry run") { try await browser.title().hasPrefix("Replay") }
+                #expect(try await browser.text(of: "main h1").hasSuffix("dry run"))
+                #expect(try await browser.text(of: "main p").contains("Nothing was written"))
+                try await browser.click("form[action$=replay] button")
+                try await browser.waitUntil("the replay") { try await browser.text(of: "main h1").hasSuffix("done") }
+                #expect(try await gateway.database.accrualCount() == 1)
+
+                // Payouts: create one from the form, then mark it paid.
+                try await browser.navigate(to: "\(base)/payouts")
+                try await browser.fill("input[name=note]", with: "June")
+                try await browser.click("form[action='/console/payouts'] button")
+                try await browser.waitUntil("the new payout") { try await browser.currentURL().hasSuffix("notice=created-1") }
+                #expect(try await browser.text(of: "[role=status]") == "Payout 1 created.")
+                #expect(try await browser.text(of: "table tr:nth-child(2)").contains("Acme Accounting: 49.90 USD"))
+                try await browser.click("form[action$='/paid'] button")
+                try await browser.waitUntil("the paid payout") { try await browser.currentURL().hasSuffix("notice=paid-1") }
+                #expect(try await gateway.database.payouts().first?.paidAt != nil)
+                #expect(try await browser.findElements("form[action$='/paid']").isEmpty)
+
+                // Signing out ends the session.
+                try await browser.click("header form button")
+                try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login") }
+                try await browser.navigate(to: "\(base)/payouts")
+                #expect(try await browser.currentURL().hasSuffix("/console/login"))
+            }
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
