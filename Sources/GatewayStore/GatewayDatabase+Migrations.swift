@@ -289,6 +289,42 @@ extension GatewayDatabase {
                 CREATE INDEX business_event_by_kind ON business_event (kind);
                 """)
         }
+        migrator.registerMigration("v9: balances kept by triggers") { db in
+            // A statement's balance must not read every line a partner ever earned. Lines whose
+            // status does not depend on the date (paid, voided, in a payout, and open ones in
+            // total) are summed by triggers; only the held and unapproved open lines are read,
+            // through indexes that hold just those.
+            let bucket = { (row: String) in
+                "CASE WHEN \(row).state = 'paid' THEN 'paid' WHEN \(row).state = 'voided' THEN 'voided' WHEN \(row).payout_id IS NOT NULL THEN 'in_payout' ELSE 'open' END"
+            }
+            let add = { (row: String, sign: String) in
+                """
+                INSERT INTO accrual_total (partner_id, currency, bucket, total_minor, lines)
+                VALUES (\(row).partner_id, \(row).currency, \(bucket(row)), \(sign)\(row).amount_minor, \(sign)1)
+                ON CONFLICT (partner_id, currency, bucket) DO UPDATE SET
+                    total_minor = total_minor + excluded.total_minor, lines = lines + excluded.lines;
+                """
+            }
+            try db.execute(sql: """
+                CREATE TABLE accrual_total (
+                    partner_id INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    bucket TEXT NOT NULL,
+                    total_minor INTEGER NOT NULL,
+                    lines INTEGER NOT NULL,
+                    PRIMARY KEY (partner_id, currency, bucket)
+                ) WITHOUT ROWID;
+                INSERT INTO accrual_total (partner_id, currency, bucket, total_minor, lines)
+                    SELECT partner_id, currency, \(bucket("accrual")), SUM(amount_minor), COUNT(*) FROM accrual GROUP BY 1, 2, 3;
+                CREATE TRIGGER accrual_total_insert AFTER INSERT ON accrual BEGIN \(add("NEW", "")) END;
+                CREATE TRIGGER accrual_total_delete AFTER DELETE ON accrual BEGIN \(add("OLD", "-")) END;
+                CREATE TRIGGER accrual_total_update AFTER UPDATE OF partner_id, currency, amount_minor, state, payout_id ON accrual
+                    BEGIN \(add("OLD", "-")) \(add("NEW", "")) END;
+                CREATE INDEX accrual_open_by_hold ON accrual (partner_id, hold_until) WHERE state = 'open' AND payout_id IS NULL;
+                CREATE INDEX accrual_unapproved ON accrual (partner_id)
+                    WHERE state = 'open' AND payout_id IS NULL AND needs_approval AND approved_at IS NULL;
+                """)
+        }
         return migrator
     }
 }

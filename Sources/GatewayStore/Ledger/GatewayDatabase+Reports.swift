@@ -45,26 +45,49 @@ extension GatewayDatabase {
         try balances(of: partner, at: now, db)[partner] ?? []
     }
 
-    /// Lines summed per partner, currency and status on `now`, grouped in SQL by the facts that
-    /// decide a status (so no line is decoded).
+    /// Lines summed per partner, currency and status on `now`, from the totals the triggers keep
+    /// (paid, voided, in a payout, open) and the few open lines whose status depends on the date:
+    /// those still held, and those awaiting approval.
     static func balances(of partner: PartnerID?, at now: Date, _ db: Database) throws -> [PartnerID: [StatusTotals]] {
-        let groups = try Row.fetchAll(
+        let only = partner == nil ? "" : "AND partner_id = ?"
+        let partnerArgument = partner.map { [$0.rawValue] } ?? []
+        var totals: [PartnerID: [String: StatusTotals]] = [:]
+        func add(_ row: Row, _ status: Accrual.Status, sign: Int64 = 1) throws {
+            let partner = PartnerID(row["partner_id"])
+            guard let currency = CurrencyCode(row["currency"]) else {
+                throw DatabaseError(message: "an accrual of partner \(partner) has an unreadable currency")
+            }
+            totals[partner, default: [:]][currency.code, default: StatusTotals(currency: currency)]
+                .add(sign * row["total_minor"], status, lines: Int(sign) * row["lines"])
+        }
+        let buckets: [String: Accrual.Status] = ["paid": .paid, "voided": .voided, "in_payout": .inPayout, "open": .payable]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT * FROM accrual_total WHERE lines != 0 \(only)", arguments: StatementArguments(partnerArgument))
+        {
+            guard let status = buckets[row["bucket"]] else { throw DatabaseError(message: "unknown accrual total bucket \(row["bucket"] ?? "")") }
+            try add(row, status)
+        }
+        // Open lines count as payable above; move the held and the unapproved ones out of it.
+        let held = try Row.fetchAll(
             db,
             sql: """
-                SELECT partner_id, currency, state, payout_id IS NOT NULL AS in_payout, amount_minor > 0 AND hold_until > ? AS held,
-                       needs_approval AND approved_at IS NULL AS unapproved, SUM(amount_minor) AS total, COUNT(*) AS lines
-                FROM accrual \(partner == nil ? "" : "WHERE partner_id = ?")
-                GROUP BY partner_id, currency, state, in_payout, held, unapproved
+                SELECT partner_id, currency, SUM(amount_minor) AS total_minor, COUNT(*) AS lines FROM accrual INDEXED BY accrual_open_by_hold
+                WHERE state = 'open' AND payout_id IS NULL AND hold_until > ? AND amount_minor > 0 \(only) GROUP BY partner_id, currency
                 """,
-            arguments: StatementArguments([now] + (partner.map { [$0.rawValue] } ?? [])))
-        var totals: [PartnerID: [String: StatusTotals]] = [:]
-        for group in groups {
-            let partner = PartnerID(group["partner_id"])
-            guard let currency = CurrencyCode(group["currency"]), let state = Accrual.State(rawValue: group["state"]) else {
-                throw DatabaseError(message: "an accrual of partner \(partner) has an unreadable currency or state")
+            arguments: StatementArguments([now] + partnerArgument))
+        let unapproved = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT partner_id, currency, SUM(amount_minor) AS total_minor, COUNT(*) AS lines FROM accrual INDEXED BY accrual_unapproved
+                WHERE state = 'open' AND payout_id IS NULL AND needs_approval AND approved_at IS NULL
+                    AND NOT (amount_minor > 0 AND hold_until > ?) \(only) GROUP BY partner_id, currency
+                """,
+            arguments: StatementArguments([now] + partnerArgument))
+        for (rows, status) in [(held, Accrual.Status.pending), (unapproved, .awaitingApproval)] {
+            for row in rows {
+                try add(row, status)
+                try add(row, .payable, sign: -1)
             }
-            let status = Accrual.Status(state: state, inPayout: group["in_payout"], held: group["held"], unapproved: group["unapproved"])
-            totals[partner, default: [:]][currency.code, default: StatusTotals(currency: currency)].add(group["total"], status, lines: group["lines"])
         }
         return totals.mapValues { $0.values.sorted { $0.currency.code < $1.currency.code } }
     }
