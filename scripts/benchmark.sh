@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark of BENCHMARKS.md: ingest against the same binary's bare baseline,
 # exact delivery accounting, processing rate, a full ledger rebuild, and the server's peak memory.
-# Usage: scripts/benchmark.sh   (DURATION=20 CONNECTIONS=32 PORT=18090 to change the defaults)
+# Usage: scripts/benchmark.sh   (DURATION=20 CONNECTIONS=32 PORT=18090 to change the defaults; KEEP_DATA=1 keeps the store)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
@@ -14,7 +14,7 @@ swift build -c release --product referral-gateway >/dev/null
 GW=.build/release/referral-gateway
 LOAD=Benchmarks/.build/release/gateway-load
 DATA=$(mktemp -d /tmp/gateway-bench.XXXXXX)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
+trap 'kill $PID 2>/dev/null || true; if [ -n "${KEEP_DATA:-}" ]; then echo "data kept in $DATA"; else rm -rf "$DATA"; fi' EXIT
 
 # One referred customer domain: a tenth of the invoices accrue.
 $GW partners add --name "Acme Accounting" --kind center_of_influence --data-dir "$DATA" >/dev/null
