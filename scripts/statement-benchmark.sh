@@ -47,7 +47,7 @@ time_statement() {  # label, query
     curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer bench" "http://127.0.0.1:$PORT/admin/partners/$2"
   done | sort -n)
   local lines
-  lines=$(curl -s -H "Authorization: Bearer bench" "http://127.0.0.1:$PORT/admin/partners/$2" | grep -c "recurring_share" || true)
+  lines=$(curl -s -H "Authorization: Bearer bench" "http://127.0.0.1:$PORT/admin/partners/$2" | grep -o "recurring_share" | wc -l)
   echo "$1: median $(echo "$times" | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] * 1000}') ms, worst $(echo "$times" | tail -1 | awk '{printf "%.1f", $1 * 1000}') ms over $REQUESTS requests ($lines lines in the statement)"
 }
 time_statement "Acme, June 2025 (JSON)" "1/statement?from=2025-06-01&to=2025-06-30"

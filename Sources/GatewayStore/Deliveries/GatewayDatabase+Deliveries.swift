@@ -168,15 +168,14 @@ extension GatewayDatabase {
                 let explanation = explanations[event.businessKey]
                     ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
                 let first = try Int64.fetchOne(
-                    db, sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?", arguments: [event.businessKey])
+                    db.cachedStatement(sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?"), arguments: [event.businessKey])
                 guard let first, first != id.rawValue else { return explanation }
                 return "the same business effect as delivery \(first), counted once: \(explanation)"
             }
-            try db.execute(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?", arguments: [reasons.joined(separator: "; "), id.rawValue])
+            try db.cachedStatement(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?").execute(arguments: [reasons.joined(separator: "; "), id.rawValue])
             for (position, reason) in reasons.enumerated() {
-                try db.execute(
-                    sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?",
-                    arguments: [reason, id.rawValue, position])
+                try db.cachedStatement(sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?")
+                    .execute(arguments: [reason, id.rawValue, position])
             }
         }
         return statuses
@@ -235,20 +234,20 @@ extension GatewayDatabase {
 
     /// Drops a delivery's previous events before it is settled again (a replay after a mapping fix).
     private static func forgetEvents(of id: DeliveryID, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ?", arguments: [id.rawValue])
-        try db.execute(sql: "DELETE FROM business_event WHERE delivery_id = ?", arguments: [id.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM business_event_key WHERE delivery_id = ?").execute(arguments: [id.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM business_event WHERE delivery_id = ?").execute(arguments: [id.rawValue])
     }
 
     private static func setStatus(
         _ id: DeliveryID, _ status: DeliveryStatus, reason: String?, adapterVersion: Int?, at now: Date, _ db: Database
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE delivery SET status = ?, status_reason = ?, adapter_version = COALESCE(?, adapter_version),
                     processed_at = ?, attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL
                 WHERE id = ?
-                """,
-            arguments: [status.rawValue, reason, adapterVersion, now, id.rawValue])
+                """
+        ).execute(arguments: [status.rawValue, reason, adapterVersion, now, id.rawValue])
     }
 }
 

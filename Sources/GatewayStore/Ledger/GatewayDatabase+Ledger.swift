@@ -20,7 +20,7 @@ extension GatewayDatabase {
         _ event: BusinessEvent, delivery: DeliveryID, position: Int, adapterVersion: Int, explanation: String, _ db: Database
     ) throws {
         let customerKey = event.customer.map { ReferralMatchKey.vendor(source: $0.source, id: $0.id).storageKey }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO business_event (delivery_id, position, kind, business_key, adapter_version, payload, explanation, customer_key, occurred_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -28,16 +28,17 @@ extension GatewayDatabase {
                     kind = excluded.kind, business_key = excluded.business_key, adapter_version = excluded.adapter_version,
                     payload = excluded.payload, explanation = excluded.explanation, customer_key = excluded.customer_key,
                     occurred_at = excluded.occurred_at
-                """,
+                """
+        ).execute(
             arguments: [
                 delivery.rawValue, position, event.kind.rawValue, event.businessKey, adapterVersion, try StoreCoding.text(event), explanation,
                 customerKey, event.occurredAt,
             ])
-        try db.execute(sql: "DELETE FROM business_event_key WHERE delivery_id = ? AND position = ?", arguments: [delivery.rawValue, position])
+        try db.cachedStatement(sql: "DELETE FROM business_event_key WHERE delivery_id = ? AND position = ?")
+            .execute(arguments: [delivery.rawValue, position])
         for key in Set(lookupKeys(of: event)) {
-            try db.execute(
-                sql: "INSERT INTO business_event_key (key, delivery_id, position) VALUES (?, ?, ?)",
-                arguments: [key, delivery.rawValue, position])
+            try db.cachedStatement(sql: "INSERT INTO business_event_key (key, delivery_id, position) VALUES (?, ?, ?)")
+                .execute(arguments: [key, delivery.rawValue, position])
         }
     }
 
