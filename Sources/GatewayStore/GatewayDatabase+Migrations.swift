@@ -243,7 +243,7 @@ extension GatewayDatabase {
                     event, delivery: DeliveryID(row["delivery_id"]), position: row["position"], adapterVersion: row["adapter_version"],
                     explanation: row["explanation"], db)
             }
-            try reproject(at: Date(), db)
+            // The accruals are refilled by the recomputation in v10, once every table it uses exists.
         }
         migrator.registerMigration("v5: operations") { db in
             try db.execute(sql: """
@@ -324,6 +324,13 @@ extension GatewayDatabase {
                 CREATE INDEX accrual_unapproved ON accrual (partner_id)
                     WHERE state = 'open' AND payout_id IS NULL AND needs_approval AND approved_at IS NULL;
                 """)
+        }
+        migrator.registerMigration("v10: matched customers") { db in
+            // Whether a delivery concerns the program was a join over every event of its customer,
+            // which grows with the customer's history; the matched customers are now a table the
+            // recomputation keeps.
+            try db.execute(sql: "CREATE TABLE matched_customer (customer_key TEXT PRIMARY KEY) WITHOUT ROWID")
+            try reproject(at: Date(), db)
         }
         return migrator
     }

@@ -183,8 +183,8 @@ extension GatewayDatabase {
 
     /// Whether any of these lookup keys can concern the program: a referral's or an override's
     /// key, an agreement of a referred customer, or a customer already matched to a referral by
-    /// another of its events (a refund that names only the customer id). Only then can the ledger
-    /// change.
+    /// another of its events (a refund that names only the customer id; `matched_customer`, kept
+    /// by the last recomputation, which every new match triggers). Only then can the ledger change.
     private static func concernsProgram(_ keys: Set<String>, _ db: Database) throws -> Bool {
         guard !keys.isEmpty else { return false }
         let list = Array(keys)
@@ -194,9 +194,7 @@ extension GatewayDatabase {
             sql: """
                 SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
                     OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
-                    OR EXISTS (
-                        SELECT 1 FROM business_event e JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                        WHERE e.customer_key IN (\(marks)) AND k.key IN (SELECT key FROM referral_key))
+                    OR EXISTS (SELECT 1 FROM matched_customer WHERE customer_key IN (\(marks)))
                     OR EXISTS (
                         SELECT 1 FROM business_event_key same
                         JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position

@@ -62,22 +62,28 @@ extension GatewayDatabase {
 
     /// Every stored event that can concern the program: those whose customer or agreement matches
     /// a referral or an override, and every other event of those customers and agreements.
+    ///
+    /// The matched customers are kept in `matched_customer` on the way, so processing can tell in
+    /// one lookup whether a later event (a refund naming only the customer id) concerns the program.
     static func relevantEvents(_ db: Database) throws -> [RecordedEvent] {
+        try db.execute(sql: """
+            DELETE FROM matched_customer;
+            INSERT INTO matched_customer (customer_key)
+                SELECT DISTINCT e.customer_key FROM business_event_key k
+                JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                WHERE k.key IN (SELECT key FROM referral_key UNION SELECT customer_key FROM attribution_override)
+                    AND e.customer_key IS NOT NULL;
+            """)
         let rows = try Row.fetchAll(
             db,
             sql: """
-                WITH matched AS (
-                    SELECT DISTINCT e.customer_key FROM business_event_key k
-                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
-                    WHERE k.key IN (SELECT key FROM referral_key UNION SELECT customer_key FROM attribution_override)
-                ),
-                agreements AS (
+                WITH agreements AS (
                     SELECT DISTINCT k.key FROM business_event e
                     JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                    WHERE e.customer_key IN (SELECT customer_key FROM matched) AND k.key LIKE 'agreement:%'
+                    WHERE e.customer_key IN (SELECT customer_key FROM matched_customer) AND k.key LIKE 'agreement:%'
                 ),
                 relevant AS (
-                    SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM matched)
+                    SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM matched_customer)
                     UNION
                     SELECT delivery_id, position FROM business_event_key WHERE key IN (SELECT key FROM agreements)
                 )
