@@ -189,18 +189,31 @@ extension GatewayDatabase {
         guard !keys.isEmpty else { return false }
         let list = Array(keys)
         let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
-        return try Bool.fetchOne(
+        if try Bool.fetchOne(
             db,
             sql: """
                 SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
                     OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
                     OR EXISTS (SELECT 1 FROM matched_customer WHERE customer_key IN (\(marks)))
-                    OR EXISTS (
-                        SELECT 1 FROM business_event_key same
-                        JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
-                        WHERE same.key IN (\(marks)) AND same.key LIKE 'agreement:%' AND k.key IN (SELECT key FROM referral_key))
                 """,
-            arguments: StatementArguments(list + list + list + list)) ?? false
+            arguments: StatementArguments(list + list + list)) == true
+        {
+            return true
+        }
+        // An agreement event (a deletion) may name no customer: look its agreement up, starting
+        // from the agreement's own key (CROSS JOIN keeps that order), never from every referred event.
+        let agreements = list.filter { $0.hasPrefix("agreement:") }
+        guard !agreements.isEmpty else { return false }
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (
+                    SELECT 1 FROM business_event_key same
+                    CROSS JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
+                    WHERE same.key IN (\(Array(repeating: "?", count: agreements.count).joined(separator: ", ")))
+                        AND k.key IN (SELECT key FROM referral_key))
+                """,
+            arguments: StatementArguments(agreements)) ?? false
     }
 
     private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {
