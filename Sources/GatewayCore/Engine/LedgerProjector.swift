@@ -29,17 +29,14 @@ public struct LedgerProjector: Sendable {
     /// One event per business key (the earliest delivery carries it), in vendor time, ties broken
     /// by content so the order never depends on arrival.
     static func ordered(_ events: [RecordedEvent]) -> [RecordedEvent] {
-        var byKey: [String: RecordedEvent] = [:]
+        // Keys and dates are computed once per event, not in every comparison.
+        var byKey: [String: (RecordedEvent, Date)] = [:]
         for recorded in events {
             let key = recorded.event.businessKey
-            if let kept = byKey[key], kept.delivery <= recorded.delivery { continue }
-            byKey[key] = recorded
+            if let kept = byKey[key], kept.0.delivery <= recorded.delivery { continue }
+            byKey[key] = (recorded, recorded.event.occurredAt ?? .distantPast)
         }
-        return byKey.values.sorted { lhs, rhs in
-            let left = lhs.event.occurredAt ?? .distantPast
-            let right = rhs.event.occurredAt ?? .distantPast
-            return left != right ? left < right : lhs.event.businessKey < rhs.event.businessKey
-        }
+        return byKey.sorted { lhs, rhs in lhs.value.1 != rhs.value.1 ? lhs.value.1 < rhs.value.1 : lhs.key < rhs.key }.map(\.value.0)
     }
 }
 

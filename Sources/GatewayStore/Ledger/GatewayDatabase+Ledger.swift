@@ -91,7 +91,7 @@ extension GatewayDatabase {
                 JOIN business_event e ON e.delivery_id = r.delivery_id AND e.position = r.position
                 JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
                 """)
-        return try rows.map { RecordedEvent(try StoreCoding.value(BusinessEvent.self, from: $0["payload"]), delivery: DeliveryID($0["delivery_id"])) }
+        return try rows.map { RecordedEvent(try DecodedEvents.shared.event($0["payload"]), delivery: DeliveryID($0["delivery_id"])) }
     }
 
     /// Recomputes the ledger from the program and the stored events, and brings the stored
