@@ -16,15 +16,17 @@ public final class GatewayDatabase: Sendable {
     public let path: String
 
     /// Opens (creating if needed) `gateway.sqlite` in `directory`, creating the directory too.
-    public convenience init(directory: URL, ingestBatchLimit: Int = 512) throws {
+    public convenience init(directory: URL, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try self.init(path: directory.appendingPathComponent(Self.fileName).path, ingestBatchLimit: ingestBatchLimit)
+        try self.init(path: directory.appendingPathComponent(Self.fileName).path, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
     }
 
     /// Opens (creating if needed) the database file at `path` and migrates it.
     ///
-    /// - Parameter ingestBatchLimit: the most deliveries one group-commit transaction holds.
-    public init(path: String, ingestBatchLimit: Int = 512) throws {
+    /// - Parameters:
+    ///   - ingestBatchLimit: the most deliveries one group-commit transaction holds.
+    ///   - ingestLinger: how long the ingest writer waits for a transaction to fill (none by default).
+    public init(path: String, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -38,7 +40,7 @@ public final class GatewayDatabase: Sendable {
         }
         try Self.migrator.migrate(pool)
         self.pool = pool
-        self.inbox = GroupCommitInbox(pool: pool, maxBatch: ingestBatchLimit)
+        self.inbox = GroupCommitInbox(pool: pool, maxBatch: ingestBatchLimit, linger: ingestLinger)
         self.path = path
     }
 

@@ -13,8 +13,8 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Directory of adapter definitions. (env: GATEWAY_ADAPTERS_DIR)")
     var adaptersDir: String = ProcessInfo.processInfo.environment["GATEWAY_ADAPTERS_DIR"] ?? "adapters"
 
-    func openDatabase() throws -> GatewayDatabase {
-        try GatewayDatabase(directory: URL(fileURLWithPath: dataDir))
+    func openDatabase(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws -> GatewayDatabase {
+        try GatewayDatabase(directory: URL(fileURLWithPath: dataDir), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
     }
 
     func loadAdapters() throws -> AdapterCatalog {
@@ -23,6 +23,17 @@ struct StorageOptions: ParsableArguments {
             throw ValidationError("no adapter definitions at \(directory.path); run from the repository root or pass --adapters-dir")
         }
         return try AdapterCatalog.load(directory: directory)
+    }
+}
+
+/// How many deliveries the processor claims and applies per transaction.
+struct ProcessingOptions: ParsableArguments {
+    @Option(help: "Deliveries processed per transaction, 1 to 50000. (env: GATEWAY_PROCESSING_BATCH_SIZE)")
+    var processingBatchSize: Int = Environment.value("GATEWAY_PROCESSING_BATCH_SIZE").flatMap(Int.init) ?? 2_000
+
+    func batchSize() throws -> Int {
+        guard (1...50_000).contains(processingBatchSize) else { throw ValidationError("--processing-batch-size must be 1 to 50000") }
+        return processingBatchSize
     }
 }
 

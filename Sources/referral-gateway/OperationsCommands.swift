@@ -114,6 +114,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "A delivery id (repeatable); without ids, every delivery matching the filter.") var id: [Int64] = []
     @OptionGroup var filter: DeliveryFilterOptions
     @Flag(help: "Report what would change without writing.") var dryRun = false
+    @OptionGroup var processing: ProcessingOptions
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -133,6 +134,7 @@ struct Process: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process every stored delivery now and exit (the server does this on its own).")
 
+    @OptionGroup var processing: ProcessingOptions
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -140,7 +142,8 @@ struct Process: AsyncParsableCommand {
         let fetchers: [any EntityFetcher] =
             try Environment.quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, database: database)] } ?? []
         let processor = DeliveryProcessor(
-            database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, logger: Logger(label: "referral-gateway"))
+            database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, batchSize: try processing.batchSize(),
+            logger: Logger(label: "referral-gateway"))
         print("processed \(try await processor.drain()) deliveries")
     }
 }

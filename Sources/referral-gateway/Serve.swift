@@ -36,7 +36,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Store deliveries without processing them (run `process` later): for measuring ingest and processing apart.")
     var noProcessing = false
 
+    @Option(help: "Most deliveries one group-commit transaction holds. (env: GATEWAY_INGEST_BATCH_LIMIT)")
+    var ingestBatchLimit: Int = Environment.value("GATEWAY_INGEST_BATCH_LIMIT").flatMap(Int.init) ?? 512
+
+    @Option(help: "Microseconds the ingest writer waits for a transaction to fill, 0 to 10000; 0 writes at once. (env: GATEWAY_INGEST_LINGER_MICROSECONDS)")
+    var ingestLingerMicroseconds: Int = Environment.value("GATEWAY_INGEST_LINGER_MICROSECONDS").flatMap(Int.init) ?? 0
+
+    @OptionGroup var processing: ProcessingOptions
     @OptionGroup var storage: StorageOptions
+
+    func validate() throws {
+        guard (1...10_000).contains(ingestBatchLimit) else { throw ValidationError("--ingest-batch-limit must be 1 to 10000") }
+        guard (0...10_000).contains(ingestLingerMicroseconds) else { throw ValidationError("--ingest-linger-microseconds must be 0 to 10000") }
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -46,7 +58,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "referral-gateway")
         let adapters = try storage.loadAdapters().allowingKeyHosts(from: Environment.keyHosts(for:))
-        let database = try storage.openDatabase()
+        let database = try storage.openDatabase(ingestBatchLimit: ingestBatchLimit, ingestLinger: .microseconds(ingestLingerMicroseconds))
         let released = try await database.releaseClaims()
         if released > 0 {
             logger.notice("deliveries claimed by a previous run are queued again", metadata: ["count": "\(released)"])
@@ -81,6 +93,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, maxBodyBytes: maxBodyBytes, policies: policies, maxHeaderBytes: maxHeaderBytes,
             idleTimeout: .seconds(max(1, idleTimeoutSeconds)), secrets: secrets, adminTokens: adminTokens)
         configuration.benchmarkEndpoints = benchmarkEndpoints
+        configuration.processingBatchSize = try processing.batchSize()
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         var fetchers: [any EntityFetcher] = []
         if let credentials = try Environment.quickBooksCredentials() {

@@ -201,3 +201,22 @@ import Testing
         }
     }
 }
+
+@Suite struct GroupCommitLingerTests {
+    @Test func aLingeringWriterHoldsDeliveriesUntilItWritesThemAllDurably() async throws {
+        let directory = try TemporaryDirectory()
+        let database = try GatewayDatabase(directory: directory.url, ingestBatchLimit: 64, ingestLinger: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+            for index in 0..<20 {
+                group.addTask { try await database.ingest(GatewayDatabaseTests().delivery("evt_linger_\(index)")) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Nobody was answered before the linger ran out, and every delivery is stored once.
+        #expect(clock.now - start >= .milliseconds(200))
+        #expect(outcomes.count == 20)
+        #expect(Set(outcomes.compactMap { if case .stored(let id) = $0 { id } else { nil } }).count == 20)
+    }
+}

@@ -7,8 +7,10 @@ import Synchronization
 /// at that moment into one transaction, and each caller resumes only after that transaction has
 /// committed (and, with `synchronous = FULL`, been fsynced).
 ///
-/// Nothing waits on a timer: a lone delivery is written at once; under load, deliveries that
-/// arrive while a transaction commits share the next one, so the fsync cost is spread over them.
+/// By default nothing waits on a timer: a lone delivery is written at once; under load, deliveries
+/// that arrive while a transaction commits share the next one, so the fsync cost is spread over
+/// them. A `linger` makes the writer wait that long before a transaction that is not yet full, so
+/// batches grow under load at the price of that much latency for every delivery.
 final class GroupCommitInbox: Sendable {
     private typealias Waiter = (delivery: IncomingDelivery, continuation: CheckedContinuation<IngestOutcome, any Error>)
 
@@ -19,11 +21,13 @@ final class GroupCommitInbox: Sendable {
 
     private let pool: DatabasePool
     private let maxBatch: Int
+    private let linger: Duration
     private let state = Mutex(State())
 
-    init(pool: DatabasePool, maxBatch: Int) {
+    init(pool: DatabasePool, maxBatch: Int, linger: Duration = .zero) {
         self.pool = pool
         self.maxBatch = max(1, maxBatch)
+        self.linger = max(.zero, linger)
     }
 
     func append(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
@@ -42,6 +46,9 @@ final class GroupCommitInbox: Sendable {
 
     private func writeUntilEmpty() async {
         while true {
+            if linger > .zero, state.withLock({ $0.waiting.count < maxBatch }) {
+                try? await Task.sleep(for: linger)
+            }
             let batch = state.withLock { state -> [Waiter] in
                 guard !state.waiting.isEmpty else {
                     state.writerRunning = false
