@@ -90,16 +90,38 @@ public final class DeliveryProcessor: Service, Sendable {
         while true {
             let batch = try await database.claimDeliveries(limit: batchSize, lease: lease, at: now())
             if batch.isEmpty { return settled }
-            var results: [(DeliveryID, ProcessingResult)] = []
-            for delivery in batch {
-                results.append((delivery.id, await result(for: delivery)))
-            }
+            let results = await results(for: batch)
             let statuses = try await database.recordProcessing(results, at: now())
             for delivery in batch { metrics?.settled(delivery.source, status: statuses[delivery.id]?.rawValue ?? "unknown") }
             for (id, status) in statuses where [.failed, .retrying, .dead].contains(status) {
                 logger.warning("delivery not processed", metadata: ["delivery": "\(id)", "status": "\(status.rawValue)"])
             }
             settled += batch.count
+        }
+    }
+
+    /// Maps a batch on every core (mapping is pure CPU work; the store's writer is one thread
+    /// anyway), keeping the batch's order.
+    private func results(for batch: [StoredDelivery]) async -> [(DeliveryID, ProcessingResult)] {
+        let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, batch.count / 64))
+        guard lanes > 1 else {
+            var results: [(DeliveryID, ProcessingResult)] = []
+            for delivery in batch { results.append((delivery.id, await result(for: delivery))) }
+            return results
+        }
+        let size = (batch.count + lanes - 1) / lanes
+        return await withTaskGroup(of: (Int, [(DeliveryID, ProcessingResult)]).self) { group in
+            for lane in 0..<lanes {
+                let slice = batch[min(lane * size, batch.count)..<min((lane + 1) * size, batch.count)]
+                group.addTask {
+                    var results: [(DeliveryID, ProcessingResult)] = []
+                    for delivery in slice { results.append((delivery.id, await self.result(for: delivery))) }
+                    return (lane, results)
+                }
+            }
+            var lanesDone: [(Int, [(DeliveryID, ProcessingResult)])] = []
+            for await done in group { lanesDone.append(done) }
+            return lanesDone.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
     }
 
