@@ -20,6 +20,16 @@ import Testing
             try await client.execute(
                 uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(broken), body: ByteBuffer(bytes: broken)
             ) { #expect($0.status == .ok) }
+            // A payment this month (past the plan's twelve months, so it earns nothing): Bright
+            // Dental is an active client for the review KPIs.
+            let paid = String(decoding: try TestGateway.fixture("stripe/invoice.paid.json"), as: UTF8.self)
+            let recent = Data(
+                paid.replacingOccurrences(of: "evt_1RZq3LKx7aQ2mN0pV1eT9bYc", with: "evt_recent")
+                    .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: "in_recent")
+                    .replacingOccurrences(of: "\"paid_at\": 1748736004", with: "\"paid_at\": \(Int(Date().timeIntervalSince1970))").utf8)
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(recent), body: ByteBuffer(bytes: recent)
+            ) { #expect($0.status == .ok) }
             try await gateway.processor.drain()
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)/console"
@@ -83,6 +93,16 @@ import Testing
                 #expect(try await gateway.database.payouts().first?.paidAt != nil)
                 #expect(try await browser.findElements("form[action$='/paid']").isEmpty)
 
+                // Clients: record a review from the form; the KPIs count it.
+                try await browser.navigate(to: "\(base)/clients")
+                #expect(try await browser.text(of: "[data-metric=unknown] b") == "100.0 %")
+                try await browser.click("form[action$='/reviews'] button")
+                try await browser.waitUntil("the recorded review") { try await browser.currentURL().hasSuffix("notice=reviewed") }
+                let clientRow = try await browser.text(of: "table tr:nth-child(2)")
+                #expect(clientRow.contains("domain:brightdental.example") && clientRow.contains("Referral asked on \(Self.today)"))
+                #expect(try await browser.text(of: "[data-metric=reviewed] b") == "100.0 %")
+                #expect(try await gateway.database.clientReviews().map(\.outcome) == [.referralAsked])
+
                 // Signing out ends the session.
                 try await browser.click("header form button")
                 try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login") }
@@ -91,6 +111,10 @@ import Testing
             }
         }
     }
+}
+
+extension ConsoleBrowserTests {
+    static var today: String { Date().formatted(.iso8601.year().month().day()) }
 }
 
 extension Array {

@@ -7,7 +7,7 @@ import Hummingbird
 
 /// The admin console under `/console`: server-rendered pages behind a sign-in with the admin
 /// token, which sets a `Secure`, `HttpOnly`, `SameSite=Strict` session cookie. Every form that
-/// writes (replay, payouts, sign-out) carries the session's CSRF token.
+/// writes (replay, payouts, client reviews, sign-out) carries the session's CSRF token.
 struct ConsoleController: Sendable {
     let configuration: GatewayConfiguration
     let database: GatewayDatabase
@@ -101,6 +101,25 @@ struct ConsoleController: Sendable {
                 let statement = try await database.statement(
                     partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
                 return ReportsController.csv(statement.csv, filename: "statement-partner-\(id).csv")
+            }
+        }
+        console.get("/clients") { request, _ in
+            try await page(request) { session in try await pages.clients(notice: request.uri.queryParameters.get("notice"), session: session) }
+        }
+        console.post("/clients/reviews") { request, _ in
+            try await submitted(request) { _, fields in
+                guard let client = fields["client"], let outcome = fields["outcome"].flatMap(ClientReview.Outcome.init(rawValue:)) else {
+                    return Self.message("Not recorded", "Choose a client and an outcome.", status: .badRequest)
+                }
+                let day: Date
+                do {
+                    day = try ReportPeriod(from: fields["on"], to: nil, default: ReportPeriod(start: now(), end: .distantFuture)).start
+                } catch let error as ReportPeriod.Invalid {
+                    return Self.message("Not recorded", error.reason, status: .badRequest)
+                }
+                let note = fields["note"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                _ = try await database.recordClientReview(client: client, on: day, outcome: outcome, note: note, at: now())
+                return Self.redirect("/console/clients?notice=reviewed")
             }
         }
         console.get("/payouts") { request, _ in

@@ -240,6 +240,35 @@ struct ConsolePages: Sendable {
         return render("partner", Frame(title: statement.partner.name, csrf: session.csrf), values)
     }
 
+    // MARK: Clients
+
+    /// The clients that paid in the last twelve months, their latest review, and the review form.
+    func clients(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
+        let date = now()
+        let roster = try await database.clientRoster()
+        let reviews = try await database.clientReviews()
+        let kpis = ClientReviewKPIs(period: .trailingYear(to: date), roster: roster, reviews: reviews)
+        let latest = Dictionary(reviews.map { ($0.client, $0) }, uniquingKeysWith: { $0.reviewedOn > $1.reviewedOn ? $0 : $1 })
+        let names = Dictionary(uniqueKeysWithValues: try await database.partners().map { ($0.id, $0.name) })
+        let rows = roster.paying(within12MonthsOf: date, calendar: .reports).map { client -> [String: Any] in
+            [
+                "key": client.key, "name": client.name ?? client.key, "referred": client.partnerID.flatMap { names[$0] } ?? "—",
+                "mrr": client.monthlyValue?.description ?? "—", "lastPaid": Display.day(client.lastPaidAt),
+                "review": latest[client.key].map { "\(Display.words($0.outcome.rawValue)) on \(Display.day($0.reviewedOn))" } ?? "none",
+            ]
+        }
+        let values: [String: Any] = [
+            "rows": rows, "today": Display.day(date),
+            "outcomes": ClientReview.Outcome.allCases.map { ["value": $0.rawValue, "label": Display.words($0.rawValue)] },
+            "kpis": [
+                "reviewed": Display.percent(kpis.reviewedPercent), "clientsReviewed": kpis.clientsReviewed, "activeClients": kpis.activeClients,
+                "health": Display.percent(kpis.healthPercent), "risk": Display.percent(kpis.riskPercent),
+                "unknown": Display.percent(kpis.unknownPercent),
+            ] as [String: Any],
+        ]
+        return render("clients", Frame(title: "Clients", csrf: session.csrf, notice: notice == "reviewed" ? "Review recorded." : nil), values)
+    }
+
     // MARK: Payouts
 
     func payouts(notice: String?, session: ConsoleSessions.Session) async throws -> Response {

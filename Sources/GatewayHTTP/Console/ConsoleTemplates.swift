@@ -23,7 +23,7 @@ enum ConsoleTemplates {
     static let templates: [String: String] = [
         "layout": layout, "login": login, "overview": overview, "deliveries": deliveries, "delivery": delivery, "replay": replay,
         "partners": partners, "partner": partner, "payouts": payouts, "statement": statement, "statementTables": statementTables,
-        "message": message,
+        "message": message, "clients": clients,
     ]
 
     static let style = """
@@ -50,7 +50,7 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
@@ -208,6 +208,29 @@ enum ConsoleTemplates {
         <p>{{kind}} · {{periodText}} · produced {{generated}}</p>
         {{>statementTables}}
         </main></body></html>
+        """
+
+    static let clients = """
+        {{<layout}}{{$content}}
+        <h1>Clients and reviews</h1>
+        <div class="cards">
+        <div class="card" data-metric="reviewed">Clients reviewed<b>{{kpis.reviewed}}</b>{{kpis.clientsReviewed}} of {{kpis.activeClients}} active clients</div>
+        <div class="card" data-metric="health">Client health<b>{{kpis.health}}</b></div>
+        <div class="card" data-metric="risk">Client risk<b>{{kpis.risk}}</b></div>
+        <div class="card" data-metric="unknown">Unknown status<b>{{kpis.unknown}}</b></div>
+        </div>
+        <h2>Record a review</h2>
+        <form method="post" action="/console/clients/reviews"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label>Client <select name="client" required>{{#rows}}<option value="{{key}}">{{name}}</option>{{/rows}}</select></label>
+        <label>Day <input type="date" name="on" value="{{today}}" required></label>
+        <label>Outcome <select name="outcome">{{#outcomes}}<option value="{{value}}">{{label}}</option>{{/outcomes}}</select></label>
+        <label>Note <input name="note" size="30"></label> <button>Record</button></form>
+        <h2>Active clients (paid in the last twelve months)</h2>
+        <table><tr><th>Client</th><th>Key</th><th>Referred</th><th>Monthly value</th><th>Last paid</th><th>Latest review</th></tr>
+        {{#rows}}<tr><td>{{name}}</td><td><code>{{key}}</code></td><td>{{referred}}</td><td>{{mrr}}</td><td>{{lastPaid}}</td><td>{{review}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6">No client has paid in the last twelve months.</td></tr>{{/rows}}
+        </table>
+        {{/content}}{{/layout}}
         """
 
     static let payouts = """
