@@ -77,6 +77,26 @@ import Testing
         #expect(!companyB.isActive(on: Self.day("2025-05-17")))
     }
 
+    @Test func laterPaymentsGivenAsDatesOnlyMakeTheSameRoster() {
+        let program = Self.program()
+        let bright = Self.customer("cus_b", email: "office@bright.example", name: "Bright")
+        let other = Self.customer("cus_o", email: "o@gmail.com")
+        let payments = [("2025-01-05", bright), ("2025-03-05", other), ("2025-02-05", bright), ("2025-04-05", bright), ("2025-05-05", other)]
+        let events = payments.map { Self.paid($0.1, 10_000, on: $0.0) }
+        let full = ClientRoster(events: events, contracts: program.contracts)
+        // The store describes each customer once (its first event in time) and then sends dates.
+        var described: Set<String> = []
+        let entries = payments.sorted { $0.0 < $1.0 }.map { day, customer -> ClientRoster.Entry in
+            let vendorKey = ReferralMatchKey.vendor(source: customer.source, id: customer.id).storageKey
+            guard described.insert(vendorKey).inserted else { return .payment(vendorKey: vendorKey, paidAt: Self.day(day)) }
+            return .event(Self.paid(customer, 10_000, on: day))
+        }
+        let light = ClientRoster(entries: entries, contracts: program.contracts)
+        #expect(light.clients == full.clients)
+        #expect(light.clients.first { $0.key == "domain:bright.example" }?.payments.count == 3)
+        #expect(light.clients.first { $0.key == "domain:bright.example" }?.lastPaidAt == Self.day("2025-04-05"))
+    }
+
     // MARK: Metrics
 
     /// Two existing clients; four new ones in Q3 2025, two of them referred (one by a client partner).

@@ -55,14 +55,39 @@ public struct ClientRoster: Sendable {
 
     public var clients: [ClientRecord]
 
+    /// One stored event as the roster reads it: the event itself, or only the date of a further
+    /// payment by a customer an earlier entry already described (which saves decoding it).
+    public enum Entry: Sendable {
+        case event(BusinessEvent)
+        /// A payment by the vendor customer `vendorKey` (`vendor:stripe:cus_1`), on `paidAt`.
+        case payment(vendorKey: String, paidAt: Date)
+    }
+
     /// - Parameters:
     ///   - events: the stored business events, in any order.
     ///   - contracts: the ledger's contracts, which say which companies were referred.
     public init(events: [BusinessEvent], contracts: [Contract]) {
+        self.init(entries: events.map(Entry.event), contracts: contracts)
+    }
+
+    /// - Parameters:
+    ///   - entries: the stored events; a `.payment` must come after an `.event` of its customer.
+    ///   - contracts: the ledger's contracts, which say which companies were referred.
+    public init(entries: [Entry], contracts: [Contract]) {
         var records: [String: ClientRecord] = [:]
+        var companyOf: [String: String] = [:]
         var agreementOwner: [String: String] = [:]
         var runningAgreements: [String: Set<String>] = [:]
         var cancellations: [String: Date] = [:]
+        var payments: [(String, Date)] = []
+        let events = entries.compactMap { entry -> BusinessEvent? in
+            switch entry {
+            case .event(let event): return event
+            case .payment(let vendorKey, let paidAt):
+                payments.append((vendorKey, paidAt))
+                return nil
+            }
+        }
         let ordered = events.sorted { ($0.occurredAt ?? .distantPast) < ($1.occurredAt ?? .distantPast) }
         for event in ordered {
             guard let date = event.occurredAt else { continue }
@@ -75,6 +100,7 @@ public struct ClientRoster: Sendable {
             }
             guard event.startsContract, let customer = event.customer else { continue }
             let key = Self.key(for: customer)
+            companyOf[ReferralMatchKey.vendor(source: customer.source, id: customer.id).storageKey] = key
             var record =
                 records[key]
                 ?? ClientRecord(key: key, name: nil, startedAt: date, monthlyValue: nil, endedAt: nil, lastPaidAt: nil, payments: [])
@@ -89,11 +115,20 @@ public struct ClientRoster: Sendable {
                 record.agreementSince = record.agreementSince ?? date
             case .invoicePaid(let paid):
                 record.payments.append(paid.paidAt)
-                record.lastPaidAt = paid.paidAt
                 if record.monthlyValue == nil { record.monthlyValue = paid.recurringAmount(excludingOneTimeLines: true) }
             default: break
             }
             records[key] = record
+        }
+        for (vendorKey, paidAt) in payments {
+            guard let key = companyOf[vendorKey] else { continue }
+            records[key]?.payments.append(paidAt)
+        }
+        records = records.mapValues { record in
+            var record = record
+            record.payments.sort()
+            record.lastPaidAt = record.payments.last
+            return record
         }
         for (key, cancelledAt) in cancellations where runningAgreements[key, default: []].isEmpty {
             records[key]?.endedAt = cancelledAt

@@ -128,16 +128,34 @@ extension GatewayDatabase {
         try await pool.read { db in try Self.clientRoster(db) }
     }
 
+    /// Reads every client event in time order, decoding only the first event of each vendor
+    /// customer and every non-payment event; a further payment only adds its date.
     static func clientRoster(_ db: Database) throws -> ClientRoster {
-        let payloads = try String.fetchAll(
+        let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT e.payload FROM business_event e JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
+                SELECT e.delivery_id, e.position, e.kind, e.customer_key, e.occurred_at FROM business_event e
+                JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
                 WHERE e.kind IN ('invoice_paid', 'agreement_created', 'agreement_cancelled', 'client_signed')
+                ORDER BY e.occurred_at, e.delivery_id, e.position
                 """)
-        let events = try payloads.map { try StoreCoding.value(BusinessEvent.self, from: $0) }
+        let payload = try db.cachedStatement(sql: "SELECT payload FROM business_event WHERE delivery_id = ? AND position = ?")
+        var described: Set<String> = []
+        var entries: [ClientRoster.Entry] = []
+        for row in rows {
+            let customerKey: String? = row["customer_key"]
+            if row["kind"] == BusinessEvent.Kind.invoicePaid.rawValue, let customerKey, described.contains(customerKey),
+                let paidAt: Date = row["occurred_at"]
+            {
+                entries.append(.payment(vendorKey: customerKey, paidAt: paidAt))
+                continue
+            }
+            guard let text = try String.fetchOne(payload, arguments: [row["delivery_id"], row["position"]]) else { continue }
+            entries.append(.event(try StoreCoding.value(BusinessEvent.self, from: text)))
+            if let customerKey { described.insert(customerKey) }
+        }
         let contracts = try Row.fetchAll(db, sql: "SELECT * FROM contract").map(Contract.init(row:))
-        return ClientRoster(events: events, contracts: contracts)
+        return ClientRoster(entries: entries, contracts: contracts)
     }
 
     /// The program's metrics over `period`, as of `now`.
