@@ -57,9 +57,18 @@ private struct Run {
     var firstActive: [String: Date] = [:]
     var explanations: [String: String] = [:]
 
+    /// Match key → positions in `program.referrals` of the referrals offering it, built once so a
+    /// customer's claims are found without rebuilding every referral's keys.
+    let referralsByKey: [String: [Int]]
+
     init(program: ProgramSnapshot, calendar: Calendar) {
         self.program = program
         self.calendar = calendar
+        var index: [String: [Int]] = [:]
+        for (position, referral) in program.referrals.enumerated() {
+            for key in Set(referral.matchKeys.map(\.storageKey)) { index[key, default: []].append(position) }
+        }
+        referralsByKey = index
     }
 
     var referralsByID: [ReferralID: Referral] { Dictionary(program.referrals.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
@@ -138,7 +147,8 @@ private struct Run {
         let customerKeys = candidates
         var valid: [Referral] = []
         var reasons: [String] = []
-        for referral in program.referrals where !candidates.isDisjoint(with: referral.matchKeys.map(\.storageKey)) {
+        let matching = Set(candidates.flatMap { referralsByKey[$0] ?? [] }).sorted().map { program.referrals[$0] }
+        for referral in matching {
             if let partner = program.partners[referral.partnerID], !partner.ownKeys.isDisjoint(with: customerKeys) {
                 conflicts.append(
                     AttributionConflict(customerKey: customerKey, referralID: referral.id, winner: nil, reason: "self-referral: the customer is the partner itself"))

@@ -72,9 +72,11 @@ struct WebhookController: Sendable {
             }
         }
         if let rate = policy.requestsPerSecond, !rateLimiter.allow(source, rate: rate, burst: policy.burst) {
+            // The time one token takes to come back, in whole seconds.
+            let wait = max(1, Int((1 / rate).rounded(.up)))
             throw APIError(
-                .tooManyRequests, "rate_limited", "'\(source)' is limited to \(rate) requests a second; retry after a second",
-                headers: [.retryAfter: "1"])
+                .tooManyRequests, "rate_limited", "'\(source)' is limited to \(rate) requests a second; retry after \(wait) s",
+                headers: [.retryAfter: "\(wait)"])
         }
         let secrets = configuration.secrets[source] ?? []
         guard !secrets.isEmpty || (adapter.scheme.fetchesSigningKeys && keyFetcher != nil) else {
