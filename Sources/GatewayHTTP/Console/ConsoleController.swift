@@ -37,6 +37,8 @@ struct ConsoleController: Sendable {
             guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
             let fields = try await Self.form(request)
             guard let token = fields["token"], ConstantTime.matchesAny(token, configuration.adminTokens) else {
+                // A wrong token costs half a second, so guessing is slow.
+                try await Task.sleep(for: .milliseconds(500))
                 return ReportsController.html(
                     ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.")), status: .unauthorized)
             }
