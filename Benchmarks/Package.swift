@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "BenchmarkInputs",
             ]
         ),
         // The suites' inputs: the repository's adapters and fixtures, and gateway-load's invoice.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import BenchmarkInputs
 import Crypto
 import Foundation
 import NIOCore
@@ -34,7 +35,7 @@ struct GatewayLoad: AsyncParsableCommand {
                     while ContinuousClock.now < deadline {
                         sequence += 1
                         let eventID = "evt_\(run)_\(worker)_\(sequence)"
-                        let body = Self.invoice(eventID: eventID, invoice: "in_\(run)_\(worker)_\(sequence)", customer: (worker * 7919 + sequence) % customers)
+                        let body = StripeInvoice.paid(eventID: eventID, invoice: "in_\(run)_\(worker)_\(sequence)", customer: (worker * 7919 + sequence) % customers)
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")
@@ -102,27 +103,5 @@ struct GatewayLoad: AsyncParsableCommand {
             latencies += other.latencies
             acknowledged += other.acknowledged
         }
-    }
-
-    /// A realistic basil-shape `invoice.paid` of about 1.5 KB.
-    static func invoice(eventID: String, invoice: String, customer: Int) -> Data {
-        let email = customer % 10 == 0 ? "ap@brightdental.example" : "billing@client\(customer).example"
-        return Data(
-            """
-            {"id":"\(eventID)","object":"event","api_version":"2025-03-31.basil","created":1748736005,"livemode":false,"pending_webhooks":1,\
-            "request":{"id":null,"idempotency_key":null},"type":"invoice.paid","data":{"object":{"id":"\(invoice)","object":"invoice",\
-            "number":"A1B2C3D4-0007","status":"paid","billing_reason":"subscription_cycle","collection_method":"charge_automatically",\
-            "customer":"cus_bench\(customer)","customer_email":"\(email)","customer_name":"Client \(customer)","currency":"usd",\
-            "amount_due":49900,"amount_paid":49900,"amount_remaining":0,"amount_overpaid":0,"subtotal":49900,"total":49900,\
-            "created":1748732400,"period_start":1746054000,"period_end":1748732400,"status_transitions":{"finalized_at":1748736000,\
-            "paid_at":1748736004,"voided_at":null,"marked_uncollectible_at":null},"metadata":{},"parent":{"type":"subscription_details",\
-            "quote_details":null,"subscription_details":{"subscription":"sub_bench\(customer)","metadata":{},"subscription_proration_date":null}},\
-            "lines":{"object":"list","has_more":false,"total_count":1,"url":"/v1/invoices/\(invoice)/lines","data":[{"id":"il_\(invoice)",\
-            "object":"line_item","invoice":"\(invoice)","amount":49900,"currency":"usd","description":"1 × Managed IT – Gold (at $499.00 / month)",\
-            "quantity":1,"period":{"start":1748732400,"end":1751324400},"metadata":{},"parent":{"type":"subscription_item_details",\
-            "invoice_item_details":null,"subscription_item_details":{"subscription":"sub_bench\(customer)","subscription_item":"si_bench",\
-            "invoice_item":null,"proration":false,"proration_details":{"credited_items":null}}},"pricing":{"type":"price_details",\
-            "price_details":{"price":"price_bench","product":"prod_bench"},"unit_amount_decimal":"49900"}}]}}}}
-            """.utf8)
     }
 }
