@@ -37,7 +37,7 @@ import Testing
             try await withBrowser { browser in
                 // Signing in.
                 try await browser.navigate(to: base)
-                try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login") }
+                try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login?next=%2Fconsole") }
                 try await browser.fill("input[name=token]", with: TestGateway.adminToken.value)
                 try await browser.click("button[type=submit]")
                 try await browser.waitUntil("the overview") { try await browser.currentURL() == base }
@@ -107,7 +107,11 @@ import Testing
                 try await browser.click("header form button")
                 try await browser.waitUntil("the sign-in form") { try await browser.currentURL().hasSuffix("/console/login") }
                 try await browser.navigate(to: "\(base)/payouts")
-                #expect(try await browser.currentURL().hasSuffix("/console/login"))
+                #expect(try await browser.currentURL().hasSuffix("/console/login?next=%2Fconsole%2Fpayouts"))
+                // Signing in again goes back to the page asked for.
+                try await browser.fill("input[name=token]", with: TestGateway.adminToken.value)
+                try await browser.click("button[type=submit]")
+                try await browser.waitUntil("the payouts page") { try await browser.currentURL() == "\(base)/payouts" }
             }
         }
     }

@@ -34,9 +34,16 @@ import Testing
     @Test func signingInSetsASecureHttpOnlyStrictCookieAndPagesNeedIt() async throws {
         let gateway = try TestGateway()
         try await gateway.application.test(.live) { client in
-            try await client.execute(uri: "/console", method: .get) { response in
+            try await client.execute(uri: "/console/partners/1?from=2025-06-01", method: .get) { response in
                 #expect(response.status == .seeOther)
-                #expect(response.headers[.location] == "/console/login")
+                #expect(response.headers[.location] == "/console/login?next=%2Fconsole%2Fpartners%2F1%3Ffrom%3D2025%2D06%2D01")
+            }
+            // Signing in goes back to the page asked for, and never to another site.
+            for (next, expected) in [("%2Fconsole%2Fpayouts", "/console/payouts"), ("https%3A%2F%2Fevil.example", "/console"), ("%2F%2Fevil.example", "/console")] {
+                try await client.execute(
+                    uri: "/console/login", method: .post, headers: Self.form,
+                    body: ByteBuffer(string: "token=\(TestGateway.adminToken.value)&next=\(next)")
+                ) { #expect($0.headers[.location] == expected, "\(next)") }
             }
             try await client.execute(uri: "/console/login", method: .post, headers: Self.form, body: ByteBuffer(string: "token=wrong")) { response in
                 #expect(response.status == .unauthorized)

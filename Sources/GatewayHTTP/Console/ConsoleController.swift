@@ -30,20 +30,22 @@ struct ConsoleController: Sendable {
 
         console.get("/login") { request, _ in
             guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
-            if await signedIn(request) != nil { return Self.redirect("/console") }
-            return ReportsController.html(ConsoleTemplates.render("login", LoginView()))
+            let next = Self.consolePath(request.uri.queryParameters.get("next"))
+            if await signedIn(request) != nil { return Self.redirect(next) }
+            return ReportsController.html(ConsoleTemplates.render("login", LoginView(next: next)))
         }
         console.post("/login") { request, _ in
             guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
             let fields = try await Self.form(request)
+            let next = Self.consolePath(fields["next"])
             guard let token = fields["token"], ConstantTime.matchesAny(token, configuration.adminTokens) else {
                 // A wrong token costs half a second, so guessing is slow.
                 try await Task.sleep(for: .milliseconds(500))
                 return ReportsController.html(
-                    ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.")), status: .unauthorized)
+                    ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.", next: next)), status: .unauthorized)
             }
             let session = await sessions.create(at: now())
-            var response = Self.redirect("/console")
+            var response = Self.redirect(next)
             response.setCookie(
                 Cookie(
                     name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessions.lifetime), path: "/console", secure: true,
@@ -160,9 +162,13 @@ struct ConsoleController: Sendable {
         return await sessions.session(cookie.value, at: configuration.now())
     }
 
-    /// A page for a signed-in admin; anyone else is sent to the sign-in form.
+    /// A page for a signed-in admin; anyone else is sent to the sign-in form, which brings them
+    /// back to the page afterwards.
     private func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
-        guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+        guard let session = await signedIn(request) else {
+            let back = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fconsole"
+            return Self.redirect("/console/login?next=\(back)")
+        }
         return try await Self.explained { try await render(session) }
     }
 
@@ -199,6 +205,12 @@ struct ConsoleController: Sendable {
         }
     }
 
+    /// Where to go after signing in: a console path, never another site (`//evil`, `https://…`).
+    static func consolePath(_ candidate: String?) -> String {
+        guard let candidate, candidate.hasPrefix("/console"), !candidate.contains("\\"), !candidate.hasPrefix("//") else { return "/console" }
+        return candidate
+    }
+
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
@@ -214,6 +226,7 @@ struct ConsoleController: Sendable {
     struct LoginView {
         var title = "Sign in"
         var error: String?
+        var next = "/console"
     }
 
     struct MessageView {

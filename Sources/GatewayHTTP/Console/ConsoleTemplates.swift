@@ -62,7 +62,7 @@ enum ConsoleTemplates {
         {{<layout}}{{$content}}
         <h1>Sign in</h1>
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-        <form method="post" action="/console/login">
+        <form method="post" action="/console/login"><input type="hidden" name="next" value="{{next}}">
         <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
         <button type="submit">Sign in</button>
         </form>
