@@ -64,7 +64,7 @@ struct ConsolePages: Sendable {
             "chart": chart.svg,
             "byKind": metrics.byKind.map { kind in
                 [
-                    "kind": Display.words(kind.kind.rawValue), "partners": kind.partners, "active": kind.activePartners, "referrals": kind.referrals,
+                    "kind": Display.kind(kind.kind), "partners": kind.partners, "active": kind.activePartners, "referrals": kind.referrals,
                     "signed": kind.signed, "conversion": Display.percent(kind.conversionPercent), "newMRR": Display.money(kind.newMRR),
                     "runningMRR": Display.money(kind.runningMRR),
                 ] as [String: Any]
@@ -72,7 +72,7 @@ struct ConsolePages: Sendable {
             "top": [
                 "percent": metrics.topPartners.percent,
                 "summary":
-                    "\(metrics.topPartners.partners.count) partners brought \(Display.percent(metrics.topPartners.signedSharePercent)) of the contracts signed in the period and "
+                    "\(metrics.topPartners.partners.count) \(metrics.topPartners.partners.count == 1 ? "partner" : "partners") brought \(Display.percent(metrics.topPartners.signedSharePercent)) of the contracts signed in the period and "
                     + metrics.topPartners.runningMRRSharePercent.map { "\(Display.percent($0.percent)) of running \($0.currency) MRR" }
                     .joined(separator: ", ") + ".",
                 "partners": metrics.topPartners.partners.map(Self.partnerRow),
@@ -97,7 +97,7 @@ struct ConsolePages: Sendable {
 
     private static func partnerRow(_ partner: ProgramMetrics.PartnerResults) -> [String: Any] {
         [
-            "id": partner.partnerID.rawValue, "name": partner.name, "kind": Display.words(partner.kind.rawValue), "signed": partner.signed,
+            "id": partner.partnerID.rawValue, "name": partner.name, "kind": Display.kind(partner.kind), "signed": partner.signed,
             "runningMRR": Display.money(partner.runningMRR),
         ]
     }
@@ -208,7 +208,7 @@ struct ConsolePages: Sendable {
             let balance = balances[partner.id] ?? []
             let balanceOf = { (status: Accrual.Status) in Display.money(balance.map { $0.amount(status) }.filter { $0.minorUnits != 0 }) }
             return [
-                "id": partner.id.rawValue, "name": partner.name, "kind": Display.words(partner.kind.rawValue), "clients": running.count,
+                "id": partner.id.rawValue, "name": partner.name, "kind": Display.kind(partner.kind), "clients": running.count,
                 "mrr": Display.money(Money.sums(running.compactMap(\.monthlyValue))), "pending": balanceOf(.pending),
                 "payable": balanceOf(.payable), "paid": balanceOf(.paid), "given": giveGet[partner.id]?.referralsGiven ?? 0,
                 "received": giveGet[partner.id]?.referralsReceived ?? 0,

@@ -34,7 +34,7 @@ enum ConsoleTemplates {
         main{padding:1rem 1.2rem;max-width:1200px}
         table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0 1rem}
         th,td{border-bottom:1px solid #e3e6ea;padding:.3rem .5rem;text-align:left;vertical-align:top}
-        th{background:#eef1f5;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+        th{background:#eef1f5;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.day{white-space:nowrap}
         .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{background:#fff;border:1px solid #e3e6ea;padding:.6rem .9rem;min-width:11rem}
         .card b{display:block;font-size:1.3rem}.flag{color:#a33}.status-failed,.status-dead{color:#a33;font-weight:600}
         .cols{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:.8rem}pre{white-space:pre-wrap;word-break:break-all;background:#fff;border:1px solid #e3e6ea;padding:.5rem;font-size:12px}
@@ -195,7 +195,7 @@ enum ConsoleTemplates {
         </table>
         <h3>Lines</h3>
         <table class="lines"><tr><th class="num">Id</th><th>Earned</th><th>Client</th><th>Rule</th><th>Plan</th><th class="num">Basis</th><th class="num">Rate</th><th class="num">Amount</th><th>Status</th><th>Source</th><th>Note</th></tr>
-        {{#lines}}<tr><td class="num">{{id}}</td><td>{{earned}}</td><td>{{client}}</td><td>{{rule}}</td><td>{{plan}}</td><td class="num">{{basis}}</td><td class="num">{{rate}}</td><td class="num">{{amount}}</td><td>{{status}}</td><td>delivery {{delivery}}<br><code>{{businessKey}}</code></td><td>{{note}}</td></tr>{{/lines}}
+        {{#lines}}<tr><td class="num">{{id}}</td><td class="day">{{earned}}</td><td>{{client}}</td><td>{{rule}}</td><td>{{plan}}</td><td class="num">{{basis}}</td><td class="num">{{rate}}</td><td class="num">{{amount}}</td><td>{{status}}</td><td>delivery {{delivery}}<br><code>{{businessKey}}</code></td><td>{{note}}</td></tr>{{/lines}}
         {{^lines}}<tr><td colspan="11">No accruals were earned in this period.</td></tr>{{/lines}}
         </table>
         """

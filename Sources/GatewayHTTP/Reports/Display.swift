@@ -19,6 +19,15 @@ enum Display {
         value.map { $0.formatted(.number.precision(.fractionLength(0...2))) } ?? "—"
     }
 
+    /// A partner kind as people write it: `vCIO`, `Peer MSP`, `Center of influence`.
+    static func kind(_ kind: Partner.Kind) -> String {
+        switch kind {
+        case .vcio: "vCIO"
+        case .peerMSP: "Peer MSP"
+        default: words(kind.rawValue)
+        }
+    }
+
     /// `Center of influence` for `center_of_influence`.
     static func words(_ raw: String) -> String {
         let text = raw.replacingOccurrences(of: "_", with: " ")

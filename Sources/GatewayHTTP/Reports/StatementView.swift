@@ -53,7 +53,7 @@ struct StatementView {
 
     init(_ statement: PartnerStatement) {
         partner = statement.partner.name
-        kind = Display.words(statement.partner.kind.rawValue)
+        kind = Display.kind(statement.partner.kind)
         from = Display.day(statement.period.start)
         to = Display.day(statement.period.end.addingTimeInterval(-1))
         periodText = "\(from) to \(to)"
