@@ -1,5 +1,5 @@
 public import Foundation
-public import GRDB
+import GRDB
 
 /// The gateway's SQLite file: the only place that knows SQL.
 ///

@@ -1,4 +1,4 @@
-public import GatewayCore
+import GatewayCore
 
 /// Swift mapping for a vendor whose payloads need real logic rather than field paths: which
 /// entities a notification names, and how a fetched entity becomes business events. Pure, like the

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GatewayCore
 
 /// QuickBooks Online notifications, in both formats: the legacy `eventNotifications` object and

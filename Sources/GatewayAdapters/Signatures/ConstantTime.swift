@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Comparisons whose duration does not depend on where two values first differ.
 public enum ConstantTime {

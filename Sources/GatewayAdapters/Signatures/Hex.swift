@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Lower-case hexadecimal, the encoding Stripe signatures use.
 enum Hex {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What one webhook source may send: how big, how often, and from where.
 public struct SourcePolicy: Sendable {
