@@ -1,0 +1,51 @@
+import Foundation
+import GatewayStore
+import HummingbirdTesting
+import Testing
+
+/// The report commands of the real executable, on the file a live gateway wrote.
+@Suite struct ReportCommandTests {
+    /// Runs `referral-gateway` with `arguments` and returns its exit status and standard output.
+    static func run(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = ServerProcessTests.binary
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func statementPayoutExportMetricsAndReviewsFromTheCommandLine() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: ServerProcessTests.binary.path), "build the executable first: swift build")
+        let gateway = try TestGateway()
+        try await gateway.application.test(.live) { client in _ = try await ReportRouteTests.brightDentalStory(gateway, client) }
+        let data = ["--data-dir", gateway.directory.path]
+
+        let (status, csv) = try Self.run(["statement", "--partner", "1", "--from", "2025-06-01", "--to", "2025-06-30", "--format", "csv"] + data)
+        #expect(status == 0)
+        let rows = csv.split(separator: "\r\n")
+        #expect(rows.count == 2)
+        #expect(rows.last?.contains(",Bright Dental,recurring_share,1,1,499.00,10,49.90,USD,payable,") == true)
+
+        let (htmlStatus, html) = try Self.run(["statement", "--partner", "1", "--from", "2025-06-01", "--to", "2025-06-30", "--format", "html"] + data)
+        #expect(htmlStatus == 0 && html.contains("Referral statement: Acme Accounting"))
+
+        #expect(try Self.run(["payouts", "create"] + data).0 == 0)
+        let (_, bills) = try Self.run(["payouts", "export", "1", "--part", "bills"] + data)
+        #expect(bills.hasPrefix("payee,payee_email,payee_reference,amount,currency,bill_date,memo\r\nAcme Accounting,ap@acme.example,partner-1,49.90,USD,"))
+
+        let (_, metrics) = try Self.run(["metrics", "--from", "2025-05-01", "--to", "2025-06-30"] + data)
+        #expect(metrics.contains("\"new_clients\" : 1"))
+        #expect(try Self.run(["metrics", "--top-percent", "0"] + data).0 != 0)
+
+        #expect(try Self.run(["reviews", "add", "--client", "domain:brightdental.example", "--outcome", "healthy", "--on", "2025-06-20"] + data).0 == 0)
+        #expect(try Self.run(["reviews", "add", "--client", "domain:nobody.example", "--outcome", "healthy"] + data).0 != 0)
+        #expect(try await gateway.database.clientReviews().map(\.client) == ["domain:brightdental.example"])
+        let (_, kpis) = try Self.run(["reviews", "kpis", "--from", "2025-06-01", "--to", "2025-06-30"] + data)
+        #expect(kpis.contains("\"health_percent\" : 100"))
+    }
+}
