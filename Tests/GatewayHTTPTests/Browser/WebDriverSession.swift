@@ -269,15 +269,25 @@ struct WebDriverSession: Sendable {
     // MARK: Waiting
 
     /// Polls `condition` until it holds; throws ``BrowserHarnessError/timedOut(waitingFor:after:lastURL:)``.
+    ///
+    /// A WebDriver error inside `condition` (no such element, a stale element) counts as "not
+    /// yet": after a click the old page may still be there, or the new one half loaded.
     func waitUntil(
         _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
     ) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
+        var lastError: WebDriverError?
         while true {
-            if try await condition() { return }
+            do {
+                if try await condition() { return }
+                lastError = nil
+            } catch let error as WebDriverError {
+                lastError = error
+            }
             guard clock.now < deadline else {
-                throw BrowserHarnessError.timedOut(waitingFor: what, after: timeout, lastURL: try? await currentURL())
+                throw BrowserHarnessError.timedOut(
+                    waitingFor: what + (lastError.map { " (last error: \($0))" } ?? ""), after: timeout, lastURL: try? await currentURL())
             }
             try await Task.sleep(for: .milliseconds(50))
         }
