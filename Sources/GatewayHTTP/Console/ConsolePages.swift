@@ -29,8 +29,10 @@ struct ConsolePages: Sendable {
 
     func overview(period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
-        let metrics = try await database.programMetrics(period: period, at: date)
-        let reviews = try await database.clientReviewKPIs(period: period)
+        // One roster serves both reports: reading it is the expensive part.
+        let roster = try await database.clientRoster()
+        let metrics = try await database.programMetrics(period: period, at: date, roster: roster)
+        let reviews = try await database.clientReviewKPIs(period: period, roster: roster)
         let main = metrics.newMRR.max { $0.total.minorUnits < $1.total.minorUnits }?.total.currency
         let chart = SVGChart(
             title: "Referral-sourced share of new MRR\(main.map { " (\($0))" } ?? "") by month",

@@ -159,14 +159,18 @@ extension GatewayDatabase {
     }
 
     /// The program's metrics over `period`, as of `now`.
-    public func programMetrics(period: ReportPeriod, at now: Date, topPercent: Int = 15, quietAfterDays: Int = 90) async throws -> ProgramMetrics {
+    ///
+    /// - Parameter roster: the client roster, when the caller already read it for another report.
+    public func programMetrics(
+        period: ReportPeriod, at now: Date, topPercent: Int = 15, quietAfterDays: Int = 90, roster: ClientRoster? = nil
+    ) async throws -> ProgramMetrics {
         let referrals = try await referrals(at: now).map { ($0.referral, $0.status) }
         let giveGet = try await giveGet(at: now, quietAfterDays: quietAfterDays)
         return try await pool.read { db in
             ProgramMetrics(
                 period: period, generatedAt: now, partners: try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY id").map(Partner.init(row:)),
                 referrals: referrals, contracts: try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)),
-                roster: try Self.clientRoster(db), giveGet: giveGet, topPercent: topPercent)
+                roster: try roster ?? Self.clientRoster(db), giveGet: giveGet, topPercent: topPercent)
         }
     }
 
@@ -205,7 +209,11 @@ extension GatewayDatabase {
     }
 
     /// The client-review KPIs over `period`.
-    public func clientReviewKPIs(period: ReportPeriod) async throws -> ClientReviewKPIs {
-        ClientReviewKPIs(period: period, roster: try await clientRoster(), reviews: try await clientReviews())
+    ///
+    /// - Parameter roster: the client roster, when the caller already read it for another report.
+    public func clientReviewKPIs(period: ReportPeriod, roster: ClientRoster? = nil) async throws -> ClientReviewKPIs {
+        let clients: ClientRoster
+        if let roster { clients = roster } else { clients = try await clientRoster() }
+        return ClientReviewKPIs(period: period, roster: clients, reviews: try await clientReviews())
     }
 }
