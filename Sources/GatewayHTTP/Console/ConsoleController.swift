@@ -12,12 +12,14 @@ struct ConsoleController: Sendable {
     let configuration: GatewayConfiguration
     let database: GatewayDatabase
     let pages: ConsolePages
+    let reports: ReportsController
     let sessions: ConsoleSessions
 
     init(configuration: GatewayConfiguration, database: GatewayDatabase, replays: ReplayJobs) {
         self.configuration = configuration
         self.database = database
         self.pages = ConsolePages(database: database, replays: replays, now: configuration.now)
+        self.reports = ReportsController(configuration: configuration, database: database)
         self.sessions = ConsoleSessions()
     }
 
@@ -91,21 +93,11 @@ struct ConsoleController: Sendable {
         }
         console.get("/partners/{id}/statement") { request, context in
             let id = PartnerID(try context.parameters.require("id", as: Int64.self))
-            return try await page(request) { _ in
-                let date = now()
-                let statement = try await database.statement(
-                    partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
-                return ReportsController.html(statement.html)
-            }
+            return try await page(request) { _ in try await reports.statementResponse(request, partner: id, format: .html) }
         }
         console.get("/partners/{id}/statement.csv") { request, context in
             let id = PartnerID(try context.parameters.require("id", as: Int64.self))
-            return try await page(request) { _ in
-                let date = now()
-                let statement = try await database.statement(
-                    partner: id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
-                return ReportsController.csv(statement.csv, filename: "statement-partner-\(id).csv")
-            }
+            return try await page(request) { _ in try await reports.statementResponse(request, partner: id, format: .csv) }
         }
         console.get("/clients") { request, _ in
             try await page(request) { session in try await pages.clients(notice: request.uri.queryParameters.get("notice"), session: session) }
@@ -145,13 +137,11 @@ struct ConsoleController: Sendable {
         }
         console.get("/payouts/{id}/bills.csv") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            return try await page(request) { _ in ReportsController.csv(try await database.payoutExport(id).billsCSV, filename: "payout-\(id)-bills.csv") }
+            return try await page(request) { _ in try await reports.exportResponse(id, .bills) }
         }
         console.get("/payouts/{id}/credits.csv") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            return try await page(request) { _ in
-                ReportsController.csv(try await database.payoutExport(id).creditsCSV, filename: "payout-\(id)-credits.csv")
-            }
+            return try await page(request) { _ in try await reports.exportResponse(id, .credits) }
         }
     }
 

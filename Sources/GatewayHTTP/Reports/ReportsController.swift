@@ -15,26 +15,17 @@ struct ReportsController: Sendable {
         let now = configuration.now
 
         admin.get("/partners/{id}/statement") { request, context in
-            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
-            let format = try ReportQuery.format(request)
-            let date = now()
-            let statement = try await statement(id, period: try ReportQuery.period(request, default: .month(containing: date)), at: date)
-            switch format {
-            case .json: return try JSONResponse.make(statement)
-            case .csv: return Self.csv(statement.csv, filename: "statement-partner-\(id)-\(Display.day(statement.period.start)).csv")
-            case .html: return Self.html(statement.html)
-            }
+            try await statementResponse(
+                request, partner: PartnerID(try context.parameters.require("id", as: Int64.self)), format: try ReportQuery.format(request))
         }
         admin.get("/payouts/{id}/export") { _, context in
-            try JSONResponse.make(try await export(try context.parameters.require("id", as: Int64.self)))
+            try await exportResponse(try context.parameters.require("id", as: Int64.self), .json)
         }
         admin.get("/payouts/{id}/bills.csv") { _, context in
-            let id = try context.parameters.require("id", as: Int64.self)
-            return Self.csv(try await export(id).billsCSV, filename: "payout-\(id)-bills.csv")
+            try await exportResponse(try context.parameters.require("id", as: Int64.self), .bills)
         }
         admin.get("/payouts/{id}/credits.csv") { _, context in
-            let id = try context.parameters.require("id", as: Int64.self)
-            return Self.csv(try await export(id).creditsCSV, filename: "payout-\(id)-credits.csv")
+            try await exportResponse(try context.parameters.require("id", as: Int64.self), .credits)
         }
         admin.get("/metrics") { request, _ in
             let date = now()
@@ -63,19 +54,40 @@ struct ReportsController: Sendable {
         }
     }
 
-    func statement(_ id: PartnerID, period: ReportPeriod, at date: Date) async throws -> PartnerStatement {
+    /// A partner's statement for `?from=&to=` (this month by default) in `format`; the console's
+    /// printable and CSV links answer through this too.
+    func statementResponse(_ request: Request, partner id: PartnerID, format: ReportQuery.Format) async throws -> Response {
+        let date = configuration.now()
+        let period = try ReportQuery.period(request, default: .month(containing: date))
+        let statement: PartnerStatement
         do {
-            return try await database.statement(partner: id, period: period, at: date)
+            statement = try await database.statement(partner: id, period: period, at: date)
         } catch let error as StoreError where error.code == .notFound {
             throw APIError(.notFound, "not_found", error.message)
         }
+        switch format {
+        case .json: return try JSONResponse.make(statement)
+        case .csv: return Self.csv(statement.csv, filename: "statement-partner-\(id)-\(Display.day(statement.period.start)).csv")
+        case .html: return Self.html(statement.html)
+        }
     }
 
-    func export(_ id: Int64) async throws -> PayoutExport {
+    /// Which part of a payout export to answer with.
+    enum ExportPart {
+        case json, bills, credits
+    }
+
+    func exportResponse(_ id: Int64, _ part: ExportPart) async throws -> Response {
+        let export: PayoutExport
         do {
-            return try await database.payoutExport(id)
+            export = try await database.payoutExport(id)
         } catch let error as StoreError where error.code == .notFound {
             throw APIError(.notFound, "not_found", error.message)
+        }
+        switch part {
+        case .json: return try JSONResponse.make(export)
+        case .bills: return Self.csv(export.billsCSV, filename: "payout-\(id)-bills.csv")
+        case .credits: return Self.csv(export.creditsCSV, filename: "payout-\(id)-credits.csv")
         }
     }
 
