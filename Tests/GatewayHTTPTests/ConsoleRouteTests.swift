@@ -62,6 +62,12 @@ import Testing
                 #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
                 #expect(String(buffer: response.body).contains("Program overview"))
             }
+            for uri in ["/console/partners/999", "/console/deliveries/999", "/console/payouts/999/bills.csv"] {
+                try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie]) { response in
+                    #expect(response.status == .notFound, "\(uri)")
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8", "\(uri)")
+                }
+            }
             try await client.execute(uri: "/console", method: .get, headers: [.cookie: "rg_console=forged"]) { response in
                 #expect(response.status == .seeOther)
             }
