@@ -17,7 +17,9 @@ let package = Package(
         // Libraries so the separate Benchmarks/ package can measure the pure rules and the store.
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "GatewayAdapters", targets: ["GatewayAdapters"]),
+        .library(name: "GatewayRepositories", targets: ["GatewayRepositories"]),
         .library(name: "GatewayStore", targets: ["GatewayStore"]),
+        .library(name: "GatewayEngine", targets: ["GatewayEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -49,10 +51,40 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GatewayRepositories",
+            dependencies: ["GatewayCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GatewayStore",
             dependencies: [
                 "GatewayCore",
+                "GatewayRepositories",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatewayEngine",
+            dependencies: [
+                "GatewayCore",
+                "GatewayAdapters",
+                "GatewayRepositories",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatewayViews",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -61,14 +93,12 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "GatewayAdapters",
-                "GatewayStore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "GatewayRepositories",
+                "GatewayEngine",
+                "GatewayViews",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -79,36 +109,59 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "GatewayAdapters",
+                "GatewayRepositories",
                 "GatewayStore",
+                "GatewayEngine",
+                "GatewayViews",
                 "GatewayHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // What every test target shares: seeded generators, temporary stores, story builders,
+        // signed deliveries.
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: [
+                "GatewayCore", "GatewayAdapters", "GatewayRepositories", "GatewayStore", "GatewayEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayCoreTests",
-            dependencies: ["GatewayCore"],
+            dependencies: ["GatewayCore", "GatewayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayAdaptersTests",
-            dependencies: ["GatewayAdapters", "GatewayCore"],
+            dependencies: ["GatewayAdapters", "GatewayCore", "GatewayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayStoreTests",
-            dependencies: ["GatewayStore", "GatewayCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "GatewayStore", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayEngineTests",
+            dependencies: ["GatewayEngine", "GatewayRepositories", "GatewayCore", "GatewayAdapters", "GatewayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayHTTPTests",
             dependencies: [
-                "GatewayHTTP", "GatewayStore", "GatewayAdapters", "GatewayCore",
+                "GatewayHTTP", "GatewayEngine", "GatewayRepositories", "GatewayStore", "GatewayAdapters", "GatewayCore", "GatewayTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),

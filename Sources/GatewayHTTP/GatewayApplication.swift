@@ -1,6 +1,7 @@
 import Foundation
 public import GatewayAdapters
-public import GatewayStore
+public import GatewayEngine
+public import GatewayRepositories
 import HTTPTypes
 public import Hummingbird
 public import Logging
@@ -11,7 +12,7 @@ public import ServiceLifecycle
 public enum GatewayApplication {
     public static func make(
         configuration: GatewayConfiguration,
-        database: GatewayDatabase,
+        store: any Repositories,
         adapters: AdapterCatalog,
         processor: DeliveryProcessor,
         keyFetcher: SigningKeyFetcher? = nil,
@@ -21,19 +22,19 @@ public enum GatewayApplication {
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
-        let replays = ReplayJobs(database: database, processor: processor, logger: logger)
+        let replays = ReplayJobs(store: store, processor: processor, logger: logger)
         router.get("/metrics") { _, _ -> Response in
-            let waiting = try await database.countAwaitingProcessing()
-            let oldest = try await database.oldestAwaitingProcessing().map { configuration.now().timeIntervalSince($0) } ?? 0
+            let waiting = try await store.inbox.countAwaitingProcessing()
+            let oldest = try await store.inbox.oldestAwaitingProcessing().map { configuration.now().timeIntervalSince($0) } ?? 0
             let remaining = await replays.all().filter { $0.state == .running }.reduce(0) { $0 + $1.total - $1.done }
             metrics.snapshot(
-                queueDepth: waiting, oldestWaitingSeconds: max(0, oldest), accrualLines: try await database.accrualCount(), replayRemaining: remaining)
+                queueDepth: waiting, oldestWaitingSeconds: max(0, oldest), accrualLines: try await store.ledger.accrualCount(), replayRemaining: remaining)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         router.get("/healthz") { _, _ in
-            guard try await database.isReady() else {
+            guard try await store.isReady() else {
                 throw APIError(.serviceUnavailable, "store_not_ready", "the store's migrations are not applied")
             }
             return try JSONResponse.make(["status": "ok"])
@@ -46,18 +47,18 @@ public enum GatewayApplication {
         }
         router.get("/readyz") { _, _ in
             // Ready: migrations applied and the store accepts a write.
-            guard try await database.isReady(), (try? await database.checkWritable()) != nil else {
+            guard try await store.isReady(), (try? await store.checkWritable()) != nil else {
                 throw APIError(.serviceUnavailable, "store_not_ready", "the store is not migrated or not writable")
             }
             return try JSONResponse.make(["status": "ready"])
         }
         WebhookController(
-            configuration: configuration, adapters: adapters, database: database, processor: processor, keyFetcher: keyFetcher,
+            configuration: configuration, adapters: adapters, store: store, processor: processor, keyFetcher: keyFetcher,
             metrics: metrics)
             .addRoutes(to: router)
-        AdminController(configuration: configuration, database: database, replays: replays).addRoutes(to: router)
-        ReportsController(configuration: configuration, database: database).addRoutes(to: router)
-        ConsoleController(configuration: configuration, database: database, replays: replays).addRoutes(to: router)
+        AdminController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
+        ReportsController(configuration: configuration, store: store).addRoutes(to: router)
+        ConsoleController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(

@@ -57,9 +57,4 @@ public struct GatewayConfiguration: Sendable {
     public func policy(for source: String) -> SourcePolicy {
         policies[source] ?? SourcePolicy(maxBodyBytes: maxBodyBytes)
     }
-
-    /// The environment variable holding a source's secrets: `GATEWAY_STRIPE_SECRETS`.
-    public static func secretsVariable(for source: String) -> String {
-        "GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_SECRETS"
-    }
 }

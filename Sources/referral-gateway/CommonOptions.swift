@@ -1,7 +1,9 @@
 public import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
-import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
 public import Logging
 
@@ -13,8 +15,12 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Directory of adapter definitions. (env: GATEWAY_ADAPTERS_DIR)")
     var adaptersDir: String = ProcessInfo.processInfo.environment["GATEWAY_ADAPTERS_DIR"] ?? "adapters"
 
-    func openDatabase(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws -> GatewayDatabase {
-        try GatewayDatabase(directory: URL(fileURLWithPath: dataDir), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+    /// Opens the store, migrates it, and derives its data again if this engine's version
+    /// computes it differently from the one that last did (logged when it happens).
+    func openStore(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero, logger: Logger = CommandLog.logger) async throws -> any Repositories {
+        let store = try SQLiteStore(directory: URL(fileURLWithPath: dataDir), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        try await LedgerService.recomputeDerivedDataIfNeeded(in: store, at: Date(), logger: logger)
+        return store
     }
 
     func loadAdapters() throws -> AdapterCatalog {
@@ -75,54 +81,24 @@ enum Environment {
         return AutotaskContractPoller.Credentials(apiBase: base, integrationCode: code, userName: user, secret: Secret(secret))
     }
 
-    /// `GATEWAY_<SOURCE>_MAX_BODY_BYTES`, `_RATE_LIMIT` (requests a second), `_RATE_BURST` and
-    /// `_ALLOWED_IPS` (comma-separated CIDR networks), when any is set.
-    static func policy(for source: String, defaultMaxBodyBytes: Int) throws -> SourcePolicy? {
-        let prefix = "GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_"
-        let names = ["MAX_BODY_BYTES", "RATE_LIMIT", "RATE_BURST", "ALLOWED_IPS"].map { prefix + $0 }
-        let values = names.map(value)
-        if values.allSatisfy({ $0 == nil }) { return nil }
-        var policy = SourcePolicy(maxBodyBytes: defaultMaxBodyBytes)
-        if let text = values[0] {
-            guard let bytes = Int(text), bytes > 0 else { throw ValidationError("\(names[0]) must be a positive number of bytes") }
-            policy.maxBodyBytes = bytes
-        }
-        if let text = values[1] {
-            guard let rate = Double(text), rate > 0 else { throw ValidationError("\(names[1]) must be a positive number of requests a second") }
-            policy.requestsPerSecond = rate
-        }
-        if let text = values[2] {
-            guard let burst = Int(text), burst > 0 else { throw ValidationError("\(names[2]) must be a positive number") }
-            policy.burst = burst
-        }
-        if let text = values[3] {
-            policy.allowedNetworks = try text.split(separator: ",").map { item in
-                guard let network = IPNetwork(String(item)) else { throw ValidationError("\(names[3]): \(item) is not an address or CIDR network") }
-                return network
-            }
-        }
-        return policy
+    /// The vendor API clients the environment configures (QuickBooks), for thin notifications.
+    static func fetchers(store: any Repositories) throws -> [any EntityFetcher] {
+        try quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, store: store)] } ?? []
     }
 
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.
     static func secrets(for source: String) -> [Secret] {
-        value(GatewayConfiguration.secretsVariable(for: source)).map(Secret.list) ?? []
+        value(Secret.environmentVariable(for: source)).map(Secret.list) ?? []
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// ISO 8601 dates (`2025-05-20` or `2025-05-20T09:00:00Z`) on the command line.
-struct DayOrInstant: ExpressibleByArgument {
-    var date: Date
-
-    init?(argument: String) {
-        if let date = try? Date(argument, strategy: .iso8601) {
-            self.date = date
-        } else if let date = try? Date(argument, strategy: Date.ISO8601FormatStyle().year().month().day()) {
-            self.date = date
-        } else {
-            return nil
-        }
-    }
+/// Where the commands other than `serve` log: standard error, notices and above.
+enum CommandLog {
+    static let logger: Logger = {
+        var logger = Logger(label: "referral-gateway", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .notice
+        return logger
+    }()
 }

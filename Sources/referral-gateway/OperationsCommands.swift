@@ -3,8 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
 import GatewayCore
-import GatewayHTTP
-import GatewayStore
+import GatewayEngine
+import GatewayRepositories
 import Logging
 
 /// `referral-gateway deliveries list`.
@@ -24,7 +24,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
             var query = try filter.query()
             query.limit = limit
             query.beforeID = before
-            for delivery in try await storage.openDatabase().deliveries(matching: query) {
+            for delivery in try await storage.openStore().inbox.deliveries(matching: query) {
                 let received = delivery.receivedAt.formatted(.iso8601)
                 print(
                     "\(delivery.id)\t\(received)\t\(delivery.source)\t\(delivery.eventType ?? "-")\t\(delivery.vendorDeliveryID)\t"
@@ -42,20 +42,19 @@ struct DeliveryFilterOptions: ParsableArguments {
     @Option(help: "Only this vendor event type.") var eventType: String?
     @Option(help: "Only this vendor delivery id.") var vendorID: String?
     @Option(help: "Only deliveries naming this customer, as source:id.") var customer: String?
-    @Option(help: "Received at or after (ISO 8601).") var from: DayOrInstant?
-    @Option(help: "Received before (ISO 8601).") var to: DayOrInstant?
+    @Option(help: "Received at or after (a day or an ISO 8601 time).") var from: String?
+    @Option(help: "Received before (a day or an ISO 8601 time).") var to: String?
 
     func query() throws -> DeliveryQuery {
         var statuses: [DeliveryStatus] = []
         var duplicates = false
         for text in status {
             if text == "duplicate" { duplicates = true; continue }
-            guard let status = DeliveryStatus(rawValue: text) else { throw ValidationError("unknown status \(text)") }
-            statuses.append(status)
+            statuses.append(try ProgramValidation.choice(text, "status", DeliveryStatus.self))
         }
         return DeliveryQuery(
             source: source, statuses: statuses, duplicatesOnly: duplicates, eventType: eventType, vendorDeliveryID: vendorID, customer: customer,
-            receivedFrom: from?.date, receivedBefore: to?.date)
+            receivedFrom: try DateInput.parseIfPresent(from, field: "from"), receivedBefore: try DateInput.parseIfPresent(to, field: "to"))
     }
 }
 
@@ -66,16 +65,16 @@ extension DeliveriesCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let database = try storage.openDatabase()
-            guard let found = try await database.delivery(DeliveryID(delivery)) else { throw ValidationError("no delivery \(delivery)") }
+            let store = try await storage.openStore()
+            guard let found = try await store.inbox.delivery(DeliveryID(delivery)) else { throw GatewayError.notFound("delivery \(delivery) does not exist") }
             print("delivery \(found.id) from \(found.source): \(found.eventType ?? "-") \(found.vendorDeliveryID)")
             print("received \(found.receivedAt.formatted(.iso8601)), status \(found.status.rawValue): \(found.statusReason ?? "")")
             print("verified by \(found.verification.scheme), secret #\(found.verification.matchedSecretIndex + 1); attempts \(found.attempts)")
             print(found.bodyPrunedAt == nil ? "body: \(found.body.count) bytes" : "body pruned on \(found.bodyPrunedAt!.formatted(.iso8601))")
-            for recorded in try await database.businessEvents(of: found.id) {
+            for recorded in try await store.inbox.businessEvents(of: found.id) {
                 print("event \(recorded.event.kind.rawValue) \(recorded.event.businessKey) (adapter v\(recorded.adapterVersion)): \(recorded.explanation)")
             }
-            Output.print(try await database.accruals(fromDelivery: found.id).map { AccrualView($0, at: Date()) })
+            Output.print(try await store.ledger.accruals(fromDelivery: found.id).map { AccrualView($0, at: Date()) })
         }
     }
 
@@ -86,7 +85,7 @@ extension DeliveriesCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            for rejection in try await storage.openDatabase().rejections(source: source, limit: limit) {
+            for rejection in try await storage.openStore().inbox.rejections(source: source, code: nil, since: nil, limit: limit) {
                 print("\(rejection.at.formatted(.iso8601))\t\(rejection.source)\t\(rejection.status)\t\(rejection.code)\t\(rejection.remoteAddress ?? "-")\t\(rejection.reason)")
             }
         }
@@ -100,7 +99,7 @@ extension DeliveriesCommand {
 
         func run() async throws {
             let now = Date()
-            let pruned = try await storage.openDatabase().pruneBodies(receivedBefore: now.addingTimeInterval(-Double(max(1, olderThanDays)) * 86_400), at: now)
+            let pruned = try await storage.openStore().inbox.pruneBodies(receivedBefore: now.addingTimeInterval(-Double(max(1, olderThanDays)) * 86_400), at: now)
             print("pruned \(pruned) bodies")
         }
     }
@@ -118,13 +117,11 @@ struct ReplayCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let database = try storage.openDatabase()
-        let fetchers: [any EntityFetcher] =
-            try Environment.quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, database: database)] } ?? []
-        let logger = Logger(label: "referral-gateway")
-        let processor = DeliveryProcessor(database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, logger: logger)
-        let ids = id.isEmpty ? try await database.deliveryIDs(matching: try filter.query()) : id.map(DeliveryID.init)
-        let job = try await ReplayJobs(database: database, processor: processor, logger: logger).run(ids, dryRun: dryRun, at: Date())
+        let store = try await storage.openStore()
+        let processor = DeliveryProcessor(
+            store: store, adapters: try storage.loadAdapters(), fetchers: try Environment.fetchers(store: store), logger: CommandLog.logger)
+        let ids = id.isEmpty ? try await store.inbox.deliveryIDs(matching: try filter.query()) : id.map(DeliveryID.init)
+        let job = try await ReplayJobs(store: store, processor: processor, logger: CommandLog.logger).run(ids, dryRun: dryRun, at: Date())
         Output.print(job)
     }
 }
@@ -138,12 +135,10 @@ struct Process: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let database = try storage.openDatabase()
-        let fetchers: [any EntityFetcher] =
-            try Environment.quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, database: database)] } ?? []
+        let store = try await storage.openStore()
         let processor = DeliveryProcessor(
-            database: database, adapters: try storage.loadAdapters(), fetchers: fetchers, batchSize: try processing.batchSize(),
-            logger: Logger(label: "referral-gateway"))
+            store: store, adapters: try storage.loadAdapters(), fetchers: try Environment.fetchers(store: store),
+            batchSize: try processing.batchSize(), logger: CommandLog.logger)
         print("processed \(try await processor.drain()) deliveries")
     }
 }

@@ -1,12 +1,9 @@
 public import ArgumentParser
 import Foundation
 public import GatewayCore
-import GatewayStore
+import GatewayEngine
+import GatewayRepositories
 
-extension Partner.Kind: ExpressibleByArgument {}
-extension Partner.Specialty: ExpressibleByArgument {}
-extension Partner.PayoutForm: ExpressibleByArgument {}
-extension Accrual.Status: ExpressibleByArgument {}
 extension ProgramSettings.ConflictRule: ExpressibleByArgument {}
 
 /// `referral-gateway partners add|list`.
@@ -18,22 +15,21 @@ struct PartnersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a partner.")
 
         @Option(help: "The partner's name.") var name: String
-        @Option(help: "One of: \(Partner.Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Partner.Kind
+        @Option(help: "One of: \(Partner.Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: String
         @Option(help: "For centers of influence: \(Partner.Specialty.allCases.map(\.rawValue).joined(separator: ", ")).")
-        var specialty: Partner.Specialty?
-        @Option(help: "One of: \(Partner.PayoutForm.allCases.map(\.rawValue).joined(separator: ", ")).")
-        var payoutForm: Partner.PayoutForm = .cash
+        var specialty: String?
+        @Option(help: "One of: \(Partner.PayoutForm.allCases.map(\.rawValue).joined(separator: ", ")) (cash by default).")
+        var payoutForm: String?
         @Option(help: "Contact email.") var email: String?
         @Option(help: "The partner's own company domain (repeatable): referrals of it are refused.") var domain: [String] = []
         @Option(help: "The partner's own vendor id as source=id (repeatable).") var vendorID: [String] = []
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let partner = try await storage.openDatabase().createPartner(
-                NewPartner(
-                    name: name, kind: kind, specialty: specialty, payoutForm: payoutForm, email: email, domains: domain,
-                    vendorIDs: try VendorIDs.parse(vendorID)), at: Date())
-            Output.print(partner)
+            let input = PartnerInput(
+                name: name, kind: kind, specialty: specialty, payoutForm: payoutForm, email: email, domains: domain,
+                vendorIDs: try VendorIDs.parse(vendorID))
+            Output.print(try await ProgramService(store: try await storage.openStore()).addPartner(input, at: Date()))
         }
     }
 
@@ -42,7 +38,7 @@ struct PartnersCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().partners())
+            Output.print(try await ProgramService(store: try await storage.openStore()).partners())
         }
     }
 }
@@ -61,11 +57,12 @@ struct PlanTermsOptions: ParsableArguments {
     @Option(help: "Most one referral can earn, e.g. '5000 USD'.") var capPerReferral: MoneyArgument?
     @Option(help: "Most one partner can earn per calendar year, e.g. '20000 USD'.") var capPerPartnerPerYear: MoneyArgument?
     @Flag(help: "Count one-time invoice lines (setup fees) in payment bases.") var includeOneTimeLines = false
-    @Option(help: "Days an accrual stays pending before it is payable.") var holdDays: Int = PlanVersion.defaultHoldDays
+    @Option(help: "Days an accrual stays pending before it is payable.") var holdDays: Int = PlanTerms.defaultHoldDays
     @Option(help: "Days after an introduction within which the contract must start.")
-    var attributionWindowDays: Int = PlanVersion.defaultAttributionWindowDays
+    var attributionWindowDays: Int = PlanTerms.defaultAttributionWindowDays
 
-    func terms(effectiveFrom: Date) throws -> PlanTerms {
+    /// The flags as plan terms; whether they make sense is the engine's to say.
+    func terms(effectiveFrom: Date?) throws -> PlanTerms {
         var rules: [CommissionRule] = []
         if let rate {
             var steps = [RateStep(months: months, rate: try Self.rate(rate, "--rate"))]
@@ -80,10 +77,9 @@ struct PlanTermsOptions: ParsableArguments {
         if let qualifiedReward { rules.append(.qualifiedMeeting(qualifiedReward.money)) }
         if let firstReferralBonus { rules.append(.firstReferralBonus(firstReferralBonus.money)) }
         if let clientCredit { rules.append(.clientCredit(clientCredit.money)) }
-        guard !rules.isEmpty else { throw ValidationError("give at least one rule: --rate, --finder-fee, --first-year-rate, …") }
         let tiers = try tier.map { text -> PerformanceTier in
             let parts = text.split(separator: ":")
-            guard parts.count == 2, let count = Int(parts[0]), let bonus = BasisPoints(percent: String(parts[1])) else {
+            guard parts.count == 2, let count = Int(parts[0]), let bonus = Self.percent(String(parts[1])) else {
                 throw ValidationError("--tier takes conversions:bonus, e.g. 3:2.5%")
             }
             return PerformanceTier(minConversions: count, bonus: bonus)
@@ -94,10 +90,15 @@ struct PlanTermsOptions: ParsableArguments {
     }
 
     static func rate(_ text: String, _ flag: String) throws -> BasisPoints {
-        guard let rate = BasisPoints(percent: text), rate.value > 0, rate.value <= 10_000 else {
-            throw ValidationError("\(flag) must be a percentage between 0.01% and 100%, e.g. 10%")
-        }
+        guard let rate = percent(text) else { throw ValidationError("\(flag) takes a percentage, e.g. 10% or 12.5%") }
         return rate
+    }
+
+    /// `10%`, `12.5`, `-5%`: any sign, so the engine (not the parser) says what is allowed.
+    static func percent(_ text: String) -> BasisPoints? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("-") else { return BasisPoints(percent: trimmed) }
+        return BasisPoints(percent: String(trimmed.dropFirst())).map { BasisPoints(-$0.value) }
     }
 }
 
@@ -119,9 +120,8 @@ struct PlansCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let plan = try await storage.openDatabase().createPlan(
-                NewPlan(name: name, terms: try terms.terms(effectiveFrom: Date(timeIntervalSince1970: 0))), at: Date())
-            Output.print(plan)
+            let input = PlanInput(name: name, terms: try terms.terms(effectiveFrom: nil))
+            Output.print(try await ProgramService(store: try await storage.openStore()).addPlan(input, at: Date()))
         }
     }
 
@@ -130,12 +130,15 @@ struct PlansCommand: AsyncParsableCommand {
             abstract: "Add a version to a plan, effective from a date; earlier accruals keep their version.")
 
         @Option(help: "The plan's id.") var plan: Int64
-        @Option(help: "From when the new terms apply (ISO 8601 date).") var effective: DayOrInstant
+        @Option(help: "From when the new terms apply (a day such as 2025-07-01, or an ISO 8601 time).") var effective: String
         @OptionGroup var terms: PlanTermsOptions
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().addPlanVersion(PlanID(plan), try terms.terms(effectiveFrom: effective.date), at: Date()))
+            let effective = try DateInput.parse(effective, field: "effective_from")
+            Output.print(
+                try await ProgramService(store: try await storage.openStore()).addPlanVersion(
+                    PlanID(plan), try terms.terms(effectiveFrom: effective), at: Date()))
         }
     }
 
@@ -144,7 +147,7 @@ struct PlansCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().plans())
+            Output.print(try await ProgramService(store: try await storage.openStore()).plans())
         }
     }
 }
@@ -165,17 +168,21 @@ struct ReferralsCommand: AsyncParsableCommand {
         @Option(help: "A contact email (repeatable).") var email: [String] = []
         @Option(help: "A vendor id as source=id, e.g. stripe=cus_123 (repeatable).") var vendorID: [String] = []
         @Option(help: "The referral code handed to the prospect.") var code: String?
-        @Option(help: "When the introduction happened (ISO 8601 date); default now.") var introduced: DayOrInstant?
-        @Option(help: "This claim's share when the program splits competing claims.") var share: Int = 1
+        @Option(help: "When the introduction happened (a day or an ISO 8601 time); default now.") var introduced: String?
+        @Option(help: "This claim's share when the program splits competing claims: above 0, at most 1 (default 1).") var share: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let referral = try await storage.openDatabase().createReferral(
-                NewReferral(
-                    partnerID: PartnerID(partner), planID: PlanID(plan), prospectName: prospect, domains: domain, contactEmails: email,
-                    vendorIDs: try VendorIDs.parse(vendorID), referralCode: code, introducedAt: introduced?.date ?? Date(), claimShare: share),
-                at: Date())
-            Output.print(referral)
+            let share = try share.map { text in
+                guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+                    throw ValidationError("--share takes a number such as 0.5")
+                }
+                return value
+            }
+            let input = ReferralInput(
+                partnerID: partner, planID: plan, prospectName: prospect, domains: domain, contactEmails: email,
+                vendorIDs: try VendorIDs.parse(vendorID), referralCode: code, introducedAt: introduced, claimShare: share)
+            Output.print(try await ProgramService(store: try await storage.openStore()).addReferral(input, at: Date()))
         }
     }
 
@@ -184,32 +191,31 @@ struct ReferralsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().referrals())
+            Output.print(try await ProgramService(store: try await storage.openStore()).referrals(at: Date()))
         }
     }
 
     struct Qualify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record the qualified meeting.")
         @Argument(help: "The referral's id.") var referral: Int64
-        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
+        @Option(help: "When (a day or an ISO 8601 time); default now.") var on: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let now = Date()
-            Output.print(try await storage.openDatabase().qualifyReferral(ReferralID(referral), on: on?.date ?? now, at: now))
+            Output.print(try await ProgramService(store: try await storage.openStore()).qualifyReferral(ReferralID(referral), on: on, at: Date()))
         }
     }
 
     struct Lose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark the prospect lost.")
         @Argument(help: "The referral's id.") var referral: Int64
-        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
-        @Option(help: "Why.") var reason: String = ""
+        @Option(help: "When (a day or an ISO 8601 time); default now.") var on: String?
+        @Option(help: "Why.") var reason: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let now = Date()
-            Output.print(try await storage.openDatabase().loseReferral(ReferralID(referral), on: on?.date ?? now, reason: reason, at: now))
+            Output.print(
+                try await ProgramService(store: try await storage.openStore()).loseReferral(ReferralID(referral), on: on, reason: reason, at: Date()))
         }
     }
 
@@ -222,10 +228,9 @@ struct ReferralsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let parts = customer.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--customer takes source:id, e.g. stripe:cus_123") }
-            let key = ReferralMatchKey.vendor(source: parts[0], id: parts[1]).storageKey
-            Output.print(try await storage.openDatabase().overrideAttribution(customerKey: key, to: ReferralID(referral), reason: reason, at: Date()))
+            Output.print(
+                try await ProgramService(store: try await storage.openStore()).overrideAttribution(
+                    ReferralID(referral), customer: customer, reason: reason, at: Date()))
         }
     }
 }
@@ -239,19 +244,20 @@ struct AccrualsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a partner's accruals (all partners' without --partner).")
 
         @Option(help: "The partner's id.") var partner: Int64?
-        @Option(help: "Only this status: \(Accrual.Status.allCases.map(\.rawValue).joined(separator: ", ")).") var status: Accrual.Status?
+        @Option(help: "Only this status: \(Accrual.Status.allCases.map(\.rawValue).joined(separator: ", ")).") var status: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let database = try storage.openDatabase()
+            let store = try await storage.openStore()
+            let wanted = try status.map { text in try ProgramValidation.choice(text, "status", Accrual.Status.self) }
             let accruals: [Accrual]
             if let partner {
-                accruals = try await database.accruals(partner: PartnerID(partner))
+                accruals = try await store.ledger.accruals(partner: try await ProgramService(store: store).partner(PartnerID(partner)).id)
             } else {
-                accruals = try await database.allAccruals()
+                accruals = try await store.ledger.allAccruals()
             }
             let now = Date()
-            Output.print(accruals.map { AccrualView($0, at: now) }.filter { status == nil || $0.status == status })
+            Output.print(accruals.map { AccrualView($0, at: now) }.filter { wanted == nil || $0.status == wanted })
         }
     }
 
@@ -261,12 +267,13 @@ struct AccrualsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(AccrualView(try await storage.openDatabase().approveAccrual(AccrualID(accrual), at: Date()), at: Date()))
+            let now = Date()
+            Output.print(AccrualView(try await ProgramService(store: try await storage.openStore()).approveAccrual(AccrualID(accrual), at: now), at: now))
         }
     }
 }
 
-/// `referral-gateway payouts create|paid|list`.
+/// `referral-gateway payouts create|paid|list|export`.
 struct PayoutsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payouts", abstract: "Batch payable lines and mark them paid.", subcommands: [Create.self, Paid.self, List.self, Export.self])
@@ -277,7 +284,7 @@ struct PayoutsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().createPayout(note: note, at: Date()))
+            Output.print(try await ProgramService(store: try await storage.openStore()).createPayout(note: note, at: Date()))
         }
     }
 
@@ -287,7 +294,7 @@ struct PayoutsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().markPayoutPaid(payout, at: Date()))
+            Output.print(try await ProgramService(store: try await storage.openStore()).markPayoutPaid(payout, at: Date()))
         }
     }
 
@@ -301,7 +308,7 @@ struct PayoutsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let export = try await storage.openDatabase().payoutExport(payout)
+            let export = try await ReportService(store: try await storage.openStore()).payoutExport(payout)
             switch part {
             case .bills: print(export.billsCSV, terminator: "")
             case .credits: print(export.creditsCSV, terminator: "")
@@ -315,12 +322,12 @@ struct PayoutsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().payouts())
+            Output.print(try await ProgramService(store: try await storage.openStore()).payouts())
         }
     }
 }
 
-/// `referral-gateway outbound add|list` and `give-get`.
+/// `referral-gateway outbound add|list`.
 struct OutboundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbound", abstract: "Record work the MSP sent to partners.", subcommands: [Add.self, List.self])
@@ -329,16 +336,14 @@ struct OutboundCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record an outbound referral.")
         @Option(help: "The partner's id.") var partner: Int64
         @Option(help: "The client the MSP sent them.") var client: String
-        @Option(help: "When (ISO 8601 date); default now.") var on: DayOrInstant?
+        @Option(help: "When (a day or an ISO 8601 time); default now.") var on: String?
         @Option(help: "Its monthly value to the partner, e.g. '300 USD'.") var monthlyValue: MoneyArgument?
         @Option(help: "A note.") var note: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(
-                try await storage.openDatabase().recordOutboundReferral(
-                    partner: PartnerID(partner), clientName: client, on: on?.date ?? Date(), monthlyValue: monthlyValue?.money, note: note,
-                    at: Date()))
+            let input = OutboundReferralInput(partnerID: partner, clientName: client, referredAt: on, monthlyValue: monthlyValue?.money, note: note)
+            Output.print(try await ProgramService(store: try await storage.openStore()).addOutboundReferral(input, at: Date()))
         }
     }
 
@@ -347,7 +352,7 @@ struct OutboundCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().outboundReferrals())
+            Output.print(try await ProgramService(store: try await storage.openStore()).outboundReferrals())
         }
     }
 }
@@ -359,18 +364,18 @@ struct GiveGetCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        Output.print(try await storage.openDatabase().giveGet(at: Date(), quietAfterDays: max(1, quietDays)))
+        Output.print(try await ReportService(store: try await storage.openStore()).giveGet(at: Date(), quietAfterDays: quietDays))
     }
 }
 
-/// `referral-gateway settings show|set` and `ledger rebuild`.
+/// `referral-gateway settings show|set`.
 struct SettingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "settings", abstract: "Program-wide settings.", subcommands: [Show.self, Set.self])
 
     struct Show: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
-        func run() async throws { Output.print(try await storage.openDatabase().programSettings()) }
+        func run() async throws { Output.print(try await ProgramService(store: try await storage.openStore()).settings()) }
     }
 
     struct Set: AsyncParsableCommand {
@@ -381,16 +386,16 @@ struct SettingsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let database = try storage.openDatabase()
-            var settings = try await database.programSettings()
+            let program = ProgramService(store: try await storage.openStore())
+            var settings = try await program.settings()
             if let conflictRule { settings.conflictRule = conflictRule }
             for threshold in approvalThreshold { settings.approvalThresholds[threshold.money.currency.code] = threshold.money.minorUnits }
-            try await database.setProgramSettings(settings, at: Date())
-            Output.print(settings)
+            Output.print(try await program.saveSettings(settings, at: Date()))
         }
     }
 }
 
+/// `referral-gateway ledger rebuild`.
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The ledger.", subcommands: [Rebuild.self])
 
@@ -398,33 +403,32 @@ struct LedgerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recompute every accrual from the stored events (paid lines are never edited).")
         @OptionGroup var storage: StorageOptions
         func run() async throws {
-            try await storage.openDatabase().rebuildLedger(at: Date())
+            try await ProgramService(store: try await storage.openStore()).rebuildLedger(at: Date())
             print("rebuilt")
         }
     }
 }
 
-/// An amount on the command line: `250 USD`, `12.50 EUR`.
+/// An amount on the command line: `250 USD`, `12.50 EUR`; its sign is the engine's to judge.
 struct MoneyArgument: ExpressibleByArgument {
     var money: Money
 
     init?(argument: String) {
         let parts = argument.split(separator: " ")
         guard parts.count == 2, let amount = Decimal(string: String(parts[0]), locale: Locale(identifier: "en_US_POSIX")),
-            let currency = CurrencyCode(String(parts[1])), let money = Money(decimal: amount, currency: currency), money.minorUnits > 0
+            let currency = CurrencyCode(String(parts[1])), let money = Money(decimal: amount, currency: currency)
         else { return nil }
         self.money = money
     }
 }
 
 enum VendorIDs {
+    /// `source=id` pairs; empty halves are left for the engine to refuse.
     static func parse(_ pairs: [String]) throws -> [String: String] {
         var ids: [String: String] = [:]
         for pair in pairs {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError("--vendor-id takes source=id, e.g. stripe=cus_123")
-            }
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--vendor-id takes source=id, e.g. stripe=cus_123") }
             ids[parts[0]] = parts[1]
         }
         return ids

@@ -1,10 +1,8 @@
-public import ArgumentParser
+import ArgumentParser
 import Foundation
-public import GatewayCore
-import GatewayHTTP
-import GatewayStore
-
-extension ClientReview.Outcome: ExpressibleByArgument {}
+import GatewayCore
+import GatewayEngine
+import GatewayViews
 
 /// `--from` and `--to`: days (`2025-06-01`, `to` included) or ISO 8601 timestamps.
 struct PeriodOptions: ParsableArguments {
@@ -34,7 +32,7 @@ struct StatementCommand: AsyncParsableCommand {
 
     func run() async throws {
         let now = Date()
-        let statement = try await storage.openDatabase().statement(
+        let statement = try await ReportService(store: try await storage.openStore()).statement(
             partner: PartnerID(partner), period: try period.period(default: .month(containing: now)), at: now)
         switch format {
         case .json: Output.print(statement)
@@ -60,7 +58,8 @@ struct MetricsCommand: AsyncParsableCommand {
     func run() async throws {
         let now = Date()
         Output.print(
-            try await storage.openDatabase().programMetrics(period: try period.period(default: .trailingYear(to: now)), at: now, topPercent: topPercent))
+            try await ReportService(store: try await storage.openStore()).programMetrics(
+                period: try period.period(default: .trailingYear(to: now)), at: now, topPercent: topPercent))
     }
 }
 
@@ -73,21 +72,20 @@ struct ReviewsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List client companies (their keys are what reviews name).")
         @OptionGroup var storage: StorageOptions
 
-        func run() async throws { Output.print(try await storage.openDatabase().clientRoster().clients) }
+        func run() async throws { Output.print(try await ReportService(store: try await storage.openStore()).clientRoster().clients) }
     }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a review meeting with a client.")
         @Option(help: "The client's key, e.g. domain:brightdental.example.") var client: String
-        @Option(help: "One of: \(ClientReview.Outcome.allCases.map(\.rawValue).joined(separator: ", ")).") var outcome: ClientReview.Outcome
+        @Option(help: "One of: \(ClientReview.Outcome.allCases.map(\.rawValue).joined(separator: ", ")).") var outcome: String
         @Option(help: "The day of the meeting (today by default).") var on: String?
         @Option(help: "A note.") var note: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let now = Date()
-            let day = try on.map { try ReportPeriod(from: $0, to: nil, default: ReportPeriod(start: now, end: .distantFuture)).start } ?? now
-            Output.print(try await storage.openDatabase().recordClientReview(client: client, on: day, outcome: outcome, note: note, at: now))
+            let input = ClientReviewInput(client: client, reviewedOn: on, outcome: outcome, note: note)
+            Output.print(try await ProgramService(store: try await storage.openStore()).addClientReview(input, at: Date()))
         }
     }
 
@@ -95,7 +93,7 @@ struct ReviewsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List reviews, oldest first.")
         @OptionGroup var storage: StorageOptions
 
-        func run() async throws { Output.print(try await storage.openDatabase().clientReviews()) }
+        func run() async throws { Output.print(try await ProgramService(store: try await storage.openStore()).clientReviews()) }
     }
 
     struct KPIs: AsyncParsableCommand {
@@ -105,7 +103,8 @@ struct ReviewsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            Output.print(try await storage.openDatabase().clientReviewKPIs(period: try period.period(default: .trailingYear(to: Date()))))
+            Output.print(
+                try await ReportService(store: try await storage.openStore()).clientReviewKPIs(period: try period.period(default: .trailingYear(to: Date()))))
         }
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
-import GatewayHTTP
 import NIOCore
 import NIOHTTP1
 
@@ -38,7 +37,7 @@ struct Send: AsyncParsableCommand {
             throw ValidationError("'\(source)' is fed by the gateway's poller and takes no webhooks")
         }
         guard let secret = secret.map(Secret.init) ?? Environment.secrets(for: source).first else {
-            throw ValidationError("pass --secret or set \(GatewayConfiguration.secretsVariable(for: source))")
+            throw ValidationError("pass --secret or set \(Secret.environmentVariable(for: source))")
         }
         let body = try Data(contentsOf: file)
 

@@ -2,8 +2,9 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
+import GatewayEngine
 import GatewayHTTP
-import GatewayStore
+import GatewayRepositories
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -58,8 +59,9 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "referral-gateway")
         let adapters = try storage.loadAdapters().allowingKeyHosts(from: Environment.keyHosts(for:))
-        let database = try storage.openDatabase(ingestBatchLimit: ingestBatchLimit, ingestLinger: .microseconds(ingestLingerMicroseconds))
-        let released = try await database.releaseClaims()
+        let store = try await storage.openStore(
+            ingestBatchLimit: ingestBatchLimit, ingestLinger: .microseconds(ingestLingerMicroseconds), logger: logger)
+        let released = try await store.inbox.releaseClaims()
         if released > 0 {
             logger.notice("deliveries claimed by a previous run are queued again", metadata: ["count": "\(released)"])
         }
@@ -74,7 +76,7 @@ struct Serve: AsyncParsableCommand {
             } else if list.isEmpty {
                 logger.warning(
                     "source has no signing secret: every delivery to it is refused with 503 until one is set",
-                    metadata: ["source": "\(source)", "set": "\(GatewayConfiguration.secretsVariable(for: source))=<secret>[,<old secret>]"])
+                    metadata: ["source": "\(source)", "set": "\(Secret.environmentVariable(for: source))=<secret>[,<old secret>]"])
             } else {
                 secrets[source] = list
                 logger.info("source ready", metadata: ["source": "\(source)", "secrets": "\(list.count)"])
@@ -95,9 +97,8 @@ struct Serve: AsyncParsableCommand {
         configuration.benchmarkEndpoints = benchmarkEndpoints
         configuration.processingBatchSize = try processing.batchSize()
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
-        var fetchers: [any EntityFetcher] = []
+        let fetchers = try Environment.fetchers(store: store)
         if let credentials = try Environment.quickBooksCredentials() {
-            fetchers.append(QuickBooksClient(credentials: credentials, client: HTTPClient.shared, database: database))
             logger.info("QuickBooks API client ready", metadata: ["realm": "\(credentials.realmID)"])
         } else if adapters["quickbooks"] != nil {
             logger.warning(
@@ -106,24 +107,24 @@ struct Serve: AsyncParsableCommand {
         }
         let metrics = GatewayMetrics()
         let processor = DeliveryProcessor(
-            database: database, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
+            store: store, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
             idleInterval: configuration.processingIdleInterval, metrics: metrics, logger: logger)
         var services: [any Service] = []
         if let credentials = try Environment.autotaskCredentials() {
             let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300
             services.append(
                 AutotaskContractPoller(
-                    credentials: credentials, client: HTTPClient.shared, database: database, processor: processor,
+                    credentials: credentials, client: HTTPClient.shared, store: store, processor: processor,
                     interval: .seconds(max(seconds, 10)), logger: logger))
             logger.info("Autotask contract poller ready", metadata: ["every": "\(max(seconds, 10)) s"])
         }
         if let days = Environment.value("GATEWAY_RETAIN_BODIES_DAYS").flatMap(Int.init) {
-            services.append(RetentionService(database: database, keepDays: days, logger: logger))
+            services.append(RetentionService(store: store, keepDays: days, logger: logger))
             logger.info("raw bodies of processed deliveries are pruned", metadata: ["after_days": "\(days)"])
         }
-        logger.info("store open", metadata: ["file": "\(database.path)"])
+        logger.info("store open", metadata: ["location": "\(store.location)"])
         let app = GatewayApplication.make(
-            configuration: configuration, database: database, adapters: adapters, processor: processor,
+            configuration: configuration, store: store, adapters: adapters, processor: processor,
             keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, runsProcessor: !noProcessing, logger: logger)
         do {
             try await app.runService()
@@ -133,4 +134,36 @@ struct Serve: AsyncParsableCommand {
         }
         try await keyClient.shutdown()
     }
+}
+
+extension Environment {
+    /// `GATEWAY_<SOURCE>_MAX_BODY_BYTES`, `_RATE_LIMIT` (requests a second), `_RATE_BURST` and
+    /// `_ALLOWED_IPS` (comma-separated CIDR networks), when any is set.
+    static func policy(for source: String, defaultMaxBodyBytes: Int) throws -> SourcePolicy? {
+        let prefix = "GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_"
+        let names = ["MAX_BODY_BYTES", "RATE_LIMIT", "RATE_BURST", "ALLOWED_IPS"].map { prefix + $0 }
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        var policy = SourcePolicy(maxBodyBytes: defaultMaxBodyBytes)
+        if let text = values[0] {
+            guard let bytes = Int(text), bytes > 0 else { throw ValidationError("\(names[0]) must be a positive number of bytes") }
+            policy.maxBodyBytes = bytes
+        }
+        if let text = values[1] {
+            guard let rate = Double(text), rate > 0 else { throw ValidationError("\(names[1]) must be a positive number of requests a second") }
+            policy.requestsPerSecond = rate
+        }
+        if let text = values[2] {
+            guard let burst = Int(text), burst > 0 else { throw ValidationError("\(names[2]) must be a positive number") }
+            policy.burst = burst
+        }
+        if let text = values[3] {
+            policy.allowedNetworks = try text.split(separator: ",").map { item in
+                guard let network = IPNetwork(String(item)) else { throw ValidationError("\(names[3]): \(item) is not an address or CIDR network") }
+                return network
+            }
+        }
+        return policy
+    }
+
 }

@@ -1,11 +1,12 @@
 import Foundation
 import GatewayAdapters
 import GatewayCore
+import GatewayTestSupport
 import Testing
 
 /// The repository's `adapters/` and `fixtures/` folders.
 enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Fixtures.root
     static let adapters = root.appendingPathComponent("adapters")
     static let fixtures = root.appendingPathComponent("fixtures")
 }

@@ -37,14 +37,16 @@ final class LedgerHarness {
     {
         plans[PlanID(id), default: []].append(
             PlanVersion(
-                planID: PlanID(id), version: version, effectiveFrom: from, rules: rules, holdDays: hold, attributionWindowDays: window,
-                tiers: tiers, capPerReferral: capPerReferral, capPerPartnerPerYear: capPerPartnerPerYear, excludeOneTimeLines: excludeOneTime))
+                planID: PlanID(id), version: version,
+                terms: PlanTerms(
+                    effectiveFrom: from, rules: rules, holdDays: hold, attributionWindowDays: window, tiers: tiers, capPerReferral: capPerReferral,
+                    capPerPartnerPerYear: capPerPartnerPerYear, excludeOneTimeLines: excludeOneTime)))
     }
 
     @discardableResult
     func referral(
         _ id: Int64, partner: Int64, plan: Int64 = 1, name: String, domain: String? = nil, vendor: [String: String] = [:], code: String? = nil,
-        introduced: String, share: Int = 1
+        introduced: String, share: Int = Referral.wholeClaim
     ) -> ReferralID {
         referrals.append(
             Referral(

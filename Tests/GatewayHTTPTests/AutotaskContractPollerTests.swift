@@ -3,7 +3,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -75,7 +78,7 @@ final class FakeAutotask: Sendable {
             credentials: .init(
                 apiBase: URL(string: "http://127.0.0.1:\(port)/atservicesrest")!, integrationCode: "INTEGRATION", userName: "api@msp.example",
                 secret: Secret(secret)),
-            client: HTTPClient.shared, database: gateway.database, processor: nil,
+            client: HTTPClient.shared, store: gateway.store, processor: nil,
             retry: RetryPolicy(attempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(10)),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
@@ -90,8 +93,8 @@ final class FakeAutotask: Sendable {
 
             #expect(try await poller.pollOnce() == 3)
             #expect(fake.state.withLock { $0.requests } == ["query", "next"])
-            #expect(try await gateway.database.pollerCursor(named: "autotask-contracts") == "5013")
-            let stored = try await gateway.database.deliveries().map(\.vendorDeliveryID).sorted()
+            #expect(try await gateway.store.vendorState.pollerCursor(named: "autotask-contracts") == "5013")
+            let stored = try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).map(\.vendorDeliveryID).sorted()
             #expect(stored == ["5011", "5012", "5013"])
 
             // Nothing new above the cursor: the next poll stores nothing.
@@ -99,9 +102,9 @@ final class FakeAutotask: Sendable {
 
             // The polled contracts are processed like webhooks: agreements for Autotask companies.
             try await gateway.processor.drain()
-            let processed = try await gateway.database.deliveries(status: .processed)
+            let processed = try await gateway.store.inbox.deliveries(status: .processed)
             #expect(processed.count == 3)
-            let event = try await gateway.database.businessEvents(of: processed.last!.id).first?.event
+            let event = try await gateway.store.inbox.businessEvents(of: processed.last!.id).first?.event
             guard case .agreementCreated(let agreement) = event else {
                 Issue.record("expected an agreement, got \(String(describing: event))")
                 return
@@ -128,8 +131,8 @@ final class FakeAutotask: Sendable {
             }
             // Retried once with backoff, then given up until the next interval.
             #expect(fake.state.withLock { $0.requests } == ["query", "query"])
-            #expect(try await gateway.database.pollerCursor(named: "autotask-contracts") == nil)
-            #expect(try await gateway.database.deliveries().isEmpty)
+            #expect(try await gateway.store.vendorState.pollerCursor(named: "autotask-contracts") == nil)
+            #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
 
             fake.state.withLock { $0.failWith = nil }
             #expect(try await poller.pollOnce() == 3)

@@ -3,7 +3,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -88,7 +91,7 @@ final class FakeConnectWiseKeys: Sendable {
                 let rotated = try await post(client, try Self.callback(messageID: "m-4", keyURL: keyURL, signedWith: "rotated-key-0002"))
                 #expect(rotated.0 == .ok, "\(rotated.1)")
             }
-            #expect(try await gateway.database.deliveries().map(\.vendorDeliveryID).sorted() == ["m-1", "m-2", "m-4"])
+            #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).map(\.vendorDeliveryID).sorted() == ["m-1", "m-2", "m-4"])
         }
     }
 
@@ -111,7 +114,7 @@ final class FakeConnectWiseKeys: Sendable {
                 #expect(body.contains("key_url_not_allowed"))
             }
             #expect(fake.hits.withLock { $0 } == 0)
-            #expect(try await gateway.database.deliveries().isEmpty)
+            #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
         }
     }
 
@@ -128,7 +131,7 @@ final class FakeConnectWiseKeys: Sendable {
                 #expect(body.contains("signing_key_unavailable"))
             }
             #expect(fake.hits.withLock { $0 } == 1)
-            #expect(try await gateway.database.deliveries().isEmpty)
+            #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
         }
     }
 

@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -67,7 +70,7 @@ import Testing
                 // Deliveries: the failed one comes first; the paid invoice shows its accrual.
                 try await browser.navigate(to: "\(base)/deliveries")
                 #expect(try await browser.text(of: "table tr:nth-child(2) td:nth-child(4)") == "failed")
-                let paid = try #require(try await gateway.database.allAccruals().first?.line.sourceDelivery)
+                let paid = try #require(try await gateway.store.ledger.allAccruals().first?.line.sourceDelivery)
                 try await browser.navigate(to: "\(base)/deliveries/\(paid.rawValue)")
                 #expect(try await browser.text(of: "#raw").contains("\"invoice.paid\""))
                 #expect(try await browser.text(of: "#accruals").contains("49.90 USD"))
@@ -78,7 +81,7 @@ import Testing
                 #expect(try await browser.text(of: "main p").contains("Nothing was written"))
                 try await browser.click("form[action$=replay] button")
                 try await browser.waitUntil("the replay") { try await browser.text(of: "main h1").hasSuffix("done") }
-                #expect(try await gateway.database.accrualCount() == 1)
+                #expect(try await gateway.store.ledger.accrualCount() == 1)
 
                 // Payouts: create one from the form, then mark it paid.
                 try await browser.navigate(to: "\(base)/payouts")
@@ -92,7 +95,7 @@ import Testing
                 try await browser.waitUntil("the paid payout") {
                     try await browser.text(of: "[role=status]") == "Payout 1 marked paid; its lines are final."
                 }
-                #expect(try await gateway.database.payouts().first?.paidAt != nil)
+                #expect(try await gateway.program.payouts().first?.paidAt != nil)
                 #expect(try await browser.findElements("form[action$='/paid']").isEmpty)
 
                 // Clients: record a review from the form; the KPIs count it.
@@ -103,7 +106,7 @@ import Testing
                 let clientRow = try await browser.text(of: "table tr:nth-child(2)")
                 #expect(clientRow.contains("domain:brightdental.example") && clientRow.contains("Referral asked on \(Self.today)"))
                 #expect(try await browser.text(of: "[data-metric=reviewed] b") == "100.0 %")
-                #expect(try await gateway.database.clientReviews().map(\.outcome) == [.referralAsked])
+                #expect(try await gateway.program.clientReviews().map(\.outcome) == [.referralAsked])
 
                 // Signing out ends the session.
                 try await browser.click("header form button")

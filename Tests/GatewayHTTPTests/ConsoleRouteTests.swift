@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -94,14 +97,14 @@ import Testing
                     #expect(response.status == .forbidden, "\(body)")
                 }
             }
-            #expect(try await gateway.database.payouts().isEmpty)
+            #expect(try await gateway.program.payouts().isEmpty)
 
             try await client.execute(uri: "/console/payouts", method: .post, headers: headers, body: ByteBuffer(string: "note=June&csrf=\(token)")) {
                 response in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location] == "/console/payouts?notice=created-1")
             }
-            #expect(try await gateway.database.payouts().map(\.note) == ["June"])
+            #expect(try await gateway.program.payouts().map(\.note) == ["June"])
 
             // The replay form is guarded the same way: without the token nothing is replayed.
             try await client.execute(uri: "/console/deliveries/1/replay", method: .post, headers: headers, body: ByteBuffer(string: "confirm=yes")) {

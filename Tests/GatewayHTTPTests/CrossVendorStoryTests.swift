@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -17,18 +20,12 @@ import Testing
             let cwKey = Secret("fixture-cw-signing-key-0001")
             let gateway = try TestGateway(
                 secrets: ["quickbooks": [QuickBooksFetchTests.verifier], "connectwise": [cwKey]],
-                fetchers: { [QuickBooksFetchTests.client(port: port, database: $0)] })
+                fetchers: { [QuickBooksFetchTests.client(port: port, store: $0)] })
             let usd = CurrencyCode("USD")!
 
             // Acme Accounting introduced Bright Dental, known in ConnectWise as company 250.
-            let partner = try await gateway.database.createPartner(
-                NewPartner(name: "Acme Accounting", kind: .centerOfInfluence, payoutForm: .cash), at: Date())
-            let plan = try await gateway.database.createPlan(
-                NewPlan(name: "COI 10% first year", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(1000), months: 12)]))
-            let referral = try await gateway.database.createReferral(
-                NewReferral(
-                    partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["brightdental.example"],
-                    vendorIDs: ["connectwise": "250"], introducedAt: try Date("2025-05-20T00:00:00Z", strategy: .iso8601)))
+            let story = try await Stories.brightDental(gateway.program, planName: "COI 10% first year", months: 12, vendorIDs: ["connectwise": "250"])
+            let (partner, referral) = (story.partner, story.referral)
 
             try await gateway.application.test(.live) { client in
                 // 1. ConnectWise: the agreement is added.
@@ -39,20 +36,20 @@ import Testing
                     #expect($0.status == .ok)
                 }
                 try await gateway.processor.drain()
-                let contracts = try await gateway.database.contracts()
+                let contracts = try await gateway.store.ledger.contracts()
                 #expect(contracts.map(\.referralID) == [referral.referral.id])
                 #expect(contracts.first?.customer == CustomerReference(source: "connectwise", id: "250", name: "Acme Dental LLC"))
-                #expect(try await gateway.database.accruals(partner: partner.id).isEmpty)
+                #expect(try await gateway.store.ledger.accruals(partner: partner.id).isEmpty)
 
                 // 2. QuickBooks: the client pays two invoices in one payment.
                 _ = try await QuickBooksFetchTests.notify(client)
                 try await gateway.processor.drain()
             }
 
-            let accruals = try await gateway.database.accruals(partner: partner.id)
+            let accruals = try await gateway.store.ledger.accruals(partner: partner.id)
             #expect(accruals.map(\.line.amount) == [Money(minorUnits: 4_990, currency: usd), Money(minorUnits: 2_495, currency: usd)])
-            #expect(Set(accruals.map(\.contractID)) == [try await gateway.database.contracts()[0].id])
-            #expect(try await gateway.database.referrals().first?.status == .signed)
+            #expect(Set(accruals.map(\.contractID)) == [try await gateway.store.ledger.contracts()[0].id])
+            #expect(try await gateway.program.referrals(at: Date()).first?.status == .signed)
         }
     }
 }

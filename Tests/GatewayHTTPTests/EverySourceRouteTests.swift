@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -49,7 +52,7 @@ import Testing
             try await client.execute(uri: "/webhooks/\(source.source)", method: .post, headers: unsigned, body: ByteBuffer(bytes: body)) {
                 #expect($0.status == .unauthorized)
             }
-            #expect(try await gateway.database.deliveries().isEmpty)
+            #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
 
             var results: [String] = []
             for _ in 0..<2 {
@@ -61,7 +64,7 @@ import Testing
             }
             #expect(results == ["stored", "duplicate"])
         }
-        let stored = try await gateway.database.deliveries()
+        let stored = try await gateway.store.inbox.deliveries(matching: DeliveryQuery())
         #expect(stored.count == 1)
         #expect(stored.first?.body == body)
         #expect(stored.first?.verification.scheme == adapter.scheme.name)
@@ -98,9 +101,9 @@ import Testing
             }
         }
         try await gateway.processor.drain()
-        let delivery = try #require(try await gateway.database.deliveries().first)
+        let delivery = try #require(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).first)
         #expect(delivery.status == .processed)
-        let events = try await gateway.database.businessEvents(of: delivery.id)
+        let events = try await gateway.store.inbox.businessEvents(of: delivery.id)
         #expect(events.first?.event.businessKey == "billing-co:-:invoice:INV-9:paid")
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import GatewayEngine
+import GatewayRepositories
 import Hummingbird
 import Synchronization
 

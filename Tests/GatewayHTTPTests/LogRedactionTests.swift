@@ -1,4 +1,6 @@
 import Foundation
+import GatewayEngine
+import GatewayRepositories
 import GatewayAdapters
 import GatewayHTTP
 import Hummingbird

@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -34,10 +37,10 @@ import Testing
             #expect(try await post(client, valid) == .ok, "the server is still up and still takes good deliveries")
         }
         try await gateway.processor.drain()
-        let failed = try await gateway.database.deliveries(status: .failed)
+        let failed = try await gateway.store.inbox.deliveries(status: .failed)
         #expect(failed.count == bodies.count)
         #expect(Set(failed.map(\.body)) == Set(bodies.values))
-        #expect(try await gateway.database.deliveries(status: .processed).count == 1)
+        #expect(try await gateway.store.inbox.deliveries(status: .processed).count == 1)
     }
 
     @Test func refusedRequestsAreKeptAsMetadataWithoutTheBody() async throws {
@@ -137,8 +140,8 @@ import Testing
                 }
             }
         }
-        #expect(try await gateway.database.partners().isEmpty)
-        #expect(try await gateway.database.auditLog().isEmpty)
+        #expect(try await gateway.program.partners().isEmpty)
+        #expect(try await gateway.program.auditLog().isEmpty)
     }
 }
 

@@ -3,7 +3,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -14,19 +17,19 @@ import Testing
     static let verifier = Secret("fixture-verifier-token-0001")
     static let realm = "9341454977738491"
 
-    static func client(port: Int, database: GatewayDatabase, attempts: Int = 3) -> QuickBooksClient {
+    static func client(port: Int, store: any Repositories, attempts: Int = 3) -> QuickBooksClient {
         QuickBooksClient(
             credentials: .init(
                 realmID: realm, clientID: FakeQuickBooks.clientID, clientSecret: Secret(FakeQuickBooks.clientSecret),
                 refreshToken: Secret("refresh-0"), apiBase: URL(string: "http://127.0.0.1:\(port)")!,
                 tokenURL: URL(string: "http://127.0.0.1:\(port)/oauth2/v1/tokens/bearer")!),
-            client: HTTPClient.shared, database: database,
+            client: HTTPClient.shared, store: store,
             retry: RetryPolicy(attempts: attempts, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)))
     }
 
     /// A gateway whose QuickBooks client talks to the fake on `port`.
     static func gateway(port: Int, attempts: Int = 3) throws -> TestGateway {
-        try TestGateway(secrets: ["quickbooks": [verifier]], fetchers: { database in [client(port: port, database: database, attempts: attempts)] })
+        try TestGateway(secrets: ["quickbooks": [verifier]], fetchers: { store in [client(port: port, store: store, attempts: attempts)] })
     }
 
     static func notify(_ client: some TestClientProtocol, fixture: String = "quickbooks/payment.create.legacy.json") async throws -> Int64 {
@@ -48,10 +51,10 @@ import Testing
             let gateway = try Self.gateway(port: try #require(fakeClient.port))
             try await gateway.application.test(.live) { client in
                 let id = try await Self.notify(client)
-                #expect(try await [.stored, .processing].contains(gateway.database.delivery(DeliveryID(id))?.status))
+                #expect(try await [.stored, .processing].contains(gateway.store.inbox.delivery(DeliveryID(id))?.status))
                 fake.state.withLock { $0.holding = false }
                 try await gateway.processor.drain()
-                #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .processed)
+                #expect(try await gateway.store.inbox.delivery(DeliveryID(id))?.status == .processed)
             }
         }
     }
@@ -63,16 +66,16 @@ import Testing
             let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
             try await gateway.processor.drain()
 
-            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            let delivery = try #require(try await gateway.store.inbox.delivery(DeliveryID(id)))
             #expect(delivery.status == .processed, "\(delivery.statusReason ?? "")")
-            let events = try await gateway.database.businessEvents(of: DeliveryID(id)).map(\.event)
+            let events = try await gateway.store.inbox.businessEvents(of: DeliveryID(id)).map(\.event)
             #expect(events.map(\.businessKey) == [
                 "quickbooks:\(Self.realm):invoice:145:payment:217:paid", "quickbooks:\(Self.realm):invoice:146:payment:217:paid",
             ])
             #expect(events.first?.customer?.email == "ap@brightdental.example")
             #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "customer/58"])
             // Intuit rotated the refresh token; the new one is kept for the next start.
-            #expect(try await gateway.database.oauthToken(named: "quickbooks:\(Self.realm)")?.refreshToken == "refresh-1")
+            #expect(try await gateway.store.vendorState.oauthToken(named: "quickbooks:\(Self.realm)")?.refreshToken == "refresh-1")
         }
     }
 
@@ -83,7 +86,7 @@ import Testing
             let gateway = try Self.gateway(port: try #require(fakeClient.port), attempts: 3)
             let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
             try await gateway.processor.drain()
-            #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .processed)
+            #expect(try await gateway.store.inbox.delivery(DeliveryID(id))?.status == .processed)
             #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "payment/217", "payment/217", "customer/58"])
         }
     }
@@ -95,11 +98,11 @@ import Testing
         try await fake.application.test(.live) { fakeClient in
             let port = try #require(fakeClient.port)
             let gateway = try TestGateway(
-                secrets: ["quickbooks": [Self.verifier]], fetchers: { [Self.client(port: port, database: $0, attempts: 2)] },
+                secrets: ["quickbooks": [Self.verifier]], fetchers: { [Self.client(port: port, store: $0, attempts: 2)] },
                 retry: RetryPolicy(attempts: 3, baseDelay: .seconds(60), maxDelay: .seconds(600)), now: { clock.now })
             let id = try await gateway.application.test(.live) { client in try await Self.notify(client) }
             try await gateway.processor.drain()
-            var delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            var delivery = try #require(try await gateway.store.inbox.delivery(DeliveryID(id)))
             #expect(delivery.status == .retrying)
             #expect(delivery.statusReason == "quickbooks fetch: QuickBooks could not serve Payment 217: HTTP 503 (gave up after 2 attempts)")
             let next = try #require(delivery.nextAttemptAt)
@@ -111,10 +114,10 @@ import Testing
 
             clock.advance(by: 61)
             try await gateway.processor.drain()
-            #expect(try await gateway.database.delivery(DeliveryID(id))?.status == .retrying)
+            #expect(try await gateway.store.inbox.delivery(DeliveryID(id))?.status == .retrying)
             clock.advance(by: 121)
             try await gateway.processor.drain()
-            delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            delivery = try #require(try await gateway.store.inbox.delivery(DeliveryID(id)))
             #expect(delivery.status == .dead)
             #expect(delivery.statusReason?.hasSuffix("(gave up after 3 processing attempts)") == true)
             #expect(fake.state.withLock { $0.entityRequests }.count == 6)
@@ -134,11 +137,11 @@ import Testing
                 try await Self.notify(client, fixture: "quickbooks/payment.created.cloudevents.json")
             }
             try await gateway.processor.drain()
-            #expect(try await gateway.database.delivery(DeliveryID(second))?.status == .processed)
+            #expect(try await gateway.store.inbox.delivery(DeliveryID(second))?.status == .processed)
             #expect(fake.state.withLock { $0.refreshes } == 2)
             #expect(fake.state.withLock { $0.entityRequests } == ["payment/217", "customer/58", "payment/217", "payment/217", "customer/58"])
             // Both notifications report one payment: it accrues (or not) once.
-            let keys = try await gateway.database.businessEvents(of: DeliveryID(second)).map(\.event.businessKey)
+            let keys = try await gateway.store.inbox.businessEvents(of: DeliveryID(second)).map(\.event.businessKey)
             #expect(keys.count == 2)
         }
     }
@@ -151,7 +154,7 @@ import Testing
                 try await Self.notify(client, fixture: "quickbooks/mixed.cloudevents.json")
             }
             try await gateway.processor.drain()
-            let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+            let delivery = try #require(try await gateway.store.inbox.delivery(DeliveryID(id)))
             #expect(delivery.status == .failed)
             #expect(delivery.statusReason?.contains("no QuickBooks credentials for realm 4620816365031524960") == true)
         }

@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -84,26 +87,26 @@ import Testing
             #expect(accrual.earned_at == Date(timeIntervalSince1970: 1_748_736_004))
             #expect(accrual.hold_until == Date(timeIntervalSince1970: 1_748_736_004 + 30 * 86_400))
         }
-        let contracts = try await gateway.database.contracts()
+        let contracts = try await gateway.store.ledger.contracts()
         #expect(contracts.count == 1)
         #expect(contracts.first?.customer.id == "cus_SUq8vD3kLm2NpQ")
-        #expect(try await gateway.database.deliveries(status: .processed).count == 2)
+        #expect(try await gateway.store.inbox.deliveries(status: .processed).count == 2)
     }
 
     @Test func aReferralCodeInTheExpandedCustomerOfAPreBasilInvoiceAttributesIt() async throws {
         let gateway = try TestGateway()
-        let partner = try await gateway.database.createPartner(NewPartner(name: "Harbor vCIO", kind: .vcio, payoutForm: .cash), at: Date())
-        let plan = try await gateway.database.createPlan(
-            NewPlan(name: "vCIO 5%", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(500), months: nil)]))
-        _ = try await gateway.database.createReferral(
-            NewReferral(
-                partnerID: partner.id, planID: plan.id, prospectName: "Harbor Law Group", referralCode: "acme-harbor",
-                introducedAt: Date(timeIntervalSince1970: 1_719_000_000)))
+        let partner = try await gateway.program.addPartner(PartnerInput(name: "Harbor vCIO", kind: "vcio"), at: Date())
+        let plan = try await gateway.program.addPlan(
+            PlanInput(name: "vCIO 5%", terms: PlanTerms(rules: [.recurringShare(rate: BasisPoints(500), months: nil)])), at: Date())
+        _ = try await gateway.program.addReferral(
+            ReferralInput(
+                partnerID: partner.id.rawValue, planID: plan.id.rawValue, prospectName: "Harbor Law Group", referralCode: "acme-harbor",
+                introducedAt: "2024-06-21T20:00:00Z"), at: Date())
         try await gateway.application.test(.live) { client in
             _ = try await deliver(client, "stripe/invoice.paid.pre-basil.json")
         }
         try await gateway.processor.drain()
-        let accruals = try await gateway.database.accruals(partner: partner.id)
+        let accruals = try await gateway.store.ledger.accruals(partner: partner.id)
         // 5 % of the $999.00 subscription line; the $300.00 setup fee is a one-time line and left out.
         #expect(accruals.map(\.line.amount.minorUnits) == [4_995])
     }
@@ -112,11 +115,11 @@ import Testing
         let gateway = try TestGateway()
         let id = try await gateway.application.test(.live) { client in try await deliver(client, "stripe/invoice.paid.json") }
         try await gateway.processor.drain()
-        let delivery = try #require(try await gateway.database.delivery(DeliveryID(id)))
+        let delivery = try #require(try await gateway.store.inbox.delivery(DeliveryID(id)))
         #expect(delivery.status == .processed)
         #expect(delivery.statusReason?.contains("no referral matches customer stripe cus_SUq8vD3kLm2NpQ") == true)
-        #expect(try await gateway.database.allAccruals().isEmpty)
-        #expect(try await gateway.database.businessEvents(of: DeliveryID(id)).count == 1)
+        #expect(try await gateway.store.ledger.allAccruals().isEmpty)
+        #expect(try await gateway.store.inbox.businessEvents(of: DeliveryID(id)).count == 1)
     }
 
     @Test func verifiedDeliveriesThatCannotBeMappedStayStoredWithTheirStatus() async throws {
@@ -142,7 +145,7 @@ import Testing
         }
         try await gateway.processor.drain()
         func delivery(_ name: String) async throws -> StoredDelivery {
-            try #require(try await gateway.database.delivery(DeliveryID(ids[name]!)))
+            try #require(try await gateway.store.inbox.delivery(DeliveryID(ids[name]!)))
         }
         #expect(try await delivery("unmapped").status == .ignored)
         #expect(try await delivery("unmapped").statusReason?.contains("customer.created") == true)
@@ -178,7 +181,7 @@ import Testing
                 #expect(response.status == .unauthorized)
             }
         }
-        #expect(try await gateway.database.partners().isEmpty)
+        #expect(try await gateway.program.partners().isEmpty)
 
         let closed = try TestGateway(adminTokens: [])
         try await closed.application.test(.live) { client in
@@ -209,7 +212,7 @@ import Testing
                 ("/admin/partners", #"{"name":"  ","kind":"client"}"#, .badRequest),
                 ("/admin/plans", #"{"name":"p","rules":[{"type":"recurring_share","rate_bps":20000}]}"#, .badRequest),
                 ("/admin/plans", #"{"name":"p","rules":[]}"#, .badRequest),
-                ("/admin/referrals", #"{"partner_id":42,"plan_id":1,"prospect_name":"X"}"#, .unprocessableContent),
+                ("/admin/referrals", #"{"partner_id":42,"plan_id":1,"prospect_name":"X"}"#, .notFound),
                 ("/admin/partners", "{", .badRequest),
             ]
             for (uri, body, status) in cases {

@@ -2,7 +2,10 @@ import Foundation
 import GatewayAdapters
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -41,12 +44,7 @@ import Testing
 
     @Test func afterAMappingFixAFilteredReplayAccruesOnceAndASecondChangesNothing() async throws {
         let broken = try TestGateway(adapters: try Self.brokenStripe())
-        let partner = try await broken.database.createPartner(NewPartner(name: "Acme Accounting", kind: .centerOfInfluence, payoutForm: .cash), at: Date())
-        let plan = try await broken.database.createPlan(
-            NewPlan(name: "10%", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(1000), months: 12)]))
-        _ = try await broken.database.createReferral(
-            NewReferral(partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["brightdental.example"],
-                introducedAt: try Date("2025-05-20T00:00:00Z", strategy: .iso8601)))
+        try await Stories.brightDental(broken.program, months: 12)
         let body = try TestGateway.fixture("stripe/invoice.paid.json")
         try await broken.application.test(.live) { client in
             try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) {
@@ -54,7 +52,7 @@ import Testing
             }
         }
         try await broken.processor.drain()
-        #expect(try await broken.database.deliveries(status: .failed).count == 1)
+        #expect(try await broken.store.inbox.deliveries(status: .failed).count == 1)
 
         // The definition is fixed (the repository's own); the same store is served again.
         let fixed = try TestGateway(directory: broken.directory)
@@ -63,19 +61,19 @@ import Testing
             let dry = try await replay(client, #"{"dry_run":true,"filter":{"source":"stripe","status":["failed"],"event_type":"invoice.paid"}}"#)
             #expect(dry.dry_run)
             #expect(dry.diff.created.map(\.amount.minorUnits) == [4_990])
-            #expect(try await fixed.database.allAccruals().isEmpty, "a dry run writes nothing")
-            #expect(try await fixed.database.deliveries(status: .failed).count == 1)
+            #expect(try await fixed.store.ledger.allAccruals().isEmpty, "a dry run writes nothing")
+            #expect(try await fixed.store.inbox.deliveries(status: .failed).count == 1)
 
             let real = try await replay(client, filter)
             #expect(real.state == "finished")
             #expect(real.diff.created.count == 1)
             #expect(real.statuses == ["processed": 1])
-            #expect(try await fixed.database.allAccruals().map(\.line.amount.minorUnits) == [4_990])
+            #expect(try await fixed.store.ledger.allAccruals().map(\.line.amount.minorUnits) == [4_990])
 
             let again = try await replay(client, #"{"filter":{"source":"stripe"}}"#)
             #expect(again.total == 1)
             #expect(again.diff.created.isEmpty && again.diff.changed.isEmpty && again.diff.reversed.isEmpty)
-            #expect(try await fixed.database.allAccruals().count == 1)
+            #expect(try await fixed.store.ledger.allAccruals().count == 1)
         }
     }
 
@@ -85,16 +83,11 @@ import Testing
         try await gateway.application.test(.live) { client in
             try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) { _ in }
             try await gateway.processor.drain()
-            let partner = try await gateway.database.createPartner(NewPartner(name: "Acme", kind: .vcio, payoutForm: .cash), at: Date())
-            let plan = try await gateway.database.createPlan(
-                NewPlan(name: "10%", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(1000), months: 12)]))
-            _ = try await gateway.database.createReferral(
-                NewReferral(partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["brightdental.example"],
-                    introducedAt: try Date("2025-05-20T00:00:00Z", strategy: .iso8601)))
-            #expect(try await gateway.database.allAccruals().count == 1)
+            try await Stories.brightDental(gateway.program, months: 12)
+            #expect(try await gateway.store.ledger.allAccruals().count == 1)
             let replayed = try await replay(client, #"{"delivery_ids":[1]}"#)
             #expect(replayed.diff.created.isEmpty && replayed.diff.changed.isEmpty)
-            #expect(try await gateway.database.allAccruals().count == 1)
+            #expect(try await gateway.store.ledger.allAccruals().count == 1)
         }
     }
 
@@ -102,7 +95,7 @@ import Testing
         let gateway = try TestGateway()
         let template = try String(contentsOf: TestGateway.root.appendingPathComponent("fixtures/stripe/customer.created.json"), encoding: .utf8)
         for index in 0..<150 {
-            _ = try await gateway.database.ingest(
+            _ = try await gateway.store.inbox.ingest(
                 IncomingDelivery(
                     source: "stripe", vendorDeliveryID: "evt_bg_\(index)", eventType: "customer.created", receivedAt: Date(), requestID: nil,
                     body: Data(template.replacingOccurrences(of: "evt_1RZpZZKx7aQ2mN0pCusCr001", with: "evt_bg_\(index)").utf8), headers: [:],

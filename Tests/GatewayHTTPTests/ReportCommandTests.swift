@@ -1,5 +1,8 @@
 import Foundation
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HummingbirdTesting
 import Testing
 
@@ -44,7 +47,7 @@ import Testing
 
         #expect(try Self.run(["reviews", "add", "--client", "domain:brightdental.example", "--outcome", "healthy", "--on", "2025-06-20"] + data).0 == 0)
         #expect(try Self.run(["reviews", "add", "--client", "domain:nobody.example", "--outcome", "healthy"] + data).0 != 0)
-        #expect(try await gateway.database.clientReviews().map(\.client) == ["domain:brightdental.example"])
+        #expect(try await gateway.program.clientReviews().map(\.client) == ["domain:brightdental.example"])
         let (_, kpis) = try Self.run(["reviews", "kpis", "--from", "2025-06-01", "--to", "2025-06-30"] + data)
         #expect(kpis.contains("\"health_percent\" : 100"))
     }

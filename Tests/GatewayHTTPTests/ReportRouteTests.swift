@@ -1,7 +1,10 @@
 import Foundation
 import GatewayCore
 import GatewayHTTP
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -96,7 +99,7 @@ import Testing
             let (status, headers, bills) = try await get(client, "/admin/payouts/\(payout)/bills.csv")
             #expect(status == .ok)
             #expect(headers[.contentDisposition] == "attachment; filename=\"payout-\(payout)-bills.csv\"")
-            let accrual = try #require(try await gateway.database.allAccruals().first)
+            let accrual = try #require(try await gateway.store.ledger.allAccruals().first)
             #expect(
                 bills == "payee,payee_email,payee_reference,amount,currency,bill_date,memo\r\n"
                     + "Acme Accounting,ap@acme.example,partner-1,49.90,USD,\(Date().formatted(.iso8601.year().month().day())),\"Referral rewards, payout \(payout): accruals \(accrual.id.rawValue)\"\r\n")
@@ -129,7 +132,7 @@ import Testing
                     $0.status
                 }
             }
-            #expect(try await review(#"{"client":"domain:nobody.example","outcome":"healthy"}"#) == .unprocessableContent)
+            #expect(try await review(#"{"client":"domain:nobody.example","outcome":"healthy"}"#) == .notFound)
             #expect(try await review(#"{"client":"domain:brightdental.example","outcome":"sunny"}"#) == .badRequest)
             #expect(
                 try await review(#"{"client":"domain:brightdental.example","outcome":"referral_asked","reviewed_on":"2025-06-20T00:00:00Z"}"#)

@@ -3,7 +3,10 @@ import Foundation
 import GRDB
 import GatewayAdapters
 import GatewayCore
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -136,13 +139,7 @@ import Glibc
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
-            let database = try GatewayDatabase(directory: directory)
-            let partner = try await database.createPartner(NewPartner(name: "Acme Accounting", kind: .centerOfInfluence, payoutForm: .cash), at: Date())
-            let plan = try await database.createPlan(
-                NewPlan(name: "10%", effectiveFrom: Date(timeIntervalSince1970: 0), rules: [.recurringShare(rate: BasisPoints(1000), months: nil)]))
-            _ = try await database.createReferral(
-                NewReferral(partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["brightdental.example"],
-                    introducedAt: try Date("2025-05-20T00:00:00Z", strategy: .iso8601)))
+            try await Stories.brightDental(ProgramService(store: try SQLiteStore(directory: directory)))
         }
 
         // First run: killed while a burst is in flight.

@@ -1,21 +1,25 @@
 import Foundation
 import GatewayAdapters
+import GatewayEngine
 import GatewayHTTP
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import Logging
 
 /// A gateway on a fresh SQLite file in a temporary directory, with the repository's adapters.
 final class TestGateway: Sendable {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let stripeSecret = Secret("whsec_testOnlyNotARealSecret")
+    static let root = Fixtures.root
+    static let stripeSecret = SignedDeliveries.stripeSecret
     static let adminToken = Secret("admin-token-for-tests")
 
     let directory: URL
     /// A gateway opened on another's directory leaves the cleaning to that one.
     let ownsDirectory: Bool
-    let database: GatewayDatabase
+    let store: any Repositories
+    let program: ProgramService
     let adapters: AdapterCatalog
     let processor: DeliveryProcessor
     let configuration: GatewayConfiguration
@@ -31,15 +35,16 @@ final class TestGateway: Sendable {
         adminTokens: [Secret] = [TestGateway.adminToken], maxBodyBytes: Int = 1 << 20, policies: [String: SourcePolicy] = [:],
         adapters: AdapterCatalog? = nil,
         directory: URL? = nil,
-        keyFetcher: SigningKeyFetcher? = nil, fetchers: (GatewayDatabase) -> [any EntityFetcher] = { _ in [] },
+        keyFetcher: SigningKeyFetcher? = nil, fetchers: (any Repositories) -> [any EntityFetcher] = { _ in [] },
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
         now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         ownsDirectory = directory == nil
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
-        database = try GatewayDatabase(directory: self.directory)
-        self.adapters = try adapters ?? AdapterCatalog.load(directory: Self.root.appendingPathComponent("adapters"))
+        store = try SQLiteStore(directory: self.directory)
+        program = ProgramService(store: store)
+        self.adapters = try adapters ?? AdapterCatalog.load(directory: Fixtures.adapters)
         self.keyFetcher = keyFetcher
         var allSecrets = secrets
         if !stripeSecrets.isEmpty { allSecrets["stripe"] = stripeSecrets }
@@ -47,7 +52,7 @@ final class TestGateway: Sendable {
             host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, policies: policies, secrets: allSecrets, adminTokens: adminTokens)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
         processor = DeliveryProcessor(
-            database: database, adapters: self.adapters, fetchers: fetchers(database), idleInterval: .seconds(3600), retry: retry, now: now,
+            store: store, adapters: self.adapters, fetchers: fetchers(store), idleInterval: .seconds(3600), retry: retry, now: now,
             logger: logger)
         self.logger = logger
     }
@@ -58,18 +63,18 @@ final class TestGateway: Sendable {
 
     var application: some ApplicationProtocol {
         GatewayApplication.make(
-            configuration: configuration, database: database, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
+            configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
             logger: logger)
     }
 
     static func fixture(_ path: String) throws -> Data {
-        try Data(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(path))
+        try Fixtures.data(path)
     }
 
     /// Headers Stripe would send for `body`, signed now.
     static func stripeHeaders(_ body: Data, secret: Secret = stripeSecret, at date: Date = Date()) -> HTTPFields {
-        var fields: HTTPFields = [.contentType: "application/json"]
-        for (name, value) in StripeSignatureScheme().sign(body: body, secret: secret, at: date) {
+        var fields: HTTPFields = [:]
+        for (name, value) in SignedDeliveries.stripeHeaders(body, secret: secret, at: date) {
             fields[HTTPField.Name(name)!] = value
         }
         return fields

@@ -1,7 +1,10 @@
 import Foundation
 import GatewayAdapters
 import GatewayCore
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -29,7 +32,7 @@ struct Refusal: Decodable, Equatable {
                 let receipt = try Receipt.from(response.body)
                 #expect(receipt.result == "stored")
                 // The 200 came after the commit: the row is there, byte for byte.
-                let stored = try #require(try await gateway.database.delivery(.init(receipt.delivery_id)))
+                let stored = try #require(try await gateway.store.inbox.delivery(.init(receipt.delivery_id)))
                 #expect(stored.body == body)
                 #expect(stored.vendorDeliveryID == "evt_1RZq3LKx7aQ2mN0pV1eT9bYc")
                 #expect(stored.eventType == "invoice.paid")
@@ -56,7 +59,7 @@ struct Refusal: Decodable, Equatable {
                 #expect(refusal.error == "no_signature_matched")
             }
         }
-        #expect(try await gateway.database.deliveries().isEmpty)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
     @Test func eachSignatureFailureIsExplained() async throws {
@@ -82,7 +85,7 @@ struct Refusal: Decodable, Equatable {
                 }
             }
         }
-        #expect(try await gateway.database.deliveries().isEmpty)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
     @Test func aRetryOfTheSameEventIsAcknowledgedAndStoredOnce() async throws {
@@ -102,7 +105,7 @@ struct Refusal: Decodable, Equatable {
             #expect(receipts.map(\.result) == ["stored", "duplicate", "duplicate"])
             #expect(Set(receipts.map(\.delivery_id)).count == 1)
         }
-        #expect(try await gateway.database.deliveries().count == 1)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).count == 1)
     }
 
     @Test func anOversizedBodyIsRefused413AndTheServerStaysUp() async throws {
@@ -121,7 +124,7 @@ struct Refusal: Decodable, Equatable {
                 #expect(response.status == .ok)
             }
         }
-        #expect(try await gateway.database.deliveries().isEmpty)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
     @Test func anUnknownSourceIs404() async throws {
@@ -148,7 +151,7 @@ struct Refusal: Decodable, Equatable {
                 #expect(refusal.reason.contains("GATEWAY_STRIPE_SECRETS"))
             }
         }
-        #expect(try await gateway.database.deliveries().isEmpty)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
     @Test func theAdminTokenIsNoSubstituteForASignature() async throws {
@@ -161,7 +164,7 @@ struct Refusal: Decodable, Equatable {
                 #expect(response.status == .unauthorized)
             }
         }
-        #expect(try await gateway.database.deliveries().isEmpty)
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
     @Test func healthzAnswersOnceTheStoreIsOpen() async throws {

@@ -1,41 +1,33 @@
 import Foundation
 import GRDB
 import GatewayCore
+import GatewayEngine
+import GatewayRepositories
 import GatewayStore
+import GatewayTestSupport
 import Testing
 
 /// A statement's balance comes from totals that triggers keep plus the held and unapproved open
 /// lines; it must equal reading every line's status, whatever inserts, updates and deletes the
 /// ledger went through.
 @Suite struct BalanceTests {
-    /// A seeded generator, so a failure names the seed that reproduces it.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: 1...12) func theBalanceEqualsEveryLineReadOneByOne(seed: UInt64) async throws {
-        let directory = try TemporaryDirectory()
-        let database = try GatewayDatabase(directory: directory.url)
+        let temporary = try TemporaryStore()
+        let (store, program) = (temporary.store, temporary.program)
         let start = Date(timeIntervalSince1970: 1_735_689_600)  // 2025-01-01
         for name in ["Acme", "Brightline"] {
-            _ = try await database.createPartner(NewPartner(name: name, kind: .centerOfInfluence, payoutForm: .cash), at: start)
+            _ = try await program.addPartner(PartnerInput(name: name, kind: "center_of_influence"), at: start)
         }
-        let plan = try await database.createPlan(NewPlan(name: "10%", effectiveFrom: start, rules: [.recurringShare(rate: BasisPoints(1000), months: nil)]))
+        let plan = try await program.addPlan(
+            PlanInput(name: "10%", terms: PlanTerms(effectiveFrom: start, rules: [.recurringShare(rate: BasisPoints(1000), months: nil)])), at: start)
         for partner in [1, 2] {
-            _ = try await database.createReferral(
-                NewReferral(partnerID: PartnerID(Int64(partner)), planID: plan.id, prospectName: "P\(partner)", introducedAt: start))
+            _ = try await program.addReferral(
+                ReferralInput(partnerID: Int64(partner), planID: plan.id.rawValue, prospectName: "P\(partner)", introducedAt: "2025-01-01"), at: start)
         }
         let now = start.addingTimeInterval(200 * 86_400)
-        let queue = try DatabaseQueue(path: database.path)
+        let queue = try DatabaseQueue(path: temporary.sqlite.path)
         try await queue.write { db in
-            var random = SplitMix64(state: seed)
+            var random = SeededGenerator(seed: seed)
             try db.execute(sql: "INSERT INTO payout (id, created_at) VALUES (1, ?), (2, ?)", arguments: [now, now])
             for index in 0..<300 {
                 let partner = Int64.random(in: 1...2, using: &random)
@@ -73,10 +65,10 @@ import Testing
         }
 
         let period = ReportPeriod(start: start, end: now)
-        let all = try await database.partnerBalances(at: now)
+        let all = try await store.reports.partnerBalances(at: now)
         for partner in [PartnerID(1), PartnerID(2)] {
-            let expected = StatusTotals.sum(try await database.accruals(partner: partner).map { ($0.line.amount, $0.status(at: now)) })
-            let statement = try await database.statement(partner: partner, period: period, at: now).balance
+            let expected = StatusTotals.sum(try await store.ledger.accruals(partner: partner).map { ($0.line.amount, $0.status(at: now)) })
+            let statement = try await temporary.reports.statement(partner: partner, period: period, at: now).balance
             for balance in [statement, all[partner] ?? []] {
                 #expect(balance.map(\.currency) == expected.map(\.currency), "seed \(seed)")
                 for (got, want) in zip(balance, expected) {

@@ -115,21 +115,21 @@ struct LedgerInputs {
         let plans: [PlanID: [PlanVersion]] = [
             PlanID(1): [
                 PlanVersion(
-                    planID: PlanID(1), version: 1, effectiveFrom: epoch,
+                    planID: PlanID(1), version: 1, terms: PlanTerms(effectiveFrom: epoch,
                     rules: [.recurringShare(steps: [RateStep(months: 12, rate: BasisPoints(1000)), RateStep(months: nil, rate: BasisPoints(500))]),
                         .finderFee(Self.dollars(250))],
-                    holdDays: 30, attributionWindowDays: 90, tiers: tiers, capPerPartnerPerYear: Self.dollars(25_000)),
+                    holdDays: 30, attributionWindowDays: 90, tiers: tiers, capPerPartnerPerYear: Self.dollars(25_000))),
                 PlanVersion(
-                    planID: PlanID(1), version: 2, effectiveFrom: Self.month(6),
+                    planID: PlanID(1), version: 2, terms: PlanTerms(effectiveFrom: Self.month(6),
                     rules: [.recurringShare(steps: [RateStep(months: 12, rate: BasisPoints(1200)), RateStep(months: nil, rate: BasisPoints(500))]),
                         .finderFee(Self.dollars(250))],
-                    holdDays: 30, attributionWindowDays: 90, tiers: tiers, capPerPartnerPerYear: Self.dollars(25_000)),
+                    holdDays: 30, attributionWindowDays: 90, tiers: tiers, capPerPartnerPerYear: Self.dollars(25_000))),
             ],
             PlanID(2): [
                 PlanVersion(
-                    planID: PlanID(2), version: 1, effectiveFrom: epoch,
+                    planID: PlanID(2), version: 1, terms: PlanTerms(effectiveFrom: epoch,
                     rules: [.firstYearValue(rate: BasisPoints(1000)), .qualifiedMeeting(Self.dollars(100)), .clientCredit(Self.dollars(200))],
-                    holdDays: 60, attributionWindowDays: 90),
+                    holdDays: 60, attributionWindowDays: 90)),
             ],
         ]
         // One referral per customer, matched by Stripe customer id (even) or by domain (odd),

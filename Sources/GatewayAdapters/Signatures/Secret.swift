@@ -20,4 +20,9 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public static func list(_ commaSeparated: String) -> [Secret] {
         commaSeparated.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Secret.init)
     }
+
+    /// The environment variable holding a source's secrets: `GATEWAY_STRIPE_SECRETS`.
+    public static func environmentVariable(for source: String) -> String {
+        "GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_SECRETS"
+    }
 }

@@ -411,8 +411,7 @@ private struct Run {
     }
 
     private func version(of plan: PlanID, at date: Date) -> PlanVersion? {
-        let versions = program.plans[plan] ?? []
-        return PlanVersion.inEffect(at: date, among: versions) ?? versions.min { $0.version < $1.version }
+        PlanVersion.governing(at: date, among: program.plans[plan] ?? [])
     }
 
     /// `amount × share / total`, rounded half away from zero.

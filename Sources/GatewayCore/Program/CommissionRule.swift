@@ -80,45 +80,21 @@ extension CommissionRule: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let type = try container.decode(String.self, forKey: .type)
-        func rate(_ value: BasisPoints, _ key: CodingKeys) throws -> BasisPoints {
-            guard value.value > 0, value.value <= 10_000 else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "rate_bps must be between 1 and 10000")
-            }
-            return value
-        }
-        func amount() throws -> Money {
-            let money = try container.decode(Money.self, forKey: .amount)
-            guard money.minorUnits > 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .amount, in: container, debugDescription: "amount must be positive")
-            }
-            return money
-        }
+        // Only the shape is read here; whether the numbers make sense is the engine's validation.
         switch type {
         case "recurring_share":
-            var steps: [RateStep]
+            let steps: [RateStep]
             if let listed = try container.decodeIfPresent([RateStep].self, forKey: .steps) {
                 steps = listed
             } else {
                 steps = [RateStep(months: try container.decodeIfPresent(Int.self, forKey: .months), rate: try container.decode(BasisPoints.self, forKey: .rateBasisPoints))]
             }
-            guard !steps.isEmpty else {
-                throw DecodingError.dataCorruptedError(forKey: .steps, in: container, debugDescription: "a recurring share needs at least one step")
-            }
-            for (index, step) in steps.enumerated() {
-                steps[index].rate = try rate(step.rate, .steps)
-                if let months = step.months, months <= 0 {
-                    throw DecodingError.dataCorruptedError(forKey: .months, in: container, debugDescription: "months must be positive, or absent for the life of the contract")
-                }
-                if step.months == nil, index != steps.count - 1 {
-                    throw DecodingError.dataCorruptedError(forKey: .steps, in: container, debugDescription: "only the last step may run for the life of the contract")
-                }
-            }
             self = .recurringShare(steps: steps)
-        case "finder_fee": self = .finderFee(try amount())
-        case "first_year_value": self = .firstYearValue(rate: try rate(try container.decode(BasisPoints.self, forKey: .rateBasisPoints), .rateBasisPoints))
-        case "qualified_meeting": self = .qualifiedMeeting(try amount())
-        case "first_referral_bonus": self = .firstReferralBonus(try amount())
-        case "client_credit": self = .clientCredit(try amount())
+        case "finder_fee": self = .finderFee(try container.decode(Money.self, forKey: .amount))
+        case "first_year_value": self = .firstYearValue(rate: try container.decode(BasisPoints.self, forKey: .rateBasisPoints))
+        case "qualified_meeting": self = .qualifiedMeeting(try container.decode(Money.self, forKey: .amount))
+        case "first_referral_bonus": self = .firstReferralBonus(try container.decode(Money.self, forKey: .amount))
+        case "client_credit": self = .clientCredit(try container.decode(Money.self, forKey: .amount))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container,

@@ -24,7 +24,9 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
     public var qualifiedAt: Date?
     /// When the prospect was marked lost; a lost referral claims nothing from then on.
     public var lostAt: Date?
-    /// This referral's weight when competing claims split a company (conflict rule `split`).
+    /// This referral's weight when competing claims split a company (conflict rule `split`), in
+    /// basis points of a whole claim: 10 000 is the whole, 5 000 half. Written as a fraction
+    /// (`1`, `0.5`) wherever people read or type it.
     public var claimShare: Int
 
     public init(
@@ -39,7 +41,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         introducedAt: Date,
         qualifiedAt: Date? = nil,
         lostAt: Date? = nil,
-        claimShare: Int = 1
+        claimShare: Int = Referral.wholeClaim
     ) {
         self.id = id
         self.partnerID = partnerID
@@ -52,8 +54,11 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         self.introducedAt = introducedAt
         self.qualifiedAt = qualifiedAt
         self.lostAt = lostAt
-        self.claimShare = max(1, claimShare)
+        self.claimShare = claimShare
     }
+
+    /// A whole claim, in basis points.
+    public static let wholeClaim = 10_000
 
     /// Every key under which a customer could be matched to this referral.
     public var matchKeys: [ReferralMatchKey] {
@@ -70,11 +75,14 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         return keys
     }
 
-    /// The referral's status on `date`, given when its contract started (if it has one).
-    public func status(on date: Date, contractStartedAt: Date?, windowDays: Int) -> Status {
+    /// The referral's status on `date`, given when its contract started (if it has one) and its
+    /// plan's versions: the attribution window is the one of the version governing the
+    /// introduction date, as in the ledger's projection.
+    public func status(on date: Date, contractStartedAt: Date?, planVersions: [PlanVersion]) -> Status {
         if let contractStartedAt, contractStartedAt <= date { return .signed }
         if let lostAt, lostAt <= date { return .lost }
-        if date > introducedAt.addingTimeInterval(TimeInterval(windowDays) * 86_400) { return .expired }
+        let window = PlanVersion.governing(at: introducedAt, among: planVersions)?.attributionWindowDays ?? PlanTerms.defaultAttributionWindowDays
+        if date > introducedAt.addingTimeInterval(TimeInterval(window) * 86_400) { return .expired }
         if let qualifiedAt, qualifiedAt <= date { return .qualified }
         return .introduced
     }
@@ -91,5 +99,34 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         case qualifiedAt = "qualified_at"
         case lostAt = "lost_at"
         case claimShare = "claim_share"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(ReferralID.self, forKey: .id), partnerID: try container.decode(PartnerID.self, forKey: .partnerID),
+            planID: try container.decode(PlanID.self, forKey: .planID), prospectName: try container.decode(String.self, forKey: .prospectName),
+            domains: try container.decode([String].self, forKey: .domains), contactEmails: try container.decode([String].self, forKey: .contactEmails),
+            vendorIDs: try container.decode([String: String].self, forKey: .vendorIDs),
+            referralCode: try container.decodeIfPresent(String.self, forKey: .referralCode),
+            introducedAt: try container.decode(Date.self, forKey: .introducedAt), qualifiedAt: try container.decodeIfPresent(Date.self, forKey: .qualifiedAt),
+            lostAt: try container.decodeIfPresent(Date.self, forKey: .lostAt),
+            claimShare: NSDecimalNumber(decimal: try container.decode(Decimal.self, forKey: .claimShare) * Decimal(Self.wholeClaim)).intValue)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(partnerID, forKey: .partnerID)
+        try container.encode(planID, forKey: .planID)
+        try container.encode(prospectName, forKey: .prospectName)
+        try container.encode(domains, forKey: .domains)
+        try container.encode(contactEmails, forKey: .contactEmails)
+        try container.encode(vendorIDs, forKey: .vendorIDs)
+        try container.encodeIfPresent(referralCode, forKey: .referralCode)
+        try container.encode(introducedAt, forKey: .introducedAt)
+        try container.encodeIfPresent(qualifiedAt, forKey: .qualifiedAt)
+        try container.encodeIfPresent(lostAt, forKey: .lostAt)
+        try container.encode(Decimal(claimShare) / Decimal(Self.wholeClaim), forKey: .claimShare)
     }
 }

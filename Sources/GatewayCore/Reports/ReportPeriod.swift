@@ -58,13 +58,14 @@ public struct ReportPeriod: Hashable, Sendable, Encodable {
     }
 
     private static func bound(_ text: String, _ name: String, endOfDay: Bool) throws(Invalid) -> Date {
-        if text.count == 10, let day = try? Date(text, strategy: .iso8601.year().month().day()) {
-            return endOfDay ? Calendar.reports.date(byAdding: .day, value: 1, to: day)! : day
+        let date: Date
+        do {
+            date = try DateInput.parse(text, field: name)
+        } catch {
+            throw Invalid(reason: error.message)
         }
-        guard let date = try? Date(text, strategy: .iso8601) else {
-            throw Invalid(reason: "\(name) must be a day (2025-06-01) or an ISO 8601 timestamp")
-        }
-        return date
+        let isDay = text.trimmingCharacters(in: .whitespaces).count == 10
+        return endOfDay && isDay ? Calendar.reports.date(byAdding: .day, value: 1, to: date)! : date
     }
 
     /// A label for the month of `date`: `2025-06`.

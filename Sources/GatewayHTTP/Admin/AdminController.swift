@@ -1,174 +1,151 @@
 import Foundation
 import GatewayCore
-import GatewayStore
+import GatewayEngine
+import GatewayRepositories
 import HTTPTypes
 import Hummingbird
 
 /// The admin JSON API under `/admin`: partners, plans, referrals, accruals, payouts, give and get,
-/// settings, the audit trail, and deliveries.
+/// settings, the audit trail, and deliveries. Each route decodes, calls one engine use case, and
+/// encodes; refusals answer through `GatewayError`'s one mapping.
 struct AdminController: Sendable {
     let configuration: GatewayConfiguration
-    let database: GatewayDatabase
+    let store: any Repositories
     let replays: ReplayJobs
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
         let now = configuration.now
+        let program = ProgramService(store: store)
+        let reports = ReportService(store: store)
 
-        admin.get("/partners") { _, _ in try JSONResponse.make(try await database.partners()) }
+        admin.get("/partners") { _, _ in try JSONResponse.make(try await program.partners()) }
         admin.post("/partners") { request, context in
-            let body = try await request.decode(as: CreatePartnerRequest.self, context: context)
-            return try JSONResponse.make(try await database.createPartner(try body.draft(), at: now()), status: .created)
+            let input = try await request.decodeInput(as: PartnerInput.self, context: context)
+            return try JSONResponse.make(try await program.addPartner(input, at: now()), status: .created)
         }
         admin.get("/partners/{id}/accruals") { _, context in
-            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
-            guard try await database.partner(id) != nil else { throw APIError(.notFound, "not_found", "partner \(id) does not exist") }
+            let id = try await program.partner(PartnerID(try context.parameters.require("id", as: Int64.self))).id
             let date = now()
-            return try JSONResponse.make(try await database.accruals(partner: id).map { AccrualView($0, at: date) })
+            return try JSONResponse.make(try await store.ledger.accruals(partner: id).map { AccrualView($0, at: date) })
         }
 
-        admin.get("/plans") { _, _ in try JSONResponse.make(try await database.plans()) }
+        admin.get("/plans") { _, _ in try JSONResponse.make(try await program.plans()) }
         admin.post("/plans") { request, context in
-            let body = try await request.decode(as: CreatePlanRequest.self, context: context)
-            return try await Self.storing { try JSONResponse.make(try await database.createPlan(try body.draft(), at: now()), status: .created) }
+            let input = try await request.decodeInput(as: PlanInput.self, context: context)
+            return try JSONResponse.make(try await program.addPlan(input, at: now()), status: .created)
         }
         admin.post("/plans/{id}/versions") { request, context in
             let id = PlanID(try context.parameters.require("id", as: Int64.self))
-            let body = try await request.decode(as: PlanTermsRequest.self, context: context)
-            return try await Self.storing {
-                try JSONResponse.make(try await database.addPlanVersion(id, try body.terms(defaultEffectiveFrom: nil), at: now()), status: .created)
-            }
+            let terms = try await request.decodeInput(as: PlanTerms.self, context: context)
+            return try JSONResponse.make(try await program.addPlanVersion(id, terms, at: now()), status: .created)
         }
 
-        admin.get("/referrals") { _, _ in try JSONResponse.make(try await database.referrals(at: now())) }
+        admin.get("/referrals") { _, _ in try JSONResponse.make(try await program.referrals(at: now())) }
         admin.post("/referrals") { request, context in
-            let body = try await request.decode(as: CreateReferralRequest.self, context: context)
-            return try await Self.storing {
-                try JSONResponse.make(try await database.createReferral(try body.draft(now: now()), at: now()), status: .created)
-            }
+            let input = try await request.decodeInput(as: ReferralInput.self, context: context)
+            return try JSONResponse.make(try await program.addReferral(input, at: now()), status: .created)
         }
         admin.post("/referrals/{id}/qualify") { request, context in
             let id = ReferralID(try context.parameters.require("id", as: Int64.self))
-            let body = try await request.decode(as: ReferralStepRequest.self, context: context)
-            let date = now()
-            return try await Self.storing { try JSONResponse.make(try await database.qualifyReferral(id, on: body.on ?? date, at: date)) }
+            let step = try await request.decodeInput(as: ReferralStep.self, context: context)
+            return try JSONResponse.make(try await program.qualifyReferral(id, on: step.on, at: now()))
         }
         admin.post("/referrals/{id}/lose") { request, context in
             let id = ReferralID(try context.parameters.require("id", as: Int64.self))
-            let body = try await request.decode(as: ReferralStepRequest.self, context: context)
-            let date = now()
-            return try await Self.storing {
-                try JSONResponse.make(try await database.loseReferral(id, on: body.on ?? date, reason: body.reason ?? "", at: date))
-            }
+            let step = try await request.decodeInput(as: ReferralStep.self, context: context)
+            return try JSONResponse.make(try await program.loseReferral(id, on: step.on, reason: step.reason, at: now()))
         }
         admin.post("/referrals/{id}/override") { request, context in
             let id = ReferralID(try context.parameters.require("id", as: Int64.self))
-            let body = try await request.decode(as: OverrideRequest.self, context: context)
-            guard let key = body.customerKey else {
-                throw APIError(.badRequest, "invalid_field", "customer must be <source>:<id>, e.g. stripe:cus_123")
-            }
-            return try await Self.storing {
-                try JSONResponse.make(try await database.overrideAttribution(customerKey: key, to: id, reason: body.reason, at: now()))
-            }
+            let body = try await request.decodeInput(as: OverrideRequest.self, context: context)
+            return try JSONResponse.make(try await program.overrideAttribution(id, customer: body.customer, reason: body.reason, at: now()))
         }
 
-        admin.get("/contracts") { _, _ in try JSONResponse.make(try await database.contracts()) }
-        admin.get("/conflicts") { _, _ in try JSONResponse.make(try await database.conflicts()) }
+        admin.get("/contracts") { _, _ in try JSONResponse.make(try await store.ledger.contracts()) }
+        admin.get("/conflicts") { _, _ in try JSONResponse.make(try await store.ledger.conflicts()) }
         admin.get("/accruals") { request, _ in
             let date = now()
-            var accruals = try await database.allAccruals()
+            var accruals = try await store.ledger.allAccruals()
             if let partner = request.uri.queryParameters.get("partner_id", as: Int64.self) {
                 accruals = accruals.filter { $0.partnerID == PartnerID(partner) }
             }
             var views = accruals.map { AccrualView($0, at: date) }
             if let status = request.uri.queryParameters.get("status") {
-                guard let wanted = Accrual.Status(rawValue: status) else {
-                    throw APIError(
-                        .badRequest, "invalid_field", "status must be one of \(Accrual.Status.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
+                let wanted = try ProgramValidation.choice(status, "status", Accrual.Status.self)
                 views = views.filter { $0.status == wanted }
             }
             return try JSONResponse.make(views)
         }
         admin.post("/accruals/{id}/approve") { _, context in
             let id = AccrualID(try context.parameters.require("id", as: Int64.self))
-            return try await Self.storing { try JSONResponse.make(AccrualView(try await database.approveAccrual(id, at: now()), at: now())) }
+            let date = now()
+            return try JSONResponse.make(AccrualView(try await program.approveAccrual(id, at: date), at: date))
         }
 
-        admin.get("/payouts") { _, _ in try JSONResponse.make(try await database.payouts()) }
+        admin.get("/payouts") { _, _ in try JSONResponse.make(try await program.payouts()) }
         admin.post("/payouts") { request, context in
-            let body = try await request.decode(as: PayoutRequest.self, context: context)
-            return try await Self.storing { try JSONResponse.make(try await database.createPayout(note: body.note, at: now()), status: .created) }
+            let body = try await request.decodeInput(as: PayoutRequest.self, context: context)
+            return try JSONResponse.make(try await program.createPayout(note: body.note, at: now()), status: .created)
         }
         admin.post("/payouts/{id}/paid") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            return try await Self.storing { try JSONResponse.make(try await database.markPayoutPaid(id, at: now())) }
+            return try JSONResponse.make(try await program.markPayoutPaid(id, at: now()))
         }
 
-        admin.get("/outbound-referrals") { _, _ in try JSONResponse.make(try await database.outboundReferrals()) }
+        admin.get("/outbound-referrals") { _, _ in try JSONResponse.make(try await program.outboundReferrals()) }
         admin.post("/outbound-referrals") { request, context in
-            let body = try await request.decode(as: OutboundReferralRequest.self, context: context)
-            guard !body.clientName.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw APIError(.badRequest, "invalid_field", "client_name must not be empty")
-            }
-            return try await Self.storing {
-                try JSONResponse.make(
-                    try await database.recordOutboundReferral(
-                        partner: body.partnerID, clientName: body.clientName, on: body.referredAt ?? now(), monthlyValue: body.monthlyValue,
-                        note: body.note, at: now()), status: .created)
-            }
+            let input = try await request.decodeInput(as: OutboundReferralInput.self, context: context)
+            return try JSONResponse.make(try await program.addOutboundReferral(input, at: now()), status: .created)
         }
         admin.get("/give-get") { request, _ in
             let quiet = request.uri.queryParameters.get("quiet_days", as: Int.self) ?? 90
-            return try JSONResponse.make(try await database.giveGet(at: now(), quietAfterDays: max(1, quiet)))
+            return try JSONResponse.make(try await reports.giveGet(at: now(), quietAfterDays: quiet))
         }
 
-        admin.get("/settings") { _, _ in try JSONResponse.make(try await database.programSettings()) }
+        admin.get("/settings") { _, _ in try JSONResponse.make(try await program.settings()) }
         admin.put("/settings") { request, context in
-            let settings = try await request.decode(as: ProgramSettings.self, context: context)
-            try await database.setProgramSettings(settings, at: now())
-            return try JSONResponse.make(settings)
+            let settings = try await request.decodeInput(as: ProgramSettings.self, context: context)
+            return try JSONResponse.make(try await program.saveSettings(settings, at: now()))
         }
-        admin.get("/audit") { _, _ in try JSONResponse.make(try await database.auditLog()) }
+        admin.get("/audit") { _, _ in try JSONResponse.make(try await program.auditLog()) }
         admin.post("/ledger/rebuild") { _, _ in
-            try await database.rebuildLedger(at: now())
+            try await program.rebuildLedger(at: now())
             return try JSONResponse.make(["result": "rebuilt"])
         }
 
         admin.get("/deliveries") { request, _ in
-            try JSONResponse.make(try await database.deliveries(matching: try Self.query(request)).map { DeliveryView($0) })
+            try JSONResponse.make(try await store.inbox.deliveries(matching: try Self.query(request)).map { DeliveryView($0) })
         }
         admin.get("/deliveries/{id}") { _, context in
             let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
-            guard let delivery = try await database.delivery(id) else {
-                throw APIError(.notFound, "not_found", "delivery \(id) does not exist")
-            }
+            guard let delivery = try await store.inbox.delivery(id) else { throw GatewayError.notFound("delivery \(id) does not exist") }
             let date = now()
             return try JSONResponse.make(
                 DeliveryView(
-                    delivery, detail: try await database.businessEvents(of: id),
-                    accruals: try await database.accruals(fromDelivery: id).map { AccrualView($0, at: date) }))
+                    delivery, detail: try await store.inbox.businessEvents(of: id),
+                    accruals: try await store.ledger.accruals(fromDelivery: id).map { AccrualView($0, at: date) }))
         }
         admin.post("/deliveries/{id}/replay") { request, context in
             let id = DeliveryID(try context.parameters.require("id", as: Int64.self))
-            guard try await database.delivery(id) != nil else { throw APIError(.notFound, "not_found", "delivery \(id) does not exist") }
+            guard try await store.inbox.delivery(id) != nil else { throw GatewayError.notFound("delivery \(id) does not exist") }
             let dryRun = request.uri.queryParameters.get("dry_run", as: Bool.self) ?? false
             return try JSONResponse.make(try await replays.run([id], dryRun: dryRun, at: now()))
         }
         admin.get("/rejections") { request, _ in
             let parameters = request.uri.queryParameters
             return try JSONResponse.make(
-                try await database.rejections(
-                    source: parameters.get("source"), code: parameters.get("code"), since: try Self.date(parameters.get("since"), "since"),
+                try await store.inbox.rejections(
+                    source: parameters.get("source"), code: parameters.get("code"), since: try DateInput.parseIfPresent(parameters.get("since"), field: "since"),
                     limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000)))
         }
         admin.post("/replays") { request, context in
-            let body = try await request.decode(as: ReplayRequest.self, context: context)
+            let body = try await request.decodeInput(as: ReplayRequest.self, context: context)
             let ids: [DeliveryID]
             if let listed = body.deliveryIDs {
                 ids = listed.map(DeliveryID.init)
             } else {
-                ids = try await database.deliveryIDs(matching: try body.filter?.query() ?? DeliveryQuery())
+                ids = try await store.inbox.deliveryIDs(matching: body.filter?.query() ?? DeliveryQuery())
             }
             if body.background == true || ids.count > 100 {
                 return try JSONResponse.make(await replays.start(ids, dryRun: body.dryRun ?? false, now: now), status: .accepted)
@@ -178,12 +155,12 @@ struct AdminController: Sendable {
         admin.get("/replays") { _, _ in try JSONResponse.make(await replays.all()) }
         admin.get("/replays/{id}") { _, context in
             let id = try context.parameters.require("id", as: Int.self)
-            guard let job = await replays.job(id) else { throw APIError(.notFound, "not_found", "replay \(id) does not exist") }
+            guard let job = await replays.job(id) else { throw GatewayError.notFound("replay \(id) does not exist") }
             return try JSONResponse.make(job)
         }
         admin.delete("/replays/{id}") { _, context in
             let id = try context.parameters.require("id", as: Int.self)
-            guard let job = await replays.cancel(id) else { throw APIError(.notFound, "not_found", "replay \(id) does not exist") }
+            guard let job = await replays.cancel(id) else { throw GatewayError.notFound("replay \(id) does not exist") }
             return try JSONResponse.make(job)
         }
     }
@@ -200,32 +177,63 @@ struct AdminController: Sendable {
             } else if let status = DeliveryStatus(rawValue: text) {
                 statuses.append(status)
             } else {
-                throw APIError(
-                    .badRequest, "invalid_field",
+                throw GatewayError.invalid(
                     "status must be among \((DeliveryStatus.allCases.map(\.rawValue) + ["duplicate"]).joined(separator: ", ")); refused requests are at /admin/rejections")
             }
         }
         return DeliveryQuery(
             source: parameters.get("source"), statuses: statuses, duplicatesOnly: duplicates, eventType: parameters.get("event_type"),
-            vendorDeliveryID: parameters.get("vendor_id"), customer: parameters.get("customer"), receivedFrom: try date(parameters.get("from"), "from"),
-            receivedBefore: try date(parameters.get("to"), "to"), beforeID: parameters.get("before", as: Int64.self),
-            limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000))
+            vendorDeliveryID: parameters.get("vendor_id"), customer: parameters.get("customer"),
+            receivedFrom: try DateInput.parseIfPresent(parameters.get("from"), field: "from"), receivedBefore: try DateInput.parseIfPresent(parameters.get("to"), field: "to"),
+            beforeID: parameters.get("before", as: Int64.self), limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000))
+    }
+}
+
+/// `POST /admin/referrals/{id}/qualify` and `/lose`.
+private struct ReferralStep: Decodable {
+    var on: String?
+    var reason: String?
+}
+
+/// `POST /admin/referrals/{id}/override`.
+private struct OverrideRequest: Decodable {
+    /// The customer as `<source>:<id>` (`stripe:cus_123`).
+    var customer: String?
+    var reason: String?
+}
+
+/// `POST /admin/payouts`.
+private struct PayoutRequest: Decodable {
+    var note: String?
+}
+
+/// `POST /admin/replays`: ids, or a filter, and whether to only report.
+private struct ReplayRequest: Decodable {
+    struct Filter: Decodable {
+        var source: String?
+        var status: [DeliveryStatus]?
+        var eventType: String?
+        var from: Date?
+        var to: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case source, status, from, to
+            case eventType = "event_type"
+        }
+
+        func query() -> DeliveryQuery {
+            DeliveryQuery(source: source, statuses: status ?? [], eventType: eventType, receivedFrom: from, receivedBefore: to)
+        }
     }
 
-    static func date(_ text: String?, _ name: String) throws -> Date? {
-        guard let text else { return nil }
-        guard let date = try? Date(text, strategy: .iso8601) else {
-            throw APIError(.badRequest, "invalid_field", "\(name) must be an ISO 8601 timestamp")
-        }
-        return date
-    }
+    var deliveryIDs: [Int64]?
+    var filter: Filter?
+    var dryRun: Bool?
+    var background: Bool?
 
-    /// Runs a write and turns a store refusal into its HTTP answer.
-    private static func storing(_ write: () async throws -> Response) async throws -> Response {
-        do {
-            return try await write()
-        } catch let error as StoreError {
-            throw APIError(error)
-        }
+    enum CodingKeys: String, CodingKey {
+        case filter, background
+        case deliveryIDs = "delivery_ids"
+        case dryRun = "dry_run"
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GatewayCore
-import GatewayStore
+import GatewayRepositories
 
 /// A delivery as the admin API shows it; the body only when one delivery is inspected.
 struct DeliveryView: Encodable {

@@ -1,7 +1,9 @@
 import Foundation
 import GatewayAdapters
 import GatewayCore
-import GatewayStore
+import GatewayViews
+import GatewayEngine
+import GatewayRepositories
 import HTTPTypes
 import Hummingbird
 
@@ -10,16 +12,17 @@ import Hummingbird
 /// writes (replay, payouts, client reviews, sign-out) carries the session's CSRF token.
 struct ConsoleController: Sendable {
     let configuration: GatewayConfiguration
-    let database: GatewayDatabase
+    let program: ProgramService
     let pages: ConsolePages
     let reports: ReportsController
     let sessions: ConsoleSessions
 
-    init(configuration: GatewayConfiguration, database: GatewayDatabase, replays: ReplayJobs) {
+    init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs) {
         self.configuration = configuration
-        self.database = database
-        self.pages = ConsolePages(database: database, replays: replays, now: configuration.now)
-        self.reports = ReportsController(configuration: configuration, database: database)
+        self.program = ProgramService(store: store)
+        self.pages = ConsolePages(
+            store: store, program: program, reports: ReportService(store: store), replays: replays, now: configuration.now)
+        self.reports = ReportsController(configuration: configuration, store: store)
         self.sessions = ConsoleSessions()
     }
 
@@ -104,17 +107,10 @@ struct ConsoleController: Sendable {
         }
         console.post("/clients/reviews") { request, _ in
             try await submitted(request) { _, fields in
-                guard let client = fields["client"], let outcome = fields["outcome"].flatMap(ClientReview.Outcome.init(rawValue:)) else {
-                    return Self.message("Not recorded", "Choose a client and an outcome.", status: .badRequest)
-                }
-                let day: Date
-                do {
-                    day = try ReportPeriod(from: fields["on"], to: nil, default: ReportPeriod(start: now(), end: .distantFuture)).start
-                } catch let error as ReportPeriod.Invalid {
-                    return Self.message("Not recorded", error.reason, status: .badRequest)
-                }
                 let note = fields["note"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-                _ = try await database.recordClientReview(client: client, on: day, outcome: outcome, note: note, at: now())
+                let on = fields["on"].flatMap { $0.isEmpty ? nil : $0 }
+                _ = try await program.addClientReview(
+                    ClientReviewInput(client: fields["client"], reviewedOn: on, outcome: fields["outcome"], note: note), at: now())
                 return Self.redirect("/console/clients?notice=reviewed")
             }
         }
@@ -123,15 +119,14 @@ struct ConsoleController: Sendable {
         }
         console.post("/payouts") { request, _ in
             try await submitted(request) { _, fields in
-                let note = fields["note"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-                let payout = try await database.createPayout(note: note, at: now())
+                let payout = try await program.createPayout(note: fields["note"], at: now())
                 return Self.redirect("/console/payouts?notice=created-\(payout.id)")
             }
         }
         console.post("/payouts/{id}/paid") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             return try await submitted(request) { _, _ in
-                _ = try await database.markPayoutPaid(id, at: now())
+                _ = try await program.markPayoutPaid(id, at: now())
                 return Self.redirect("/console/payouts?notice=paid-\(id)")
             }
         }
@@ -188,8 +183,8 @@ struct ConsoleController: Sendable {
     private static func explained(_ render: () async throws -> Response) async throws -> Response {
         do {
             return try await render()
-        } catch let error as StoreError {
-            return message("Not done", error.message, status: error.code == .notFound ? .notFound : .unprocessableContent)
+        } catch let error as GatewayError {
+            return message("Not done", error.message, status: error.status)
         } catch let error as APIError {
             return message("Not done", error.reason, status: error.status)
         }

@@ -1,12 +1,16 @@
 import Foundation
 import GatewayCore
-import GatewayStore
+import GatewayViews
+import GatewayEngine
+import GatewayRepositories
 import HTTPTypes
 import Hummingbird
 
 /// Builds each console page from the store: reads, shapes the values for people, renders.
 struct ConsolePages: Sendable {
-    let database: GatewayDatabase
+    let store: any Repositories
+    let program: ProgramService
+    let reports: ReportService
     let replays: ReplayJobs
     let now: @Sendable () -> Date
 
@@ -30,9 +34,9 @@ struct ConsolePages: Sendable {
     func overview(period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         // One roster serves both reports: reading it is the expensive part.
-        let roster = try await database.clientRoster()
-        let metrics = try await database.programMetrics(period: period, at: date, roster: roster)
-        let reviews = try await database.clientReviewKPIs(period: period, roster: roster)
+        let roster = try await reports.clientRoster()
+        let metrics = try await reports.programMetrics(period: period, at: date, roster: roster)
+        let reviews = try await reports.clientReviewKPIs(period: period, roster: roster)
         let main = metrics.newMRR.max { $0.total.minorUnits < $1.total.minorUnits }?.total.currency
         let chart = SVGChart(
             title: "Referral-sourced share of new MRR\(main.map { " (\($0))" } ?? "") by month",
@@ -118,11 +122,11 @@ struct ConsolePages: Sendable {
         }
         var rows: [StoredDelivery]
         if let status {
-            rows = try await database.deliveries(matching: query([status], limit: 200))
+            rows = try await store.inbox.deliveries(matching: query([status], limit: 200))
         } else {
-            rows = try await database.deliveries(matching: query([.failed, .dead], limit: 200))
+            rows = try await store.inbox.deliveries(matching: query([.failed, .dead], limit: 200))
             let others = DeliveryStatus.allCases.filter { $0 != .failed && $0 != .dead }
-            rows += try await database.deliveries(matching: query(others, limit: 200))
+            rows += try await store.inbox.deliveries(matching: query(others, limit: 200))
         }
         let values: [String: Any] = [
             "statuses": DeliveryStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] as [String: Any] },
@@ -139,8 +143,8 @@ struct ConsolePages: Sendable {
 
     /// One delivery: the raw body, what it mapped to and the accruals it produced, side by side.
     func delivery(_ id: DeliveryID, session: ConsoleSessions.Session) async throws -> Response {
-        guard let delivery = try await database.delivery(id) else { throw StoreError(.notFound, "delivery \(id) does not exist") }
-        let events = try await database.businessEvents(of: id)
+        guard let delivery = try await store.inbox.delivery(id) else { throw GatewayError.notFound("delivery \(id) does not exist") }
+        let events = try await store.inbox.businessEvents(of: id)
         let date = now()
         var values: [String: Any] = [
             "id": id.rawValue, "source": delivery.source, "eventType": delivery.eventType ?? "", "status": delivery.status.rawValue,
@@ -152,7 +156,7 @@ struct ConsolePages: Sendable {
                     "payload": Self.pretty((try? JSONResponse.encoder.encode(recorded.event)) ?? Data()),
                 ]
             },
-            "accruals": try await database.accruals(fromDelivery: id).map { accrual in
+            "accruals": try await store.ledger.accruals(fromDelivery: id).map { accrual in
                 [
                     "id": accrual.id.rawValue, "rule": accrual.line.rule, "amount": accrual.line.amount.description,
                     "status": accrual.status(at: date).rawValue,
@@ -165,7 +169,7 @@ struct ConsolePages: Sendable {
 
     /// A replay of one delivery: a dry run showing the ledger diff, or, confirmed, the real one.
     func replay(_ id: DeliveryID, apply: Bool, session: ConsoleSessions.Session) async throws -> Response {
-        guard try await database.delivery(id) != nil else { throw StoreError(.notFound, "delivery \(id) does not exist") }
+        guard try await store.inbox.delivery(id) != nil else { throw GatewayError.notFound("delivery \(id) does not exist") }
         let job = try await replays.run([id], dryRun: !apply, at: now())
         let diff = job.diff
         let changes =
@@ -201,10 +205,10 @@ struct ConsolePages: Sendable {
 
     func partners(session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
-        let partners = try await database.partners()
-        let contracts = try await database.contracts()
-        let balances = try await database.partnerBalances(at: date)
-        let giveGet = Dictionary(uniqueKeysWithValues: try await database.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
+        let partners = try await program.partners()
+        let contracts = try await store.ledger.contracts()
+        let balances = try await reports.partnerBalances(at: date)
+        let giveGet = Dictionary(uniqueKeysWithValues: try await reports.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
         let rows = partners.map { partner -> [String: Any] in
             let running = contracts.filter { $0.partnerID == partner.id && $0.isRunning(at: date) }
             let balance = balances[partner.id] ?? []
@@ -223,8 +227,8 @@ struct ConsolePages: Sendable {
     /// A partner's page: MRR sourced month by month over the trailing year, and the statement.
     func partner(_ id: PartnerID, period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
-        let statement = try await database.statement(partner: id, period: period, at: date)
-        let contracts = try await database.contracts().filter { $0.partnerID == id }
+        let statement = try await reports.statement(partner: id, period: period, at: date)
+        let contracts = try await store.ledger.contracts().filter { $0.partnerID == id }
         let months = ReportPeriod.trailingYear(to: date).months()
         let byMonth = months.map { month in Money.sums(contracts.filter { $0.isRunning(at: month.end) }.compactMap(\.monthlyValue)) }
         let main = Dictionary(grouping: byMonth.flatMap { $0 }, by: \.currency).max { $0.value.count < $1.value.count }?.key
@@ -247,11 +251,11 @@ struct ConsolePages: Sendable {
     /// The clients that paid in the last twelve months, their latest review, and the review form.
     func clients(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
-        let roster = try await database.clientRoster()
-        let reviews = try await database.clientReviews()
+        let roster = try await reports.clientRoster()
+        let reviews = try await program.clientReviews()
         let kpis = ClientReviewKPIs(period: .trailingYear(to: date), roster: roster, reviews: reviews)
         let latest = Dictionary(reviews.map { ($0.client, $0) }, uniquingKeysWith: { $0.reviewedOn > $1.reviewedOn ? $0 : $1 })
-        let names = Dictionary(uniqueKeysWithValues: try await database.partners().map { ($0.id, $0.name) })
+        let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
         let rows = roster.paying(within12MonthsOf: date, calendar: .reports).map { client -> [String: Any] in
             [
                 "key": client.key, "name": client.name ?? client.key, "referred": client.partnerID.flatMap { names[$0] } ?? "—",
@@ -274,8 +278,8 @@ struct ConsolePages: Sendable {
     // MARK: Payouts
 
     func payouts(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
-        let names = Dictionary(uniqueKeysWithValues: try await database.partners().map { ($0.id, $0.name) })
-        let rows = try await database.payouts().reversed().map { payout -> [String: Any] in
+        let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
+        let rows = try await program.payouts().reversed().map { payout -> [String: Any] in
             [
                 "id": payout.id, "created": Display.day(payout.createdAt), "paid": Display.day(payout.paidAt), "unpaid": payout.paidAt == nil,
                 "lines": payout.lines.count,

@@ -9,7 +9,7 @@ enum ReportQuery {
         do {
             return try ReportPeriod(from: parameters.get("from"), to: parameters.get("to"), default: fallback)
         } catch {
-            throw APIError(.badRequest, "invalid_field", error.reason)
+            throw GatewayError.invalid(error.reason)
         }
     }
 
@@ -21,7 +21,7 @@ enum ReportQuery {
     static func format(_ request: Request) throws -> Format {
         guard let text = request.uri.queryParameters.get("format") else { return .json }
         guard let format = Format(rawValue: text) else {
-            throw APIError(.badRequest, "invalid_field", "format must be one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw GatewayError.invalid("format must be one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return format
     }

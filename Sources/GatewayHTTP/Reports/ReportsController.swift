@@ -1,6 +1,8 @@
 import Foundation
 import GatewayCore
-import GatewayStore
+import GatewayViews
+import GatewayEngine
+import GatewayRepositories
 import HTTPTypes
 import Hummingbird
 
@@ -8,7 +10,14 @@ import Hummingbird
 /// printable HTML), payout exports, program metrics, the client roster and client reviews.
 struct ReportsController: Sendable {
     let configuration: GatewayConfiguration
-    let database: GatewayDatabase
+    let reports: ReportService
+    let program: ProgramService
+
+    init(configuration: GatewayConfiguration, store: any Repositories) {
+        self.configuration = configuration
+        self.reports = ReportService(store: store)
+        self.program = ProgramService(store: store)
+    }
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
@@ -30,27 +39,19 @@ struct ReportsController: Sendable {
         admin.get("/metrics") { request, _ in
             let date = now()
             let parameters = request.uri.queryParameters
-            let top = parameters.get("top_percent", as: Int.self) ?? 15
-            guard (1...100).contains(top) else { throw APIError(.badRequest, "invalid_field", "top_percent must be 1 to 100") }
             return try JSONResponse.make(
-                try await database.programMetrics(
-                    period: try ReportQuery.period(request, default: .trailingYear(to: date)), at: date, topPercent: top,
-                    quietAfterDays: max(1, parameters.get("quiet_days", as: Int.self) ?? 90)))
+                try await reports.programMetrics(
+                    period: try ReportQuery.period(request, default: .trailingYear(to: date)), at: date,
+                    topPercent: parameters.get("top_percent", as: Int.self) ?? 15, quietAfterDays: parameters.get("quiet_days", as: Int.self) ?? 90))
         }
-        admin.get("/clients") { _, _ in try JSONResponse.make(try await database.clientRoster().clients) }
-        admin.get("/client-reviews") { _, _ in try JSONResponse.make(try await database.clientReviews()) }
+        admin.get("/clients") { _, _ in try JSONResponse.make(try await reports.clientRoster().clients) }
+        admin.get("/client-reviews") { _, _ in try JSONResponse.make(try await program.clientReviews()) }
         admin.post("/client-reviews") { request, context in
-            let body = try await request.decode(as: ClientReviewRequest.self, context: context)
-            do {
-                return try JSONResponse.make(
-                    try await database.recordClientReview(
-                        client: body.client, on: body.reviewedOn ?? now(), outcome: body.outcome, note: body.note, at: now()), status: .created)
-            } catch let error as StoreError {
-                throw APIError(error)
-            }
+            let input = try await request.decodeInput(as: ClientReviewInput.self, context: context)
+            return try JSONResponse.make(try await program.addClientReview(input, at: now()), status: .created)
         }
         admin.get("/client-reviews/kpis") { request, _ in
-            try JSONResponse.make(try await database.clientReviewKPIs(period: try ReportQuery.period(request, default: .trailingYear(to: now()))))
+            try JSONResponse.make(try await reports.clientReviewKPIs(period: try ReportQuery.period(request, default: .trailingYear(to: now()))))
         }
     }
 
@@ -59,12 +60,7 @@ struct ReportsController: Sendable {
     func statementResponse(_ request: Request, partner id: PartnerID, format: ReportQuery.Format) async throws -> Response {
         let date = configuration.now()
         let period = try ReportQuery.period(request, default: .month(containing: date))
-        let statement: PartnerStatement
-        do {
-            statement = try await database.statement(partner: id, period: period, at: date)
-        } catch let error as StoreError where error.code == .notFound {
-            throw APIError(.notFound, "not_found", error.message)
-        }
+        let statement = try await reports.statement(partner: id, period: period, at: date)
         switch format {
         case .json: return try JSONResponse.make(statement)
         case .csv: return Self.csv(statement.csv, filename: "statement-partner-\(id)-\(Display.day(statement.period.start)).csv")
@@ -78,12 +74,7 @@ struct ReportsController: Sendable {
     }
 
     func exportResponse(_ id: Int64, _ part: ExportPart) async throws -> Response {
-        let export: PayoutExport
-        do {
-            export = try await database.payoutExport(id)
-        } catch let error as StoreError where error.code == .notFound {
-            throw APIError(.notFound, "not_found", error.message)
-        }
+        let export = try await reports.payoutExport(id)
         switch part {
         case .json: return try JSONResponse.make(export)
         case .bills: return Self.csv(export.billsCSV, filename: "payout-\(id)-bills.csv")
@@ -100,18 +91,5 @@ struct ReportsController: Sendable {
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: ConsoleSecurity.htmlHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// `POST /admin/client-reviews`.
-struct ClientReviewRequest: Decodable {
-    var client: String
-    var reviewedOn: Date?
-    var outcome: ClientReview.Outcome
-    var note: String?
-
-    enum CodingKeys: String, CodingKey {
-        case client, outcome, note
-        case reviewedOn = "reviewed_on"
     }
 }

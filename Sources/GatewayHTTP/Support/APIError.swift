@@ -1,6 +1,5 @@
 import Foundation
 import GatewayAdapters
-import GatewayStore
 public import HTTPTypes
 public import Hummingbird
 
@@ -32,13 +31,5 @@ extension APIError {
     init(_ failure: SignatureFailure) {
         let status: HTTPResponse.Status = failure.code == .signingKeyUnavailable ? .serviceUnavailable : .unauthorized
         self.init(status, failure.code.rawValue, failure.detail)
-    }
-
-    init(_ error: StoreError) {
-        switch error.code {
-        case .notFound: self.init(.unprocessableContent, error.code.rawValue, error.message)
-        case .conflict: self.init(.conflict, error.code.rawValue, error.message)
-        case .refused: self.init(.unprocessableContent, error.code.rawValue, error.message)
-        }
     }
 }

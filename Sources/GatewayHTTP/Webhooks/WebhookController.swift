@@ -1,7 +1,8 @@
 import Foundation
 import GatewayAdapters
 import GatewayCore
-import GatewayStore
+import GatewayEngine
+import GatewayRepositories
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -11,7 +12,7 @@ import Logging
 struct WebhookController: Sendable {
     let configuration: GatewayConfiguration
     let adapters: AdapterCatalog
-    let database: GatewayDatabase
+    let store: any Repositories
     let processor: DeliveryProcessor
     let keyFetcher: SigningKeyFetcher?
     let rateLimiter = RateLimiter()
@@ -48,7 +49,7 @@ struct WebhookController: Sendable {
                 metadata: ["status": "\(error.status.code)", "error": "\(error.code)", "reason": "\(error.reason)"])
             // Kept as metadata only, so "why did the vendor get a 401?" has an answer.
             let size = request.headers[.contentLength].flatMap(Int.init)
-            try? await database.recordRejection(
+            try? await store.inbox.recordRejection(
                 Rejection(
                     at: configuration.now(), source: source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
@@ -83,7 +84,7 @@ struct WebhookController: Sendable {
             // Fail closed, but retryable: once the operator sets the secret, the vendor's retries land.
             throw APIError(
                 .serviceUnavailable, SignatureFailure.Code.noSecretConfigured.rawValue,
-                "the gateway has no signing secret for '\(source)'; set \(GatewayConfiguration.secretsVariable(for: source))")
+                "the gateway has no signing secret for '\(source)'; set \(Secret.environmentVariable(for: source))")
         }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > policy.maxBodyBytes {
             throw Self.tooLarge(policy.maxBodyBytes)
@@ -105,7 +106,7 @@ struct WebhookController: Sendable {
         }
 
         let identity = adapter.identify(body, headers: headers)
-        let outcome = try await database.ingest(
+        let outcome = try await store.inbox.ingest(
             IncomingDelivery(
                 source: source, vendorDeliveryID: identity.vendorDeliveryID, eventType: identity.eventType,
                 receivedAt: configuration.now(), requestID: context.requestID, body: body,

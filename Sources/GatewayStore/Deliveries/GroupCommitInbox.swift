@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GatewayCore
+import GatewayRepositories
 import Synchronization
 
 /// Appends verified deliveries with group commit: one writer task drains every request waiting

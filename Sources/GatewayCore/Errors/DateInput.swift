@@ -1,0 +1,19 @@
+public import Foundation
+
+/// Dates as admins type them, in every place that takes one (API bodies, query strings, command
+/// flags, imports): a day (`2025-05-20`, midnight UTC) or an ISO 8601 timestamp.
+public enum DateInput {
+    /// The date `text` names, or `GatewayError.invalid` naming the field.
+    public static func parse(_ text: String, field: String) throws(GatewayError) -> Date {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.count == 10, let day = try? Date(trimmed, strategy: .iso8601.year().month().day()) { return day }
+        if let instant = try? Date(trimmed, strategy: .iso8601) { return instant }
+        throw .invalid("\(field) must be a day (2025-06-01) or an ISO 8601 timestamp, not '\(text.prefix(40))'")
+    }
+
+    /// `parse` for an optional field.
+    public static func parseIfPresent(_ text: String?, field: String) throws(GatewayError) -> Date? {
+        guard let text else { return nil }
+        return try parse(text, field: field)
+    }
+}

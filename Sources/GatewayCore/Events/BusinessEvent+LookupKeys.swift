@@ -1,0 +1,18 @@
+extension BusinessEvent {
+    /// The keys a stored event is found by: its customer's match keys, and its agreement (so a
+    /// cancellation that names no customer still meets the agreement it ends).
+    public var lookupKeys: [String] {
+        var keys = customer.map { ReferralMatchKey.candidates(for: $0).map(\.storageKey) } ?? []
+        switch self {
+        case .agreementCreated(let agreement): keys.append("agreement:\(agreement.customer.source):\(agreement.agreementID)")
+        case .agreementCancelled(let cancelled): keys.append("agreement:\(cancelled.source):\(cancelled.agreementID)")
+        default: break
+        }
+        return keys
+    }
+
+    /// The key of the vendor customer the event names, if it names one.
+    public var customerKey: String? {
+        customer.map { ReferralMatchKey.vendor(source: $0.source, id: $0.id).storageKey }
+    }
+}

@@ -1,0 +1,53 @@
+public import Foundation
+public import GatewayCore
+public import GatewayRepositories
+public import Logging
+
+/// The ledger's rules as the store applies them: which lines the program and the events call
+/// for (Core's `LedgerProjector`), how they change the stored lines without editing a paid one
+/// (`AccrualReconciler`), and every sentence that explains what an event did.
+public struct LedgerService: LedgerRules {
+    /// The version of what the engine derives from stored events (their lookup keys, the ledger).
+    /// Raise it when a change to the rules or the keys means stored data must be derived again:
+    /// the next start-up does it once, and logs it.
+    public static let derivedDataVersion = 1
+
+    public init() {}
+
+    public func recompute(events: [RecordedEvent], program: ProgramSnapshot, existing: [Accrual]) -> LedgerPlan {
+        let projection = LedgerProjector().project(events, program: program)
+        return LedgerPlan(
+            contracts: projection.contracts, changes: AccrualReconciler.changes(projected: projection.lines, existing: existing),
+            conflicts: projection.conflicts, explanations: projection.explanations)
+    }
+
+    public func explain(
+        _ events: [BusinessEvent], of delivery: DeliveryID, explanations: [String: String], firstDelivery: [String: DeliveryID]
+    ) -> [String] {
+        events.map { event in
+            let explanation =
+                explanations[event.businessKey]
+                ?? event.customer.map { "no referral matches customer \($0.source) \($0.id)" } ?? "\(event.kind.rawValue) recorded"
+            guard let first = firstDelivery[event.businessKey], first != delivery else { return explanation }
+            return "the same business effect as delivery \(first), counted once: \(explanation)"
+        }
+    }
+
+    /// Derives the stored data again when it was derived by another engine version (or never):
+    /// the event lookup keys and the whole ledger, in one transaction. Run at start-up, before
+    /// anything is served or processed.
+    ///
+    /// - Returns: whether anything was recomputed.
+    @discardableResult
+    public static func recomputeDerivedDataIfNeeded(in store: any Repositories, at now: Date, logger: Logger) async throws -> Bool {
+        let stored = try await store.ledger.derivedDataVersion()
+        guard stored != derivedDataVersion else { return false }
+        let started = ContinuousClock.now
+        logger.notice(
+            "recomputing derived data: the engine's version changed",
+            metadata: ["from": "\(stored.map(String.init) ?? "none")", "to": "\(derivedDataVersion)"])
+        try await store.ledger.rebuildDerivedData(version: derivedDataVersion, rules: LedgerService(), at: now)
+        logger.notice("derived data recomputed", metadata: ["took": "\(ContinuousClock.now - started)"])
+        return true
+    }
+}

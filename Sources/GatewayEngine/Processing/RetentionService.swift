@@ -1,0 +1,33 @@
+import Foundation
+public import GatewayRepositories
+public import Logging
+public import ServiceLifecycle
+
+/// Prunes raw bodies of settled deliveries older than the retention period, once an hour.
+public struct RetentionService: Service {
+    private let store: any Repositories
+    private let keep: TimeInterval
+    private let interval: Duration
+    private let logger: Logger
+
+    /// - Parameter keepDays: how many days raw bodies of processed deliveries are kept.
+    public init(store: any Repositories, keepDays: Int, interval: Duration = .seconds(3600), logger: Logger) {
+        self.store = store
+        self.keep = TimeInterval(max(1, keepDays)) * 86_400
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let now = Date()
+                let pruned = try await store.inbox.pruneBodies(receivedBefore: now.addingTimeInterval(-keep), at: now)
+                if pruned > 0 { logger.info("raw bodies pruned", metadata: ["deliveries": "\(pruned)"]) }
+            } catch {
+                logger.warning("pruning raw bodies failed; retrying at the next interval", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+public import Foundation
+public import GatewayCore
+
+/// The rules every program input must follow, wherever it came from. Pure: what exists in the
+/// store (partners, plans) is checked by `ProgramService`.
+public enum ProgramValidation {
+    public static func partner(_ input: PartnerInput, at now: Date) throws(GatewayError) -> Partner {
+        let name = try required(input.name, "name")
+        let kind = try choice(input.kind, "kind", Partner.Kind.self)
+        let specialty = try input.specialty.map { text throws(GatewayError) in try choice(text, "specialty", Partner.Specialty.self) }
+        let payout = try input.payoutForm.map { text throws(GatewayError) in try choice(text, "payout_form", Partner.PayoutForm.self) } ?? .cash
+        let email = try input.email.map { text throws(GatewayError) in try self.email(text, "email") }
+        return Partner(
+            id: PartnerID(0), name: name, kind: kind, specialty: specialty, payoutForm: payout, email: email, domains: try domains(input.domains),
+            vendorIDs: try vendorIDs(input.vendorIDs), createdAt: now)
+    }
+
+    /// Terms as a plan or a version may hold them.
+    public static func terms(_ terms: PlanTerms) throws(GatewayError) -> PlanTerms {
+        guard !terms.rules.isEmpty else { throw .invalid("a plan needs at least one rule") }
+        guard terms.holdDays >= 0 else { throw .invalid("hold_days must be 0 or more") }
+        guard terms.attributionWindowDays > 0 else { throw .invalid("attribution_window_days must be 1 or more") }
+        for rule in terms.rules {
+            switch rule {
+            case .recurringShare(let steps):
+                guard !steps.isEmpty else { throw .invalid("a recurring share needs at least one step") }
+                for (index, step) in steps.enumerated() {
+                    try rate(step.rate, "a recurring share's rate")
+                    if let months = step.months, months < 1 { throw .invalid("months must be 1 or more, or absent for the life of the contract") }
+                    if step.months == nil, index != steps.count - 1 { throw .invalid("only the last step may run for the life of the contract") }
+                }
+            case .firstYearValue(let share): try rate(share, "the first-year rate")
+            case .finderFee(let amount), .qualifiedMeeting(let amount), .firstReferralBonus(let amount), .clientCredit(let amount):
+                try positive(amount, "the \(rule.name.replacingOccurrences(of: "_", with: " ")) amount")
+            }
+        }
+        for tier in terms.tiers {
+            guard tier.minConversions >= 1 else { throw .invalid("a tier's conversions must be 1 or more") }
+            try rate(tier.bonus, "a tier's bonus")
+        }
+        if let cap = terms.capPerReferral { try positive(cap, "cap_per_referral") }
+        if let cap = terms.capPerPartnerPerYear { try positive(cap, "cap_per_partner_per_year") }
+        return terms
+    }
+
+    /// A referral as recorded, before the store's checks (partner, plan, self-referral).
+    public static func referral(_ input: ReferralInput, at now: Date) throws(GatewayError) -> Referral {
+        guard let partner = input.partnerID else { throw .invalid("partner_id is required") }
+        guard let plan = input.planID else { throw .invalid("plan_id is required") }
+        let prospect = try required(input.prospectName, "prospect_name")
+        let share = input.claimShare ?? 1
+        guard share > 0, share <= 1 else { throw .invalid("claim_share must be above 0 and at most 1 (the whole claim)") }
+        let emails = try (input.contactEmails ?? []).map { text throws(GatewayError) in try email(text, "contact_emails") }
+        let code = input.referralCode?.trimmingCharacters(in: .whitespaces)
+        return Referral(
+            id: ReferralID(0), partnerID: PartnerID(partner), planID: PlanID(plan), prospectName: prospect, domains: try domains(input.domains),
+            contactEmails: emails, vendorIDs: try vendorIDs(input.vendorIDs), referralCode: code?.isEmpty == false ? code : nil,
+            introducedAt: try DateInput.parseIfPresent(input.introducedAt, field: "introduced_at") ?? now,
+            claimShare: NSDecimalNumber(decimal: share * Decimal(Referral.wholeClaim)).intValue)
+    }
+
+    public static func settings(_ settings: ProgramSettings) throws(GatewayError) -> ProgramSettings {
+        for (currency, threshold) in settings.approvalThresholds {
+            guard CurrencyCode(currency) != nil else { throw .invalid("approval threshold currency \(currency) is not an ISO 4217 code") }
+            guard threshold >= 0 else { throw .invalid("approval thresholds must be 0 or more") }
+        }
+        return settings
+    }
+
+    /// `<source>:<id>` (`stripe:cus_123`) as the customer's key.
+    public static func customerKey(_ text: String?) throws(GatewayError) -> String {
+        let parts = (text ?? "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw .invalid("customer must be <source>:<id>, e.g. stripe:cus_123")
+        }
+        return ReferralMatchKey.vendor(source: parts[0], id: parts[1]).storageKey
+    }
+
+    // MARK: Fields
+
+    /// A text that must be there, trimmed.
+    public static func required(_ text: String?, _ field: String) throws(GatewayError) -> String {
+        let trimmed = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalid("\(field) must not be empty") }
+        return trimmed
+    }
+
+    /// One of an enumeration's raw values.
+    public static func choice<Value: RawRepresentable & CaseIterable>(
+        _ text: String?, _ field: String, _ type: Value.Type
+    ) throws(GatewayError) -> Value where Value.RawValue == String {
+        let trimmed = (text ?? "").trimmingCharacters(in: .whitespaces)
+        guard let value = Value(rawValue: trimmed) else {
+            let known = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .invalid(trimmed.isEmpty ? "\(field) is required: one of \(known)" : "\(field) must be one of \(known), not '\(trimmed.prefix(40))'")
+        }
+        return value
+    }
+
+    static func email(_ text: String, _ field: String) throws(GatewayError) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !trimmed.contains(" ") else {
+            throw .invalid("\(field) must be an address like name@example.com, not '\(trimmed.prefix(60))'")
+        }
+        return trimmed
+    }
+
+    static func domains(_ domains: [String]?) throws(GatewayError) -> [String] {
+        try (domains ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }.map { domain throws(GatewayError) in
+            guard domain.contains("."), !domain.contains(" "), !domain.contains("@"), !domain.contains("/") else {
+                throw .invalid("domains must be company domains like brightdental.example, not '\(domain.prefix(60))'")
+            }
+            return domain
+        }
+    }
+
+    static func vendorIDs(_ ids: [String: String]?) throws(GatewayError) -> [String: String] {
+        var clean: [String: String] = [:]
+        for (source, id) in ids ?? [:] {
+            let source = source.trimmingCharacters(in: .whitespaces)
+            let id = id.trimmingCharacters(in: .whitespaces)
+            guard !source.isEmpty, !id.isEmpty else { throw .invalid("vendor ids must be source=id, e.g. stripe=cus_123") }
+            clean[source] = id
+        }
+        return clean
+    }
+
+    static func rate(_ rate: BasisPoints, _ what: String) throws(GatewayError) {
+        guard rate.value > 0, rate.value <= 10_000 else { throw .invalid("\(what) must be above 0% and at most 100%, not \(rate)") }
+    }
+
+    static func positive(_ amount: Money, _ what: String) throws(GatewayError) {
+        guard amount.minorUnits > 0 else { throw .invalid("\(what) must be more than zero") }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Metrics
+import Prometheus
+
+/// The gateway's metrics, through swift-metrics into a Prometheus registry of its own (so several
+/// gateways in one process, as in tests, never share counters). Labels carry sources, statuses and
+/// reasons, never payload values or secrets.
+public final class GatewayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Ingest latency in seconds: most deliveries commit in milliseconds.
+        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        self.factory = factory
+    }
+
+    public func received(_ source: String) {
+        Counter(label: "gateway_deliveries_received_total", dimensions: [("source", source)], factory: factory).increment()
+    }
+
+    public func stored(_ source: String, duplicate: Bool) {
+        Counter(label: duplicate ? "gateway_deliveries_duplicate_total" : "gateway_deliveries_stored_total", dimensions: [("source", source)], factory: factory)
+            .increment()
+    }
+
+    public func rejected(_ source: String, reason: String) {
+        Counter(label: "gateway_deliveries_rejected_total", dimensions: [("source", source), ("reason", reason)], factory: factory).increment()
+    }
+
+    public func ingestLatency(_ source: String, _ duration: Duration) {
+        Timer(label: "gateway_ingest_duration_seconds", dimensions: [("source", source)], factory: factory).record(duration: duration)
+    }
+
+    public func settled(_ source: String, status: String) {
+        Counter(label: "gateway_deliveries_settled_total", dimensions: [("source", source), ("status", status)], factory: factory).increment()
+    }
+
+    /// Values read from the store at scrape time.
+    public func snapshot(queueDepth: Int, oldestWaitingSeconds: Double, accrualLines: Int, replayRemaining: Int) {
+        Gauge(label: "gateway_queue_depth", factory: factory).record(queueDepth)
+        Gauge(label: "gateway_oldest_unprocessed_age_seconds", factory: factory).record(oldestWaitingSeconds)
+        Gauge(label: "gateway_accrual_lines", factory: factory).record(accrualLines)
+        Gauge(label: "gateway_replay_deliveries_remaining", factory: factory).record(replayRemaining)
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,40 @@
+public import Foundation
+public import GatewayCore
+
+/// What the ledger should hold and how its effects are told, decided by the engine and handed to
+/// a repository write so the decision and the write land in one transaction. A store reads the
+/// inputs, asks these rules, and applies the answer; it never decides anything itself.
+public protocol LedgerRules: Sendable {
+    /// The ledger the program and the stored events call for, as changes to the stored lines.
+    func recompute(events: [RecordedEvent], program: ProgramSnapshot, existing: [Accrual]) -> LedgerPlan
+
+    /// What each event of a settled delivery did, in words, in the events' order.
+    ///
+    /// - Parameters:
+    ///   - explanations: the ledger's word on each business key it recomputed (empty when the
+    ///     batch could not change the ledger).
+    ///   - firstDelivery: the first delivery that carried each of these events' business keys.
+    func explain(
+        _ events: [BusinessEvent], of delivery: DeliveryID, explanations: [String: String], firstDelivery: [String: DeliveryID]
+    ) -> [String]
+}
+
+/// A recomputation's result, ready to be written.
+public struct LedgerPlan: Sendable {
+    /// One per referral whose customer started a contract.
+    public var contracts: [ProjectedContract]
+    /// Changes to the stored accrual lines (paid lines are never among them).
+    public var changes: [AccrualReconciler.Change]
+    public var conflicts: [AttributionConflict]
+    /// What the ledger did with each business event, by business key.
+    public var explanations: [String: String]
+
+    public init(
+        contracts: [ProjectedContract], changes: [AccrualReconciler.Change], conflicts: [AttributionConflict], explanations: [String: String]
+    ) {
+        self.contracts = contracts
+        self.changes = changes
+        self.conflicts = conflicts
+        self.explanations = explanations
+    }
+}

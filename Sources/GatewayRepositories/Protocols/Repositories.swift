@@ -1,0 +1,21 @@
+/// One store of the gateway's data, seen through its repositories: the SQLite file by default,
+/// PostgreSQL for several instances. The engine reads and writes only through these protocols.
+public protocol Repositories: Sendable {
+    /// Deliveries, from ingest to settlement, and the requests refused at ingest.
+    var inbox: any DeliveryInbox { get }
+    /// Partners, plans, referrals, overrides, settings, outbound referrals, reviews, the audit trail.
+    var program: any ProgramRepository { get }
+    /// Contracts, accrual lines, conflicts and payouts: the ledger's derived data.
+    var ledger: any LedgerRepository { get }
+    /// The reads behind statements, exports and metrics.
+    var reports: any ReportRepository { get }
+    /// What vendor clients and pollers keep between runs: rotated OAuth tokens, cursors.
+    var vendorState: any VendorStateRepository { get }
+
+    /// Where the data is, for logs (never a password).
+    var location: String { get }
+    /// Whether every migration is applied and the store can be read.
+    func isReady() async throws -> Bool
+    /// Proves the store accepts a write (disk not full, not read-only), without keeping one.
+    func checkWritable() async throws
+}

@@ -1,0 +1,347 @@
+import Foundation
+import GRDB
+import GatewayCore
+import GatewayRepositories
+
+/// The inbox's tables in the SQLite file: deliveries, their events, and refusals.
+struct SQLiteDeliveryInbox: DeliveryInbox {
+    let pool: DatabasePool
+    let groupCommit: GroupCommitInbox
+
+    func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
+        try await groupCommit.append(delivery)
+    }
+
+    /// Claims the oldest deliveries due for processing, for `lease` seconds: new ones, retries whose
+    /// time has come, and work a processor claimed but never finished (its lease ran out). Newer
+    /// deliveries are never held up behind retries waiting for their time.
+    func claimDeliveries(limit: Int, lease: TimeInterval, at now: Date) async throws -> [StoredDelivery] {
+        try await pool.write { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE delivery SET status = 'processing', lease_until = ?
+                    WHERE id IN (
+                        SELECT id FROM delivery
+                        WHERE status = 'stored'
+                           OR (status = 'retrying' AND next_attempt_at <= ?)
+                           OR (status = 'processing' AND lease_until < ?)
+                        ORDER BY id LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [now.addingTimeInterval(lease), now, now, limit]
+            ).map(StoredDelivery.init(row:)).sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Returns every claimed delivery to the queue: for a gateway starting on its file, whose
+    /// previous run died holding claims (one gateway process serves one SQLite file).
+    ///
+    /// - Returns: how many claims were released.
+    @discardableResult
+    func releaseClaims() async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE delivery SET status = 'stored', lease_until = NULL WHERE status = 'processing'")
+            return db.changesCount
+        }
+    }
+
+    /// Removes the raw bodies of processed and ignored deliveries received before `cutoff`, keeping
+    /// their metadata, events and ledger effects. Failed, retrying and dead deliveries keep their
+    /// bodies whatever their age: they are the ones a replay needs.
+    ///
+    /// - Returns: how many bodies were removed.
+    @discardableResult
+    func pruneBodies(receivedBefore cutoff: Date, at now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET body = x'', body_pruned_at = ?
+                    WHERE status IN ('processed', 'ignored') AND received_at < ? AND body_pruned_at IS NULL
+                    """,
+                arguments: [now, cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// How many deliveries wait for the processor (stored, claimed, or retrying).
+    func countAwaitingProcessing() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')") ?? 0
+        }
+    }
+
+    /// When the oldest delivery still waiting was received, if any waits.
+    func oldestAwaitingProcessing() async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(received_at) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')")
+        }
+    }
+
+    /// One delivery, with its body.
+    func delivery(_ id: DeliveryID) async throws -> StoredDelivery? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM delivery WHERE id = ?", arguments: [id.rawValue]).map(StoredDelivery.init(row:))
+        }
+    }
+
+    /// The business events a delivery was mapped to, with the ledger's explanation of each.
+    func businessEvents(of delivery: DeliveryID) async throws -> [RecordedBusinessEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM business_event WHERE delivery_id = ? ORDER BY position", arguments: [delivery.rawValue]
+            ).map { row in
+                RecordedBusinessEvent(
+                    event: try StoreCoding.value(BusinessEvent.self, from: row["payload"]),
+                    adapterVersion: row["adapter_version"],
+                    explanation: row["explanation"])
+            }
+        }
+    }
+
+    /// Settles a batch of deliveries in one transaction: each delivery's events and its new status
+    /// land together, then the ledger is recomputed once for the batch (when any event concerns a
+    /// referral) and each processed delivery says what its events did. A delivery whose writes
+    /// throw is rolled back alone (a savepoint) and marked failed with the reason.
+    ///
+    /// - Returns: the status each delivery ended in.
+    @discardableResult
+    func settle(_ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
+        try await pool.write { db in try Self.settle(results, rules: rules, at: now, recompute: false, db) }
+    }
+
+    /// Replays deliveries through fresh results (the current adapters and program): the same
+    /// settlement as processing, in one transaction, with the ledger recomputed and compared
+    /// before and after. A dry run rolls everything back and only reports the difference.
+    /// Signatures are not checked again: the stored verification stands.
+    func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome {
+        try await pool.writeWithoutTransaction { db in
+            var outcome = ReplayOutcome(statuses: [:], diff: LedgerDiff())
+            try db.inTransaction {
+                let before = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+                let statuses = try Self.settle(results, rules: rules, at: now, recompute: true, db)
+                let after = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+                outcome = ReplayOutcome(statuses: statuses, diff: LedgerDiff(before: before, after: after))
+                if !dryRun {
+                    try LedgerSQL.audit(
+                        "deliveries.replayed", subject: results.map { "delivery:\($0.0)" }.joined(separator: ","),
+                        detail: ["created": "\(outcome.diff.created.count)", "changed": "\(outcome.diff.changed.count)",
+                            "reversed": "\(outcome.diff.reversed.count)"], at: now, db)
+                }
+                return dryRun ? .rollback : .commit
+            }
+            return outcome
+        }
+    }
+
+    private static func settle(
+        _ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date, recompute force: Bool, _ db: Database
+    ) throws -> [DeliveryID: DeliveryStatus] {
+        var statuses: [DeliveryID: DeliveryStatus] = [:]
+        var mapped: [(DeliveryID, [BusinessEvent])] = []
+        for (id, result) in results {
+            do {
+                try db.inSavepoint {
+                    statuses[id] = try Self.apply(result, to: id, at: now, db)
+                    return .commit
+                }
+                if case .mapped(let events, _) = result { mapped.append((id, events)) }
+            } catch {
+                try Self.setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, db)
+                statuses[id] = .failed
+            }
+        }
+        guard force || !mapped.isEmpty else { return statuses }
+        let keys = Set(mapped.flatMap { $0.1.flatMap(\.lookupKeys) })
+        let explanations = try force || Self.concernsProgram(keys, db) ? try LedgerSQL.recompute(rules, at: now, db) : [:]
+        let first = try db.cachedStatement(sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?")
+        for (id, events) in mapped {
+            var firstDelivery: [String: DeliveryID] = [:]
+            for event in events {
+                firstDelivery[event.businessKey] = try Int64.fetchOne(first, arguments: [event.businessKey]).map(DeliveryID.init)
+            }
+            let reasons = rules.explain(events, of: id, explanations: explanations, firstDelivery: firstDelivery)
+            try db.cachedStatement(sql: "UPDATE delivery SET status_reason = ? WHERE id = ?").execute(arguments: [reasons.joined(separator: "; "), id.rawValue])
+            for (position, reason) in reasons.enumerated() {
+                try db.cachedStatement(sql: "UPDATE business_event SET explanation = ? WHERE delivery_id = ? AND position = ?")
+                    .execute(arguments: [reason, id.rawValue, position])
+            }
+        }
+        return statuses
+    }
+
+    /// Whether any of these lookup keys can concern the program: a referral's or an override's
+    /// key, an agreement of a referred customer, or a customer already matched to a referral by
+    /// another of its events (a refund that names only the customer id; `matched_customer`, kept
+    /// by the last recomputation, which every new match triggers). Only then can the ledger change.
+    private static func concernsProgram(_ keys: Set<String>, _ db: Database) throws -> Bool {
+        guard !keys.isEmpty else { return false }
+        let list = Array(keys)
+        let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+        if try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
+                    OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
+                    OR EXISTS (SELECT 1 FROM matched_customer WHERE customer_key IN (\(marks)))
+                """,
+            arguments: StatementArguments(list + list + list)) == true
+        {
+            return true
+        }
+        // An agreement event (a deletion) may name no customer: look its agreement up, starting
+        // from the agreement's own key (CROSS JOIN keeps that order), never from every referred event.
+        let agreements = list.filter { $0.hasPrefix("agreement:") }
+        guard !agreements.isEmpty else { return false }
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (
+                    SELECT 1 FROM business_event_key same
+                    CROSS JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
+                    WHERE same.key IN (\(Array(repeating: "?", count: agreements.count).joined(separator: ", ")))
+                        AND k.key IN (SELECT key FROM referral_key))
+                """,
+            arguments: StatementArguments(agreements)) ?? false
+    }
+
+    private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {
+        switch result {
+        case .ignored(let reason, let version):
+            try forgetEvents(of: id, db)
+            try setStatus(id, .ignored, reason: reason, adapterVersion: version, at: now, db)
+            return .ignored
+        case .failed(let reason, let version):
+            try forgetEvents(of: id, db)
+            try setStatus(id, .failed, reason: reason, adapterVersion: version, at: now, db)
+            return .failed
+        case .retry(let reason, let version, let next):
+            try setStatus(id, .retrying, reason: reason, adapterVersion: version, at: now, db)
+            try db.execute(sql: "UPDATE delivery SET next_attempt_at = ? WHERE id = ?", arguments: [next, id.rawValue])
+            return .retrying
+        case .dead(let reason, let version):
+            try setStatus(id, .dead, reason: reason, adapterVersion: version, at: now, db)
+            return .dead
+        case .mapped(let events, let version):
+            try forgetEvents(of: id, db)
+            for (position, event) in events.enumerated() {
+                try LedgerSQL.recordEvent(event, delivery: id, position: position, adapterVersion: version, explanation: "recorded", db)
+            }
+            try setStatus(id, .processed, reason: "recorded", adapterVersion: version, at: now, db)
+            return .processed
+        }
+    }
+
+    /// Drops a delivery's previous events before it is settled again (a replay after a mapping fix).
+    private static func forgetEvents(of id: DeliveryID, _ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM business_event_key WHERE delivery_id = ?").execute(arguments: [id.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM business_event WHERE delivery_id = ?").execute(arguments: [id.rawValue])
+    }
+
+    private static func setStatus(
+        _ id: DeliveryID, _ status: DeliveryStatus, reason: String?, adapterVersion: Int?, at now: Date, _ db: Database
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE delivery SET status = ?, status_reason = ?, adapter_version = COALESCE(?, adapter_version),
+                    processed_at = ?, attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL
+                WHERE id = ?
+                """
+        ).execute(arguments: [status.rawValue, reason, adapterVersion, now, id.rawValue])
+    }
+
+    // MARK: Search and refusals
+
+    func deliveries(matching query: DeliveryQuery) async throws -> [StoredDelivery] {
+        try await pool.read { db in
+            let (condition, arguments) = query.condition
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery WHERE \(condition) ORDER BY id DESC LIMIT ?",
+                arguments: StatementArguments(arguments + [max(1, query.limit)])
+            ).map(StoredDelivery.init(row:))
+        }
+    }
+
+    func deliveryIDs(matching query: DeliveryQuery) async throws -> [DeliveryID] {
+        try await pool.read { db in
+            let (condition, arguments) = query.condition
+            return try Int64.fetchAll(db, sql: "SELECT id FROM delivery WHERE \(condition) ORDER BY id", arguments: StatementArguments(arguments))
+                .map(DeliveryID.init)
+        }
+    }
+
+    func customerIsKnown(_ customerKey: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM business_event WHERE customer_key = ?)", arguments: [customerKey]) ?? false
+        }
+    }
+
+    func recordRejection(_ rejection: Rejection) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO rejection (at, source, code, reason, status, size, remote_address, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    rejection.at, rejection.source, rejection.code, rejection.reason, rejection.status, rejection.size, rejection.remoteAddress,
+                    rejection.requestID,
+                ])
+        }
+    }
+
+    func rejections(source: String?, code: String?, since: Date?, limit: Int) async throws -> [Rejection] {
+        try await pool.read { db in
+            var clauses = ["1"]
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            if let source { clauses.append("source = ?"); arguments.append(source) }
+            if let code { clauses.append("code = ?"); arguments.append(code) }
+            if let since { clauses.append("at >= ?"); arguments.append(since) }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM rejection WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
+                arguments: StatementArguments(arguments + [limit])
+            ).map { row in
+                Rejection(
+                    at: row["at"], source: row["source"], code: row["code"], reason: row["reason"], status: row["status"], size: row["size"],
+                    remoteAddress: row["remote_address"], requestID: row["request_id"])
+            }
+        }
+    }
+
+    func deliveryCounts() async throws -> (deliveries: [String: [String: Int]], rejections: [String: [String: Int]]) {
+        try await pool.read { db in
+            var deliveries: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, status, COUNT(*) AS n FROM delivery GROUP BY source, status") {
+                deliveries[row["source"], default: [:]][row["status"]] = row["n"]
+            }
+            var rejections: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, code, COUNT(*) AS n FROM rejection GROUP BY source, code") {
+                rejections[row["source"], default: [:]][row["code"]] = row["n"]
+            }
+            return (deliveries, rejections)
+        }
+    }
+}
+
+extension DeliveryQuery {
+    /// The SQL condition and its arguments.
+    fileprivate var condition: (String, [(any DatabaseValueConvertible)?]) {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let source { clauses.append("source = ?"); arguments.append(source) }
+        if !statuses.isEmpty {
+            clauses.append("status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ", ")))")
+            arguments += statuses.map(\.rawValue)
+        }
+        if duplicatesOnly { clauses.append("duplicate_count > 0") }
+        if let eventType { clauses.append("event_type = ?"); arguments.append(eventType) }
+        if let vendorDeliveryID { clauses.append("vendor_delivery_id = ?"); arguments.append(vendorDeliveryID) }
+        if let customer {
+            let parts = customer.split(separator: ":", maxSplits: 1).map(String.init)
+            let key = parts.count == 2 ? ReferralMatchKey.vendor(source: parts[0], id: parts[1]).storageKey : customer
+            clauses.append("id IN (SELECT delivery_id FROM business_event WHERE customer_key = ?)")
+            arguments.append(key)
+        }
+        if let receivedFrom { clauses.append("received_at >= ?"); arguments.append(receivedFrom) }
+        if let receivedBefore { clauses.append("received_at < ?"); arguments.append(receivedBefore) }
+        if let beforeID { clauses.append("id < ?"); arguments.append(beforeID) }
+        return (clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments)
+    }
+}

@@ -1,0 +1,75 @@
+public import Foundation
+import GRDB
+public import GatewayRepositories
+
+/// The gateway's embedded store: one SQLite file, through GRDB, behind the repository protocols.
+///
+/// WAL mode, one writer connection with `synchronous = FULL` (an acknowledged delivery survives
+/// a power cut, not only a crash), a busy timeout so the CLI and a running server can share the
+/// file, and migrations applied on open. One gateway process serves one file.
+public final class SQLiteStore: Repositories {
+    /// The file name inside the data directory.
+    public static let fileName = "gateway.sqlite"
+
+    let pool: DatabasePool
+    public let inbox: any DeliveryInbox
+    public let program: any ProgramRepository
+    public let ledger: any LedgerRepository
+    public let reports: any ReportRepository
+    public let vendorState: any VendorStateRepository
+    /// Where the file is.
+    public let path: String
+
+    public var location: String { path }
+
+    /// Opens (creating if needed) `gateway.sqlite` in `directory`, creating the directory too.
+    ///
+    /// - Parameters:
+    ///   - ingestBatchLimit: the most deliveries one group-commit transaction holds.
+    ///   - ingestLinger: how long the ingest writer waits for a transaction to fill (none by default).
+    public convenience init(directory: URL, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try self.init(path: directory.appendingPathComponent(Self.fileName).path, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+    }
+
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    public init(path: String, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it switches to WAL, after
+        // `prepareDatabase`; durability needs FULL, so it is set here, on the writer itself.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try Self.migrator.migrate(pool)
+        self.pool = pool
+        self.path = path
+        inbox = SQLiteDeliveryInbox(pool: pool, groupCommit: GroupCommitInbox(pool: pool, maxBatch: ingestBatchLimit, linger: ingestLinger))
+        program = SQLiteProgramRepository(pool: pool)
+        ledger = SQLiteLedgerRepository(pool: pool)
+        reports = SQLiteReportRepository(pool: pool)
+        vendorState = SQLiteVendorStateRepository(pool: pool)
+    }
+
+    /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func checkWritable() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.inTransaction {
+                try db.execute(sql: "INSERT INTO audit_log (at, action, subject, detail) VALUES (?, 'readyz', 'store', '{}')", arguments: [Date()])
+                return .rollback
+            }
+        }
+    }
+
+    public func isReady() async throws -> Bool {
+        try await pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+    }
+}
