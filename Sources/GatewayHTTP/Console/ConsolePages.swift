@@ -14,19 +14,8 @@ struct ConsolePages: Sendable {
     let replays: ReplayJobs
     let now: @Sendable () -> Date
 
-    /// What every signed-in page's layout reads.
-    struct Frame {
-        var title: String
-        var session = true
-        var csrf: String
-        var notice: String?
-    }
-
-    private func render(_ template: String, _ frame: Frame, _ values: [String: Any]) -> Response {
-        var view: [String: Any] = ["title": frame.title, "session": frame.session, "csrf": frame.csrf]
-        if let notice = frame.notice { view["notice"] = notice }
-        view.merge(values) { _, new in new }
-        return ReportsController.html(ConsoleTemplates.render(template, view))
+    private func render<Content>(_ template: String, _ frame: ConsolePage<Content>.Frame, _ content: Content) -> Response {
+        ReportsController.html(ConsoleTemplates.render(template, ConsolePage(frame: frame, content: content)))
     }
 
     // MARK: Overview
@@ -45,67 +34,52 @@ struct ConsolePages: Sendable {
                 return SVGChart.Bar(label: month.month, value: share ?? 0, caption: Display.percent(share))
             }, maximum: 100)
         let partnerNames = Dictionary(uniqueKeysWithValues: metrics.byPartner.map { ($0.partnerID, $0.name) })
-        let values: [String: Any] = [
-            "period": ["from": Display.day(period.start), "to": Display.day(period.end.addingTimeInterval(-1))],
-            "mrrShares": metrics.newMRR.map { share in
-                [
-                    "currency": share.total.currency.code, "share": Display.percent(share.sharePercent), "sourced": share.referralSourced.description,
-                    "total": share.total.description,
-                ]
+        let top = metrics.topPartners
+        let view = OverviewView(
+            period: .init(from: Display.day(period.start), to: Display.day(period.end.addingTimeInterval(-1))),
+            mrrShares: metrics.newMRR.map { share in
+                .init(
+                    currency: share.total.currency.code, share: Display.percent(share.sharePercent), sourced: share.referralSourced.description,
+                    total: share.total.description)
             },
-            "newClients": metrics.newClients, "referredNewClients": metrics.referredNewClients,
-            "conversion": [
-                "rate": Display.percent(metrics.conversion.ratePercent), "signed": metrics.conversion.signed,
-                "introduced": metrics.conversion.introduced, "medianDays": Display.number(metrics.conversion.medianDaysToSign),
-            ],
-            "kFactor": Display.number(metrics.kFactor.value),
-            "kFactorDetail":
+            newClients: metrics.newClients, referredNewClients: metrics.referredNewClients,
+            conversion: .init(
+                rate: Display.percent(metrics.conversion.ratePercent), signed: metrics.conversion.signed, introduced: metrics.conversion.introduced,
+                medianDays: Display.number(metrics.conversion.medianDaysToSign)),
+            kFactor: Display.number(metrics.kFactor.value),
+            kFactorDetail:
                 "\(metrics.kFactor.clientReferredNewClients) client-referred new clients, \(metrics.kFactor.activeClientsAtStart) active clients at the start",
-            "retention": [
-                "referred": Display.percent(metrics.retention.referred.retainedPercent),
-                "others": Display.percent(metrics.retention.others.retainedPercent),
-                "referredTenure": Display.number(metrics.retention.referred.averageTenureDays),
-                "othersTenure": Display.number(metrics.retention.others.averageTenureDays),
-            ],
-            "chart": chart.svg,
-            "byKind": metrics.byKind.map { kind in
-                [
-                    "kind": Display.kind(kind.kind), "partners": kind.partners, "active": kind.activePartners, "referrals": kind.referrals,
-                    "signed": kind.signed, "conversion": Display.percent(kind.conversionPercent), "newMRR": Display.money(kind.newMRR),
-                    "runningMRR": Display.money(kind.runningMRR),
-                ] as [String: Any]
+            retention: .init(
+                referred: Display.percent(metrics.retention.referred.retainedPercent), others: Display.percent(metrics.retention.others.retainedPercent),
+                referredTenure: Display.number(metrics.retention.referred.averageTenureDays),
+                othersTenure: Display.number(metrics.retention.others.averageTenureDays)),
+            chart: chart.svg,
+            byKind: metrics.byKind.map { kind in
+                .init(
+                    kind: Display.kind(kind.kind), partners: kind.partners, active: kind.activePartners, referrals: kind.referrals, signed: kind.signed,
+                    conversion: Display.percent(kind.conversionPercent), newMRR: Display.money(kind.newMRR), runningMRR: Display.money(kind.runningMRR))
             },
-            "top": [
-                "percent": metrics.topPartners.percent,
-                "summary":
-                    "\(metrics.topPartners.partners.count) \(metrics.topPartners.partners.count == 1 ? "partner" : "partners") brought \(Display.percent(metrics.topPartners.signedSharePercent)) of the contracts signed in the period and "
-                    + metrics.topPartners.runningMRRSharePercent.map { "\(Display.percent($0.percent)) of running \($0.currency) MRR" }
-                    .joined(separator: ", ") + ".",
-                "partners": metrics.topPartners.partners.map(Self.partnerRow),
-            ] as [String: Any],
-            "giveGet": metrics.giveGet.map { balance in
-                [
-                    "id": balance.partnerID.rawValue, "name": partnerNames[balance.partnerID] ?? balance.partnerName,
-                    "received": balance.referralsReceived, "given": balance.referralsGiven,
-                    "flags": balance.flags.map { Display.words($0.rawValue) }.joined(separator: ", "),
-                ] as [String: Any]
+            top: .init(
+                percent: top.percent,
+                summary:
+                    "\(top.partners.count) \(top.partners.count == 1 ? "partner" : "partners") brought \(Display.percent(top.signedSharePercent)) of the contracts signed in the period and "
+                    + top.runningMRRSharePercent.map { "\(Display.percent($0.percent)) of running \($0.currency) MRR" }.joined(separator: ", ") + ".",
+                partners: top.partners.map { partner in
+                    .init(
+                        id: partner.partnerID.rawValue, name: partner.name, kind: Display.kind(partner.kind), signed: partner.signed,
+                        runningMRR: Display.money(partner.runningMRR))
+                }),
+            giveGet: metrics.giveGet.map { balance in
+                .init(
+                    id: balance.partnerID.rawValue, name: partnerNames[balance.partnerID] ?? balance.partnerName, received: balance.referralsReceived,
+                    given: balance.referralsGiven, flags: balance.flags.map { Display.words($0.rawValue) }.joined(separator: ", "))
             },
-            "reviews": [
-                "reviewed": Display.percent(reviews.reviewedPercent), "clientsReviewed": reviews.clientsReviewed,
-                "activeClients": reviews.activeClients, "perMonth": Display.number(reviews.reviewsPerMonth),
-                "target": Display.number(reviews.monthlyTarget), "health": Display.percent(reviews.healthPercent),
-                "asked": Display.percent(reviews.referralAskedPercent), "risk": Display.percent(reviews.riskPercent),
-                "unknown": Display.percent(reviews.unknownPercent),
-            ] as [String: Any],
-        ]
-        return render("overview", Frame(title: "Overview", csrf: session.csrf), values)
-    }
-
-    private static func partnerRow(_ partner: ProgramMetrics.PartnerResults) -> [String: Any] {
-        [
-            "id": partner.partnerID.rawValue, "name": partner.name, "kind": Display.kind(partner.kind), "signed": partner.signed,
-            "runningMRR": Display.money(partner.runningMRR),
-        ]
+            reviews: .init(
+                reviewed: Display.percent(reviews.reviewedPercent), clientsReviewed: reviews.clientsReviewed, activeClients: reviews.activeClients,
+                perMonth: Display.number(reviews.reviewsPerMonth), target: Display.number(reviews.monthlyTarget),
+                health: Display.percent(reviews.healthPercent), asked: Display.percent(reviews.referralAskedPercent),
+                risk: Display.percent(reviews.riskPercent), unknown: Display.percent(reviews.unknownPercent)))
+        return render("overview", .init(title: "Overview", csrf: session.csrf), view)
     }
 
     // MARK: Deliveries
@@ -128,17 +102,15 @@ struct ConsolePages: Sendable {
             let others = DeliveryStatus.allCases.filter { $0 != .failed && $0 != .dead }
             rows += try await store.inbox.deliveries(matching: query(others, limit: 200))
         }
-        let values: [String: Any] = [
-            "statuses": DeliveryStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] as [String: Any] },
-            "source": parameters.get("source") ?? "", "eventType": parameters.get("event_type") ?? "", "customer": parameters.get("customer") ?? "",
-            "rows": rows.map { delivery in
-                [
-                    "id": delivery.id.rawValue, "source": delivery.source, "eventType": delivery.eventType ?? "", "status": delivery.status.rawValue,
-                    "received": delivery.receivedAt.formatted(.iso8601), "attempts": delivery.attempts, "reason": delivery.statusReason ?? "",
-                ] as [String: Any]
-            },
-        ]
-        return render("deliveries", Frame(title: "Deliveries", csrf: session.csrf), values)
+        let view = DeliveriesView(
+            statuses: DeliveryStatus.allCases.map { .init(value: $0.rawValue, selected: $0 == status) },
+            source: parameters.get("source") ?? "", eventType: parameters.get("event_type") ?? "", customer: parameters.get("customer") ?? "",
+            rows: rows.map { delivery in
+                .init(
+                    id: delivery.id.rawValue, source: delivery.source, eventType: delivery.eventType ?? "", status: delivery.status.rawValue,
+                    received: delivery.receivedAt.formatted(.iso8601), attempts: delivery.attempts, reason: delivery.statusReason ?? "")
+            })
+        return render("deliveries", .init(title: "Deliveries", csrf: session.csrf), view)
     }
 
     /// One delivery: the raw body, what it mapped to and the accruals it produced, side by side.
@@ -146,25 +118,19 @@ struct ConsolePages: Sendable {
         guard let delivery = try await store.inbox.delivery(id) else { throw GatewayError.notFound("delivery \(id) does not exist") }
         let events = try await store.inbox.businessEvents(of: id)
         let date = now()
-        var values: [String: Any] = [
-            "id": id.rawValue, "source": delivery.source, "eventType": delivery.eventType ?? "", "status": delivery.status.rawValue,
-            "vendorID": delivery.vendorDeliveryID, "received": delivery.receivedAt.formatted(.iso8601), "attempts": delivery.attempts,
-            "raw": Self.raw(delivery),
-            "events": events.map { recorded in
-                [
-                    "kind": recorded.event.kind.rawValue, "businessKey": recorded.event.businessKey, "explanation": recorded.explanation,
-                    "payload": Self.pretty((try? JSONResponse.encoder.encode(recorded.event)) ?? Data()),
-                ]
+        let view = DeliveryDetailView(
+            id: id.rawValue, source: delivery.source, eventType: delivery.eventType ?? "", status: delivery.status.rawValue,
+            vendorID: delivery.vendorDeliveryID, received: delivery.receivedAt.formatted(.iso8601), attempts: delivery.attempts, raw: Self.raw(delivery),
+            reason: delivery.statusReason,
+            events: events.map { recorded in
+                .init(
+                    kind: recorded.event.kind.rawValue, businessKey: recorded.event.businessKey, explanation: recorded.explanation,
+                    payload: Self.pretty((try? JSONResponse.encoder.encode(recorded.event)) ?? Data()))
             },
-            "accruals": try await store.ledger.accruals(fromDelivery: id).map { accrual in
-                [
-                    "id": accrual.id.rawValue, "rule": accrual.line.rule, "amount": accrual.line.amount.description,
-                    "status": accrual.status(at: date).rawValue,
-                ] as [String: Any]
-            },
-        ]
-        if let reason = delivery.statusReason { values["reason"] = reason }
-        return render("delivery", Frame(title: "Delivery \(id)", csrf: session.csrf), values)
+            accruals: try await store.ledger.accruals(fromDelivery: id).map { accrual in
+                .init(id: accrual.id.rawValue, rule: accrual.line.rule, amount: accrual.line.amount.description, status: accrual.status(at: date).rawValue)
+            })
+        return render("delivery", .init(title: "Delivery \(id)", csrf: session.csrf), view)
     }
 
     /// A replay of one delivery: a dry run showing the ledger diff, or, confirmed, the real one.
@@ -172,17 +138,17 @@ struct ConsolePages: Sendable {
         guard try await store.inbox.delivery(id) != nil else { throw GatewayError.notFound("delivery \(id) does not exist") }
         let job = try await replays.run([id], dryRun: !apply, at: now())
         let diff = job.diff
-        let changes =
-            diff.created.map { ["change": "created", "key": $0.key, "before": "—", "after": $0.amount.description] }
-            + diff.changed.map { ["change": "changed", "key": $0.key, "before": "\($0.before) (\($0.stateBefore))", "after": "\($0.after) (\($0.stateAfter))"] }
-            + diff.reversed.map { ["change": "reversed", "key": $0.key, "before": "\($0.before) (\($0.stateBefore))", "after": "\($0.after) (\($0.stateAfter))"] }
+        let changes: [ReplayView.Change] =
+            diff.created.map { .init(change: "created", key: $0.key, before: "—", after: $0.amount.description) }
+            + diff.changed.map { .init(change: "changed", key: $0.key, before: "\($0.before) (\($0.stateBefore))", after: "\($0.after) (\($0.stateAfter))") }
+            + diff.reversed.map { .init(change: "reversed", key: $0.key, before: "\($0.before) (\($0.stateBefore))", after: "\($0.after) (\($0.stateAfter))") }
         let outcome = job.statuses.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
         let summary =
             apply
             ? "Replayed: \(outcome). The ledger changed as below."
             : "Nothing was written. Replaying would leave the delivery \(outcome), and the ledger would change as below."
-        let values: [String: Any] = ["id": id.rawValue, "applied": apply, "summary": summary, "changes": changes]
-        return render("replay", Frame(title: "Replay \(id)", csrf: session.csrf), values)
+        return render(
+            "replay", .init(title: "Replay \(id)", csrf: session.csrf), ReplayView(id: id.rawValue, applied: apply, summary: summary, changes: changes))
     }
 
     private static func raw(_ delivery: StoredDelivery) -> String {
@@ -209,19 +175,17 @@ struct ConsolePages: Sendable {
         let contracts = try await store.ledger.contracts()
         let balances = try await reports.partnerBalances(at: date)
         let giveGet = Dictionary(uniqueKeysWithValues: try await reports.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
-        let rows = partners.map { partner -> [String: Any] in
+        let rows = partners.map { partner -> PartnersView.Row in
             let running = contracts.filter { $0.partnerID == partner.id && $0.isRunning(at: date) }
             let balance = balances[partner.id] ?? []
             let balanceOf = { (status: Accrual.Status) in Display.money(balance.map { $0.amount(status) }.filter { $0.minorUnits != 0 }) }
-            return [
-                "id": partner.id.rawValue, "name": partner.name, "kind": Display.kind(partner.kind), "clients": running.count,
-                "mrr": Display.money(Money.sums(running.compactMap(\.monthlyValue))), "pending": balanceOf(.pending),
-                "payable": balanceOf(.payable), "paid": balanceOf(.paid), "given": giveGet[partner.id]?.referralsGiven ?? 0,
-                "received": giveGet[partner.id]?.referralsReceived ?? 0,
-                "flags": giveGet[partner.id]?.flags.map { Display.words($0.rawValue) }.joined(separator: ", ") ?? "",
-            ]
+            return PartnersView.Row(
+                id: partner.id.rawValue, name: partner.name, kind: Display.kind(partner.kind), clients: running.count,
+                mrr: Display.money(Money.sums(running.compactMap(\.monthlyValue))), pending: balanceOf(.pending), payable: balanceOf(.payable),
+                paid: balanceOf(.paid), given: giveGet[partner.id]?.referralsGiven ?? 0, received: giveGet[partner.id]?.referralsReceived ?? 0,
+                flags: giveGet[partner.id]?.flags.map { Display.words($0.rawValue) }.joined(separator: ", ") ?? "")
         }
-        return render("partners", Frame(title: "Partners", csrf: session.csrf), ["rows": rows])
+        return render("partners", .init(title: "Partners", csrf: session.csrf), PartnersView(rows: rows))
     }
 
     /// A partner's page: MRR sourced month by month over the trailing year, and the statement.
@@ -239,11 +203,10 @@ struct ConsolePages: Sendable {
                 return SVGChart.Bar(
                     label: ReportPeriod.monthLabel(month.start), value: Double(amount?.minorUnits ?? 0), caption: amount?.decimalString ?? "0")
             }, maximum: nil)
-        let values: [String: Any] = [
-            "id": id.rawValue, "statement": StatementView(statement), "chart": chart.svg,
-            "mrr": Display.money(Money.sums(contracts.filter { $0.isRunning(at: date) }.compactMap(\.monthlyValue))),
-        ]
-        return render("partner", Frame(title: statement.partner.name, csrf: session.csrf), values)
+        let view = PartnerView(
+            id: id.rawValue, statement: StatementView(statement), chart: chart.svg,
+            mrr: Display.money(Money.sums(contracts.filter { $0.isRunning(at: date) }.compactMap(\.monthlyValue))))
+        return render("partner", .init(title: statement.partner.name, csrf: session.csrf), view)
     }
 
     // MARK: Clients
@@ -256,38 +219,32 @@ struct ConsolePages: Sendable {
         let kpis = ClientReviewKPIs(period: .trailingYear(to: date), roster: roster, reviews: reviews)
         let latest = Dictionary(reviews.map { ($0.client, $0) }, uniquingKeysWith: { $0.reviewedOn > $1.reviewedOn ? $0 : $1 })
         let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
-        let rows = roster.paying(within12MonthsOf: date, calendar: .reports).map { client -> [String: Any] in
-            [
-                "key": client.key, "name": client.name ?? client.key, "referred": client.partnerID.flatMap { names[$0] } ?? "—",
-                "mrr": client.monthlyValue?.description ?? "—", "lastPaid": Display.day(client.lastPaidAt),
-                "review": latest[client.key].map { "\(Display.words($0.outcome.rawValue)) on \(Display.day($0.reviewedOn))" } ?? "none",
-            ]
-        }
-        let values: [String: Any] = [
-            "rows": rows, "today": Display.day(date),
-            "outcomes": ClientReview.Outcome.allCases.map { ["value": $0.rawValue, "label": Display.words($0.rawValue)] },
-            "kpis": [
-                "reviewed": Display.percent(kpis.reviewedPercent), "clientsReviewed": kpis.clientsReviewed, "activeClients": kpis.activeClients,
-                "health": Display.percent(kpis.healthPercent), "risk": Display.percent(kpis.riskPercent),
-                "unknown": Display.percent(kpis.unknownPercent),
-            ] as [String: Any],
-        ]
-        return render("clients", Frame(title: "Clients", csrf: session.csrf, notice: notice == "reviewed" ? "Review recorded." : nil), values)
+        let view = ClientsView(
+            rows: roster.paying(within12MonthsOf: date, calendar: .reports).map { client in
+                .init(
+                    key: client.key, name: client.name ?? client.key, referred: client.partnerID.flatMap { names[$0] } ?? "—",
+                    mrr: client.monthlyValue?.description ?? "—", lastPaid: Display.day(client.lastPaidAt),
+                    review: latest[client.key].map { "\(Display.words($0.outcome.rawValue)) on \(Display.day($0.reviewedOn))" } ?? "none")
+            },
+            today: Display.day(date), outcomes: ClientReview.Outcome.allCases.map { .init(value: $0.rawValue, label: Display.words($0.rawValue)) },
+            kpis: .init(
+                reviewed: Display.percent(kpis.reviewedPercent), clientsReviewed: kpis.clientsReviewed, activeClients: kpis.activeClients,
+                health: Display.percent(kpis.healthPercent), risk: Display.percent(kpis.riskPercent), unknown: Display.percent(kpis.unknownPercent)))
+        return render("clients", .init(title: "Clients", csrf: session.csrf, notice: notice == "reviewed" ? "Review recorded." : nil), view)
     }
 
     // MARK: Payouts
 
     func payouts(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
         let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
-        let rows = try await program.payouts().reversed().map { payout -> [String: Any] in
-            [
-                "id": payout.id, "created": Display.day(payout.createdAt), "paid": Display.day(payout.paidAt), "unpaid": payout.paidAt == nil,
-                "lines": payout.lines.count,
-                "totals": payout.totals.map { "\(names[$0.partnerID] ?? "partner \($0.partnerID)")\($0.beneficiary == .referredClient ? " (client credit)" : ""): \($0.amount)" }
-                    .joined(separator: "; "),
-            ]
+        let rows = try await program.payouts().reversed().map { payout in
+            PayoutsView.Row(
+                id: payout.id, created: Display.day(payout.createdAt), paid: Display.day(payout.paidAt), unpaid: payout.paidAt == nil,
+                lines: payout.lines.count,
+                totals: payout.totals.map { "\(names[$0.partnerID] ?? "partner \($0.partnerID)")\($0.beneficiary == .referredClient ? " (client credit)" : ""): \($0.amount)" }
+                    .joined(separator: "; "))
         }
-        return render("payouts", Frame(title: "Payouts", csrf: session.csrf, notice: Self.notice(notice)), ["rows": rows])
+        return render("payouts", .init(title: "Payouts", csrf: session.csrf, notice: Self.notice(notice)), PayoutsView(rows: rows))
     }
 
     /// The confirmation a redirect after a form asks for, from a fixed list (never echoed text).

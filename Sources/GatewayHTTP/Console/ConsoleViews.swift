@@ -1,0 +1,153 @@
+import Foundation
+import GatewayViews
+
+// The typed views of the console's pages: every value already written for people (`Display`),
+// named as the templates in `ConsoleTemplates` read them.
+
+/// `/console`: the program's metrics and the review KPIs over a period.
+struct OverviewView {
+    struct Period { var from, to: String }
+    struct MRRShare { var currency, share, sourced, total: String }
+    struct Conversion {
+        var rate: String
+        var signed: Int
+        var introduced: Int
+        var medianDays: String
+    }
+    struct Retention { var referred, others, referredTenure, othersTenure: String }
+    struct KindRow {
+        var kind: String
+        var partners, active, referrals, signed: Int
+        var conversion, newMRR, runningMRR: String
+    }
+    struct PartnerRow {
+        var id: Int64
+        var name, kind: String
+        var signed: Int
+        var runningMRR: String
+    }
+    struct Top {
+        var percent: Int
+        var summary: String
+        var partners: [PartnerRow]
+    }
+    struct GiveGetRow {
+        var id: Int64
+        var name: String
+        var received, given: Int
+        var flags: String
+    }
+    struct Reviews {
+        var reviewed: String
+        var clientsReviewed, activeClients: Int
+        var perMonth, target, health, asked, risk, unknown: String
+    }
+
+    var period: Period
+    var mrrShares: [MRRShare]
+    var newClients, referredNewClients: Int
+    var conversion: Conversion
+    var kFactor, kFactorDetail: String
+    var retention: Retention
+    var chart: String
+    var byKind: [KindRow]
+    var top: Top
+    var giveGet: [GiveGetRow]
+    var reviews: Reviews
+}
+
+/// `/console/deliveries`: failed and dead first, with filters.
+struct DeliveriesView {
+    struct StatusOption {
+        var value: String
+        var selected: Bool
+    }
+    struct Row {
+        var id: Int64
+        var source, eventType, status, received: String
+        var attempts: Int
+        var reason: String
+    }
+
+    var statuses: [StatusOption]
+    var source, eventType, customer: String
+    var rows: [Row]
+}
+
+/// `/console/deliveries/{id}`: the raw body beside what it mapped to and what it accrued.
+struct DeliveryDetailView {
+    struct Event { var kind, businessKey, explanation, payload: String }
+    struct AccrualRow {
+        var id: Int64
+        var rule, amount, status: String
+    }
+
+    var id: Int64
+    var source, eventType, status, vendorID, received: String
+    var attempts: Int
+    var raw: String
+    var reason: String?
+    var events: [Event]
+    var accruals: [AccrualRow]
+}
+
+/// A replay's result (or, dry, what it would do).
+struct ReplayView {
+    struct Change { var change, key, before, after: String }
+
+    var id: Int64
+    var applied: Bool
+    var summary: String
+    var changes: [Change]
+}
+
+/// `/console/partners`.
+struct PartnersView {
+    struct Row {
+        var id: Int64
+        var name, kind: String
+        var clients: Int
+        var mrr, pending, payable, paid: String
+        var given, received: Int
+        var flags: String
+    }
+
+    var rows: [Row]
+}
+
+/// `/console/partners/{id}`: MRR sourced by month, and the statement.
+struct PartnerView {
+    var id: Int64
+    var statement: StatementView
+    var chart: String
+    var mrr: String
+}
+
+/// `/console/clients`: paying clients, their latest review, the review form and KPIs.
+struct ClientsView {
+    struct Row { var key, name, referred, mrr, lastPaid, review: String }
+    struct Outcome { var value, label: String }
+    struct KPIs {
+        var reviewed: String
+        var clientsReviewed, activeClients: Int
+        var health, risk, unknown: String
+    }
+
+    var rows: [Row]
+    var today: String
+    var outcomes: [Outcome]
+    var kpis: KPIs
+}
+
+/// `/console/payouts`.
+struct PayoutsView {
+    struct Row {
+        var id: Int64
+        var created, paid: String
+        var unpaid: Bool
+        var lines: Int
+        var totals: String
+    }
+
+    var rows: [Row]
+}
