@@ -99,7 +99,7 @@ extension DeliveriesCommand {
 
         func run() async throws {
             let now = Date()
-            let pruned = try await storage.openStore().inbox.pruneBodies(receivedBefore: now.addingTimeInterval(-Double(max(1, olderThanDays)) * 86_400), at: now)
+            let pruned = try await RetentionService.prune(try await storage.openStore(), keepingSeconds: Double(max(1, olderThanDays)) * 86_400, at: now)
             print("pruned \(pruned) bodies")
         }
     }

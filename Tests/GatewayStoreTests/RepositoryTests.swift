@@ -187,7 +187,7 @@ import Testing
             [(ids[0], .mapped([event], adapterVersion: 1)), (ids[1], .failed(reason: "malformed_body", adapterVersion: 1)),
                 (ids[2], .dead(reason: "vendor down", adapterVersion: 1)), (ids[3], .mapped([event], adapterVersion: 1))], rules: LedgerService(), at: old)
 
-        let pruned = try await store.inbox.pruneBodies(receivedBefore: old.addingTimeInterval(30 * 86_400), at: old.addingTimeInterval(100 * 86_400))
+        let pruned = try await RetentionService.prune(store, keepingSeconds: 70 * 86_400, at: old.addingTimeInterval(100 * 86_400))
         #expect(pruned == 1)
         let kept = try await store.inbox.delivery(ids[0])
         #expect(kept?.body.isEmpty == true)

@@ -27,11 +27,11 @@ public protocol DeliveryInbox: Sendable {
     /// and compares the ledger before and after; a dry run rolls everything back.
     func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome
 
-    /// Removes the raw bodies of processed and ignored deliveries received before `cutoff`
-    /// (never of failed, retrying or dead ones: a replay needs those).
+    /// Removes the raw bodies of deliveries in `statuses` received before `cutoff`, keeping their
+    /// metadata, events and ledger effects.
     /// - Returns: how many bodies were removed.
     @discardableResult
-    func pruneBodies(receivedBefore cutoff: Date, at now: Date) async throws -> Int
+    func pruneBodies(of statuses: [DeliveryStatus], receivedBefore cutoff: Date, at now: Date) async throws -> Int
 
     /// How many deliveries wait for the processor (stored, claimed, or retrying).
     func countAwaitingProcessing() async throws -> Int

@@ -46,20 +46,17 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         }
     }
 
-    /// Removes the raw bodies of processed and ignored deliveries received before `cutoff`, keeping
-    /// their metadata, events and ledger effects. Failed, retrying and dead deliveries keep their
-    /// bodies whatever their age: they are the ones a replay needs.
-    ///
-    /// - Returns: how many bodies were removed.
     @discardableResult
-    func pruneBodies(receivedBefore cutoff: Date, at now: Date) async throws -> Int {
-        try await pool.write { db in
+    func pruneBodies(of statuses: [DeliveryStatus], receivedBefore cutoff: Date, at now: Date) async throws -> Int {
+        guard !statuses.isEmpty else { return 0 }
+        return try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE delivery SET body = x'', body_pruned_at = ?
-                    WHERE status IN ('processed', 'ignored') AND received_at < ? AND body_pruned_at IS NULL
+                    WHERE status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ", "))) AND received_at < ?
+                        AND body_pruned_at IS NULL
                     """,
-                arguments: [now, cutoff])
+                arguments: StatementArguments([now] + statuses.map(\.rawValue) + [cutoff]))
             return db.changesCount
         }
     }
