@@ -11,7 +11,7 @@ public final class SQLiteStore: Repositories {
     /// The file name inside the data directory.
     public static let fileName = "gateway.sqlite"
 
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
     public let inbox: any DeliveryInbox
     public let program: any ProgramRepository
     public let ledger: any LedgerRepository
@@ -33,7 +33,7 @@ public final class SQLiteStore: Repositories {
     }
 
     /// Opens (creating if needed) the database file at `path` and migrates it.
-    public init(path: String, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
+    public convenience init(path: String, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -45,23 +45,29 @@ public final class SQLiteStore: Repositories {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        try Self.migrator.migrate(pool)
-        self.pool = pool
+        try self.init(writer: pool, path: path, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+    }
+
+    /// The repositories over any GRDB writer (GRDB's `AppDatabase` pattern): a pool on a file in
+    /// production, an in-memory queue where a test wants one. Migrates it.
+    init(writer: any DatabaseWriter, path: String, ingestBatchLimit: Int, ingestLinger: Duration) throws {
+        try Self.migrator.migrate(writer)
+        self.writer = writer
         self.path = path
-        inbox = SQLiteDeliveryInbox(pool: pool, groupCommit: GroupCommitInbox(pool: pool, maxBatch: ingestBatchLimit, linger: ingestLinger))
-        program = SQLiteProgramRepository(pool: pool)
-        ledger = SQLiteLedgerRepository(pool: pool)
-        reports = SQLiteReportRepository(pool: pool)
-        vendorState = SQLiteVendorStateRepository(pool: pool)
+        inbox = SQLiteDeliveryInbox(writer: writer, groupCommit: GroupCommitInbox(writer: writer, maxBatch: ingestBatchLimit, linger: ingestLinger))
+        program = SQLiteProgramRepository(writer: writer)
+        ledger = SQLiteLedgerRepository(writer: writer)
+        reports = SQLiteReportRepository(writer: writer)
+        vendorState = SQLiteVendorStateRepository(writer: writer)
     }
 
     /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.
     public func writerSynchronousLevel() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func checkWritable() async throws {
-        try await pool.writeWithoutTransaction { db in
+        try await writer.writeWithoutTransaction { db in
             try db.inTransaction {
                 try db.execute(sql: "INSERT INTO audit_log (at, action, subject, detail) VALUES (?, 'readyz', 'store', '{}')", arguments: [Date()])
                 return .rollback
@@ -70,6 +76,6 @@ public final class SQLiteStore: Repositories {
     }
 
     public func isReady() async throws -> Bool {
-        try await pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+        try await writer.read { db in try Self.migrator.hasCompletedMigrations(db) }
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GatewayEngine
 public import GatewayRepositories
 public import GatewayStore

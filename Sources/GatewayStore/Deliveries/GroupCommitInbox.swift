@@ -20,13 +20,13 @@ final class GroupCommitInbox: Sendable {
         var writerRunning = false
     }
 
-    private let pool: DatabasePool
+    private let writer: any DatabaseWriter
     private let maxBatch: Int
     private let linger: Duration
     private let state = Mutex(State())
 
-    init(pool: DatabasePool, maxBatch: Int, linger: Duration = .zero) {
-        self.pool = pool
+    init(writer: any DatabaseWriter, maxBatch: Int, linger: Duration = .zero) {
+        self.writer = writer
         self.maxBatch = max(1, maxBatch)
         self.linger = max(.zero, linger)
     }
@@ -63,7 +63,7 @@ final class GroupCommitInbox: Sendable {
             if batch.isEmpty { return }
             do {
                 let deliveries = batch.map(\.delivery)
-                let outcomes = try await pool.write { db in try deliveries.map { try Self.insert($0, db) } }
+                let outcomes = try await writer.write { db in try deliveries.map { try Self.insert($0, db) } }
                 for (waiter, outcome) in zip(batch, outcomes) { waiter.continuation.resume(returning: outcome) }
             } catch {
                 for waiter in batch { waiter.continuation.resume(throwing: error) }

@@ -5,7 +5,7 @@ import GatewayRepositories
 
 /// The inbox's tables in the SQLite file: deliveries, their events, and refusals.
 struct SQLiteDeliveryInbox: DeliveryInbox {
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
     let groupCommit: GroupCommitInbox
 
     func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
@@ -16,7 +16,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// time has come, and work a processor claimed but never finished (its lease ran out). Newer
     /// deliveries are never held up behind retries waiting for their time.
     func claimDeliveries(limit: Int, lease: TimeInterval, at now: Date) async throws -> [StoredDelivery] {
-        try await pool.write { db in
+        try await writer.write { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -40,7 +40,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// - Returns: how many claims were released.
     @discardableResult
     func releaseClaims() async throws -> Int {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "UPDATE delivery SET status = 'stored', lease_until = NULL WHERE status = 'processing'")
             return db.changesCount
         }
@@ -49,7 +49,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     @discardableResult
     func pruneBodies(of statuses: [DeliveryStatus], receivedBefore cutoff: Date, at now: Date) async throws -> Int {
         guard !statuses.isEmpty else { return 0 }
-        return try await pool.write { db in
+        return try await writer.write { db in
             try db.execute(
                 sql: """
                     UPDATE delivery SET body = x'', body_pruned_at = ?
@@ -63,28 +63,28 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
 
     /// How many deliveries wait for the processor (stored, claimed, or retrying).
     func countAwaitingProcessing() async throws -> Int {
-        try await pool.read { db in
+        try await writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')") ?? 0
         }
     }
 
     /// When the oldest delivery still waiting was received, if any waits.
     func oldestAwaitingProcessing() async throws -> Date? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Date.fetchOne(db, sql: "SELECT MIN(received_at) FROM delivery WHERE status IN ('stored', 'processing', 'retrying')")
         }
     }
 
     /// One delivery, with its body.
     func delivery(_ id: DeliveryID) async throws -> StoredDelivery? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM delivery WHERE id = ?", arguments: [id.rawValue]).map(StoredDelivery.init(row:))
         }
     }
 
     /// The business events a delivery was mapped to, with the ledger's explanation of each.
     func businessEvents(of delivery: DeliveryID) async throws -> [RecordedBusinessEvent] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM business_event WHERE delivery_id = ? ORDER BY position", arguments: [delivery.rawValue]
             ).map { row in
@@ -104,7 +104,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// - Returns: the status each delivery ended in.
     @discardableResult
     func settle(_ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
-        try await pool.write { db in try Self.settle(results, rules: rules, at: now, recompute: false, db) }
+        try await writer.write { db in try Self.settle(results, rules: rules, at: now, recompute: false, db) }
     }
 
     /// Replays deliveries through fresh results (the current adapters and program): the same
@@ -112,7 +112,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// before and after. A dry run rolls everything back and only reports the difference.
     /// Signatures are not checked again: the stored verification stands.
     func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome {
-        try await pool.writeWithoutTransaction { db in
+        try await writer.writeWithoutTransaction { db in
             var outcome = ReplayOutcome(statuses: [:], diff: LedgerDiff())
             try db.inTransaction {
                 let before = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
@@ -250,7 +250,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     // MARK: Search and refusals
 
     func deliveries(matching query: DeliveryQuery) async throws -> [StoredDelivery] {
-        try await pool.read { db in
+        try await writer.read { db in
             let (condition, arguments) = query.condition
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM delivery WHERE \(condition) ORDER BY id DESC LIMIT ?",
@@ -260,7 +260,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     }
 
     func deliveryIDs(matching query: DeliveryQuery) async throws -> [DeliveryID] {
-        try await pool.read { db in
+        try await writer.read { db in
             let (condition, arguments) = query.condition
             return try Int64.fetchAll(db, sql: "SELECT id FROM delivery WHERE \(condition) ORDER BY id", arguments: StatementArguments(arguments))
                 .map(DeliveryID.init)
@@ -268,13 +268,13 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     }
 
     func customerIsKnown(_ customerKey: String) async throws -> Bool {
-        try await pool.read { db in
+        try await writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM business_event WHERE customer_key = ?)", arguments: [customerKey]) ?? false
         }
     }
 
     func recordRejection(_ rejection: Rejection) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO rejection (at, source, code, reason, status, size, remote_address, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
@@ -285,7 +285,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     }
 
     func rejections(source: String?, code: String?, since: Date?, limit: Int) async throws -> [Rejection] {
-        try await pool.read { db in
+        try await writer.read { db in
             var clauses = ["1"]
             var arguments: [(any DatabaseValueConvertible)?] = []
             if let source { clauses.append("source = ?"); arguments.append(source) }
@@ -303,7 +303,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     }
 
     func deliveryCounts() async throws -> (deliveries: [String: [String: Int]], rejections: [String: [String: Int]]) {
-        try await pool.read { db in
+        try await writer.read { db in
             var deliveries: [String: [String: Int]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT source, status, COUNT(*) AS n FROM delivery GROUP BY source, status") {
                 deliveries[row["source"], default: [:]][row["status"]] = row["n"]

@@ -5,18 +5,18 @@ import GatewayRepositories
 
 /// The ledger's tables in the SQLite file.
 struct SQLiteLedgerRepository: LedgerRepository {
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
 
     func recompute(rules: any LedgerRules, at now: Date) async throws {
-        try await pool.write { db in _ = try LedgerSQL.recompute(rules, at: now, db) }
+        try await writer.write { db in _ = try LedgerSQL.recompute(rules, at: now, db) }
     }
 
     func derivedDataVersion() async throws -> Int? {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT engine_version FROM derived_data WHERE id = 1") }
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT engine_version FROM derived_data WHERE id = 1") }
     }
 
     func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT delivery_id, position, payload FROM business_event")
             try db.execute(sql: "DELETE FROM business_event_key")
             for row in rows {
@@ -37,13 +37,13 @@ struct SQLiteLedgerRepository: LedgerRepository {
     }
 
     func accrual(_ id: AccrualID) async throws -> Accrual? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchOne(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.id = ?", arguments: [id.rawValue]).map(Accrual.init(row:))
         }
     }
 
     func accruals(partner: PartnerID) async throws -> [Accrual] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.partner_id = ? ORDER BY earned_at, accrual.id", arguments: [partner.rawValue]
             ).map(Accrual.init(row:))
@@ -51,28 +51,28 @@ struct SQLiteLedgerRepository: LedgerRepository {
     }
 
     func allAccruals() async throws -> [Accrual] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "\(LedgerSQL.accrualSelect) ORDER BY earned_at, accrual.id").map(Accrual.init(row:))
         }
     }
 
     func accruals(fromDelivery delivery: DeliveryID) async throws -> [Accrual] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.delivery_id = ? ORDER BY accrual.id", arguments: [delivery.rawValue])
                 .map(Accrual.init(row:))
         }
     }
 
     func accrualCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accrual") ?? 0 }
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accrual") ?? 0 }
     }
 
     func contracts() async throws -> [Contract] {
-        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)) }
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM contract ORDER BY id").map(Contract.init(row:)) }
     }
 
     func conflicts() async throws -> [AttributionConflict] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM attribution_conflict ORDER BY customer_key, referral_id").map { row in
                 AttributionConflict(
                     customerKey: row["customer_key"], referralID: ReferralID(row["referral_id"]),
@@ -84,7 +84,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
     // MARK: Approvals and payouts
 
     func markApproved(_ id: AccrualID, at now: Date) async throws -> Accrual {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "UPDATE accrual SET approved_at = ? WHERE id = ? AND state = 'open'", arguments: [now, id.rawValue])
             guard db.changesCount == 1,
                 let accrual = try Row.fetchOne(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.id = ?", arguments: [id.rawValue])
@@ -96,14 +96,14 @@ struct SQLiteLedgerRepository: LedgerRepository {
     }
 
     func unbatchedOpenAccruals() async throws -> [Accrual] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.state = 'open' AND accrual.payout_id IS NULL ORDER BY accrual.id")
                 .map(Accrual.init(row:))
         }
     }
 
     func addPayout(lines: [AccrualID], note: String?, at now: Date) async throws -> Payout {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "INSERT INTO payout (created_at, note) VALUES (?, ?)", arguments: [now, note])
             let id = db.lastInsertedRowID
             let assign = try db.cachedStatement(sql: "UPDATE accrual SET payout_id = ? WHERE id = ? AND state = 'open' AND payout_id IS NULL")
@@ -117,7 +117,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
     }
 
     func markPayoutPaid(_ id: Int64, at now: Date) async throws -> Payout {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "UPDATE payout SET paid_at = ? WHERE id = ? AND paid_at IS NULL", arguments: [now, id])
             guard db.changesCount == 1 else { throw GatewayError.conflict("payout \(id) was already marked paid") }
             try db.execute(sql: "UPDATE accrual SET state = 'paid', updated_at = ? WHERE payout_id = ?", arguments: [now, id])
@@ -127,10 +127,10 @@ struct SQLiteLedgerRepository: LedgerRepository {
     }
 
     func payouts() async throws -> [Payout] {
-        try await pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM payout ORDER BY id").compactMap { try LedgerSQL.payout($0, db) } }
+        try await writer.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM payout ORDER BY id").compactMap { try LedgerSQL.payout($0, db) } }
     }
 
     func payout(_ id: Int64) async throws -> Payout? {
-        try await pool.read { db in try LedgerSQL.payout(id, db) }
+        try await writer.read { db in try LedgerSQL.payout(id, db) }
     }
 }

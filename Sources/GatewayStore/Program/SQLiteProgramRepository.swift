@@ -5,12 +5,12 @@ import GatewayRepositories
 
 /// The program's tables in the SQLite file.
 struct SQLiteProgramRepository: ProgramRepository {
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
 
     // MARK: Partners
 
     func addPartner(_ partner: Partner, at now: Date) async throws -> Partner {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
@@ -26,11 +26,11 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func partners() async throws -> [Partner] {
-        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY id").map(Partner.init(row:)) }
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY id").map(Partner.init(row:)) }
     }
 
     func partner(_ id: PartnerID) async throws -> Partner? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM partner WHERE id = ?", arguments: [id.rawValue]).map(Partner.init(row:))
         }
     }
@@ -38,7 +38,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Plans
 
     func addPlan(name: String, terms: PlanTerms, at now: Date) async throws -> CommissionPlan {
-        try await pool.write { db in
+        try await writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM plan WHERE name = ?)", arguments: [name]) == true {
                 throw GatewayError.conflict("a plan named \(name) exists")
             }
@@ -51,7 +51,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func addPlanVersion(_ plan: PlanID, terms: PlanTerms, rules: any LedgerRules, at now: Date) async throws -> PlanVersion {
-        try await pool.write { db in
+        try await writer.write { db in
             guard let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM plan_version WHERE plan_id = ?", arguments: [plan.rawValue]) else {
                 throw GatewayError.notFound("plan \(plan) does not exist")
             }
@@ -76,7 +76,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func plans() async throws -> [CommissionPlan] {
-        try await pool.read { db in
+        try await writer.read { db in
             let versions = try Row.fetchAll(db, sql: "SELECT * FROM plan_version ORDER BY plan_id, version").map(PlanVersion.init(row:))
             let byPlan = Dictionary(grouping: versions, by: \.planID)
             return try Row.fetchAll(db, sql: "SELECT * FROM plan ORDER BY id").map { row in
@@ -87,7 +87,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func plan(_ id: PlanID) async throws -> CommissionPlan? {
-        try await pool.read { db in
+        try await writer.read { db in
             guard let name = try String.fetchOne(db, sql: "SELECT name FROM plan WHERE id = ?", arguments: [id.rawValue]) else { return nil }
             let versions = try Row.fetchAll(db, sql: "SELECT * FROM plan_version WHERE plan_id = ? ORDER BY version", arguments: [id.rawValue])
                 .map(PlanVersion.init(row:))
@@ -98,7 +98,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Referrals
 
     func addReferral(_ referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws -> StoredReferral {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
@@ -123,13 +123,13 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func referrals() async throws -> [StoredReferral] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Int64.fetchAll(db, sql: "SELECT id FROM referral ORDER BY id").compactMap { try Self.storedReferral(ReferralID($0), db) }
         }
     }
 
     func referral(_ id: ReferralID) async throws -> StoredReferral? {
-        try await pool.read { db in try Self.storedReferral(id, db) }
+        try await writer.read { db in try Self.storedReferral(id, db) }
     }
 
     private static func storedReferral(_ id: ReferralID, _ db: Database) throws -> StoredReferral? {
@@ -141,7 +141,7 @@ struct SQLiteProgramRepository: ProgramRepository {
 
     func claims(on keys: [String], otherThan partner: PartnerID) async throws -> [ReferralID] {
         guard !keys.isEmpty else { return [] }
-        return try await pool.read { db in
+        return try await writer.read { db in
             try Int64.fetchAll(
                 db,
                 sql: """
@@ -155,7 +155,7 @@ struct SQLiteProgramRepository: ProgramRepository {
 
     func firstClientEvent(on keys: [String], before date: Date) async throws -> Date? {
         guard !keys.isEmpty else { return nil }
-        return try await pool.read { db in
+        return try await writer.read { db in
             try Date.fetchOne(
                 db,
                 sql: """
@@ -192,7 +192,7 @@ struct SQLiteProgramRepository: ProgramRepository {
         _ id: ReferralID, _ action: String, detail: [String: String], rules: any LedgerRules, at now: Date,
         _ change: @escaping @Sendable (Database) throws -> Void
     ) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM referral WHERE id = ?)", arguments: [id.rawValue]) == true else {
                 throw GatewayError.notFound("referral \(id) does not exist")
             }
@@ -205,11 +205,11 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Settings
 
     func settings() async throws -> ProgramSettings {
-        try await pool.read { db in try LedgerSQL.settings(db) }
+        try await writer.read { db in try LedgerSQL.settings(db) }
     }
 
     func saveSettings(_ settings: ProgramSettings, rules: any LedgerRules, at now: Date) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             let text = try StoreCoding.text(settings)
             try db.execute(
                 sql: "INSERT INTO program_settings (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
@@ -222,7 +222,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Give and get, reviews
 
     func addOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws -> OutboundReferral {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO outbound_referral (partner_id, client_name, referred_at, monthly_value, note) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
@@ -237,7 +237,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func outboundReferrals() async throws -> [OutboundReferral] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbound_referral ORDER BY id").map { row in
                 OutboundReferral(
                     id: row["id"], partnerID: PartnerID(row["partner_id"]), clientName: row["client_name"], referredAt: row["referred_at"],
@@ -247,7 +247,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func addClientReview(_ review: ClientReview, at now: Date) async throws -> ClientReview {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO client_review (client, reviewed_on, outcome, note, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [review.client, review.reviewedOn, review.outcome.rawValue, review.note, now])
@@ -259,7 +259,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func clientReviews() async throws -> [ClientReview] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM client_review ORDER BY reviewed_on, id").map { row in
                 guard let outcome = ClientReview.Outcome(rawValue: row["outcome"]) else {
                     throw DatabaseError(message: "client review \(row["id"] as Int64? ?? 0) has an unknown outcome")
@@ -272,7 +272,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Audit
 
     func auditLog(limit: Int) async throws -> [AuditEntry] {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
                 AuditEntry(
                     at: row["at"], action: row["action"], subject: row["subject"],

@@ -5,7 +5,7 @@ import GatewayRepositories
 
 /// The reads behind statements, exports and the client roster, in the SQLite file.
 struct SQLiteReportRepository: ReportRepository {
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
 
     // MARK: Partner statements
 
@@ -13,7 +13,7 @@ struct SQLiteReportRepository: ReportRepository {
     /// index) and the partner's balance on `now`, summed in SQL per the facts that decide a status.
     func statement(of partner: Partner, period: ReportPeriod, at now: Date) async throws -> PartnerStatement {
         let id = partner.id
-        return try await pool.read { db in
+        return try await writer.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -38,7 +38,7 @@ struct SQLiteReportRepository: ReportRepository {
 
     /// Every partner's balance on `now`: their lines summed per currency and status.
     func partnerBalances(at now: Date) async throws -> [PartnerID: [StatusTotals]] {
-        try await pool.read { db in try Self.balances(of: nil, at: now, db) }
+        try await writer.read { db in try Self.balances(of: nil, at: now, db) }
     }
 
     /// A partner's lines summed per currency and status on `now`, whenever they were earned.
@@ -96,7 +96,7 @@ struct SQLiteReportRepository: ReportRepository {
     // MARK: Payout export
 
     func referredClients(inPayout id: Int64) async throws -> [ReferralID: PayoutExport.ReferredClient] {
-        try await pool.read { db in
+        try await writer.read { db in
             var clients: [ReferralID: PayoutExport.ReferredClient] = [:]
             let rows = try Row.fetchAll(
                 db,
@@ -119,7 +119,7 @@ struct SQLiteReportRepository: ReportRepository {
     /// Every client company, from the stored agreements, signings, payments and cancellations of
     /// processed deliveries, with the companies the ledger's contracts say were referred.
     func clientRoster() async throws -> ClientRoster {
-        try await pool.read { db in try Self.clientRoster(db) }
+        try await writer.read { db in try Self.clientRoster(db) }
     }
 
     /// Reads every client event in time order, decoding only the first event of each vendor

@@ -4,10 +4,10 @@ import GatewayRepositories
 
 /// OAuth tokens and poller cursors in the SQLite file.
 struct SQLiteVendorStateRepository: VendorStateRepository {
-    let pool: DatabasePool
+    let writer: any DatabaseWriter
 
     func oauthToken(named name: String) async throws -> OAuthToken? {
-        try await pool.read { db in
+        try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM oauth_token WHERE name = ?", arguments: [name]).map { row in
                 OAuthToken(refreshToken: row["refresh_token"], accessToken: row["access_token"], accessExpiresAt: row["access_expires_at"])
             }
@@ -15,7 +15,7 @@ struct SQLiteVendorStateRepository: VendorStateRepository {
     }
 
     func saveOAuthToken(_ token: OAuthToken, named name: String, at now: Date) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO oauth_token (name, refresh_token, access_token, access_expires_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -27,11 +27,11 @@ struct SQLiteVendorStateRepository: VendorStateRepository {
     }
 
     func pollerCursor(named name: String) async throws -> String? {
-        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM poller_cursor WHERE name = ?", arguments: [name]) }
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM poller_cursor WHERE name = ?", arguments: [name]) }
     }
 
     func savePollerCursor(_ value: String, named name: String, at now: Date) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO poller_cursor (name, value, updated_at) VALUES (?, ?, ?)
