@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 
 /// A ledger kept in memory the way the store keeps it: events in, projection, reconciliation,
 /// payouts. Engine tests run whole stories through it without a database.
@@ -15,14 +16,12 @@ final class LedgerHarness {
     private var nextDelivery: Int64 = 1
     let projector = LedgerProjector()
 
-    static let usd = CurrencyCode("USD")!
+    static let usd = Events.usd
     static let epoch = Date(timeIntervalSince1970: 0)
 
-    static func date(_ text: String) -> Date {
-        (try? Date(text, strategy: .iso8601)) ?? (try! Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()))
-    }
+    static func date(_ text: String) -> Date { Events.date(text) }
 
-    static func usd(_ dollars: Decimal) -> Money { Money(decimal: dollars, currency: usd)! }
+    static func usd(_ dollars: Decimal) -> Money { Events.usd(dollars) }
 
     @discardableResult
     func partner(_ id: Int64, _ name: String, kind: Partner.Kind = .centerOfInfluence, payout: Partner.PayoutForm = .cash, domains: [String] = [])
@@ -55,38 +54,23 @@ final class LedgerHarness {
         return ReferralID(id)
     }
 
-    /// A customer's payment; `recurring`/`oneTime` give the lines when set.
     func paid(
         _ invoice: String, customer: String = "cus_bd", email: String? = "ap@brightdental.example", dollars: Decimal, on date: String,
         oneTime: Decimal? = nil, source: String = "stripe"
     ) -> BusinessEvent {
-        let amount = Self.usd(dollars)
-        var lines: [InvoicePaid.Line] = []
-        if let oneTime {
-            lines = [InvoicePaid.Line(amount: Self.usd(dollars - oneTime), recurring: true), InvoicePaid.Line(amount: Self.usd(oneTime), recurring: false)]
-        }
-        return .invoicePaid(
-            InvoicePaid(
-                invoiceID: invoice, customer: CustomerReference(source: source, id: customer, email: email), amountPaid: amount,
-                paidAt: Self.date(date), lines: lines))
+        Events.paid(invoice, customer: customer, email: email, dollars: dollars, on: date, oneTime: oneTime, source: source)
     }
 
     func agreement(_ id: String, customer: String = "250", name: String? = nil, monthly: Decimal, on date: String) -> BusinessEvent {
-        .agreementCreated(
-            AgreementCreated(
-                agreementID: id, customer: CustomerReference(source: "connectwise", id: customer, name: name), recurringAmount: Self.usd(monthly),
-                startDate: Self.date(date)))
+        Events.agreement(id, customer: customer, name: name, monthly: monthly, on: date)
     }
 
     func credit(_ id: String, invoice: String, customer: String = "cus_bd", dollars: Decimal, on date: String) -> BusinessEvent {
-        .creditIssued(
-            CreditIssued(
-                creditID: id, invoiceID: invoice, customer: CustomerReference(source: "stripe", id: customer), amount: Self.usd(dollars),
-                issuedAt: Self.date(date)))
+        Events.credit(id, invoice: invoice, customer: customer, dollars: dollars, on: date)
     }
 
     func void(_ invoice: String, customer: String = "cus_bd", on date: String) -> BusinessEvent {
-        .invoiceVoided(InvoiceVoided(invoiceID: invoice, customer: CustomerReference(source: "stripe", id: customer), voidedAt: Self.date(date)))
+        Events.void(invoice, customer: customer, on: date)
     }
 
     /// Stores events as deliveries and recomputes, as the processor does.

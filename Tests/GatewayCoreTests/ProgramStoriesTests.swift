@@ -132,6 +132,7 @@ import Testing
         }
         var h = ledger(.firstValidClaim)
         #expect((h.total(partner: 1), h.total(partner: 2)) == (5_000, 0))
+        #expect(h.stored.allSatisfy { !$0.line.note.contains("split") }, "a whole claim is not a split")
         let conflicts = h.projector.project(h.events, program: h.program).conflicts
         #expect(conflicts.map(\.referralID) == [ReferralID(2)])
         #expect(conflicts.first?.winner == ReferralID(1))
@@ -141,6 +142,7 @@ import Testing
         // Split 2:1 of 50.00: 33.33 and 16.67; never more than the whole.
         h = ledger(.split)
         #expect((h.total(partner: 1), h.total(partner: 2)) == (3_333, 1_667))
+        #expect(h.stored.map(\.line.note).sorted() == ["step 1: 10%, months 1–12; split share 1/3", "step 1: 10%, months 1–12; split share 2/3"])
     }
 
     @Test func selfReferralAndAlreadyAClientEarnNothingAndSayWhy() {

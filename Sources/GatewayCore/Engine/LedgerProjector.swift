@@ -266,7 +266,7 @@ private struct Run {
     ) -> [AccrualLine] {
         var result: [AccrualLine] = []
         let key = "referral:\(referral.id):contract"
-        let note = fraction.1 > 1 ? " (share \(fraction.0)/\(fraction.1))" : ""
+        let note = fraction.0 != fraction.1 ? " (share \(Self.fraction(fraction)))" : ""
         for rule in version.rules {
             switch rule {
             case .finderFee(let amount):
@@ -335,9 +335,9 @@ private struct Run {
                 notes.append("reduced pro rata: \(Money(minorUnits: reversed, currency: paid.amountPaid.currency)) refunded, credited or voided")
             }
             var amount = basis.share(rate)
-            if share.1 > 1 {
+            if share.0 != share.1 {
                 amount = scaled(amount, share)
-                notes.append("split share \(share.0)/\(share.1)")
+                notes.append("split share \(Self.fraction(share))")
             }
             result.append(
                 AccrualLine(
@@ -414,9 +414,17 @@ private struct Run {
         PlanVersion.governing(at: date, among: program.plans[plan] ?? [])
     }
 
+    /// A claim's part of the whole in lowest terms: `2/3` for weights of 20 000 out of 30 000.
+    static func fraction(_ fraction: (Int, Int)) -> String {
+        var (a, b) = (fraction.0, fraction.1)
+        while b != 0 { (a, b) = (b, a % b) }
+        let divisor = max(1, a)
+        return "\(fraction.0 / divisor)/\(fraction.1 / divisor)"
+    }
+
     /// `amount × share / total`, rounded half away from zero.
     private func scaled(_ amount: Money, _ fraction: (Int, Int)) -> Money {
-        guard fraction.1 > 1 else { return amount }
+        guard fraction.0 != fraction.1 else { return amount }
         return amount.prorated(Int64(fraction.0), of: Int64(fraction.1))
     }
 

@@ -21,6 +21,11 @@ public struct LedgerService: LedgerRules {
             conflicts: projection.conflicts, explanations: projection.explanations)
     }
 
+    public func tiesPartnerReferrals(_ version: PlanVersion) -> Bool {
+        !version.tiers.isEmpty || version.capPerPartnerPerYear != nil
+            || version.rules.contains { if case .firstReferralBonus = $0 { true } else { false } }
+    }
+
     public func explain(
         _ events: [BusinessEvent], of delivery: DeliveryID, explanations: [String: String], firstDelivery: [String: DeliveryID]
     ) -> [String] {

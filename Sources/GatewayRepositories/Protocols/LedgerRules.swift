@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GatewayCore
 
 /// What the ledger should hold and how its effects are told, decided by the engine and handed to
@@ -7,6 +7,12 @@ public import GatewayCore
 public protocol LedgerRules: Sendable {
     /// The ledger the program and the stored events call for, as changes to the stored lines.
     func recompute(events: [RecordedEvent], program: ProgramSnapshot, existing: [Accrual]) -> LedgerPlan
+
+    /// Whether, under this plan version, one referral's lines depend on its partner's other
+    /// referrals (tiers count the partner's conversions, a yearly cap sums across them, a
+    /// first-referral bonus looks for the partner's first contract). A store recomputing part of
+    /// the ledger takes all of such a partner's referrals together.
+    func tiesPartnerReferrals(_ version: PlanVersion) -> Bool
 
     /// What each event of a settled delivery did, in words, in the events' order.
     ///

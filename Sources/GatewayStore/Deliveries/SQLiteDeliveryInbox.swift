@@ -149,8 +149,18 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
             }
         }
         guard force || !mapped.isEmpty else { return statuses }
-        let keys = Set(mapped.flatMap { $0.1.flatMap(\.lookupKeys) })
-        let explanations = try force || Self.concernsProgram(keys, db) ? try LedgerSQL.recompute(rules, at: now, db) : [:]
+        // A replay recomputes everything, so its difference is the whole ledger's; processing
+        // recomputes only the part of the ledger the batch can change, and nothing when it
+        // cannot concern the program at all.
+        let batch = mapped.flatMap(\.1)
+        let explanations: [String: String]
+        if force {
+            explanations = try LedgerSQL.recompute(rules, at: now, db)
+        } else if try Self.concernsProgram(Set(batch.flatMap(\.lookupKeys)), db) {
+            explanations = try LedgerSQL.recompute(rules, batch: batch, at: now, db)
+        } else {
+            explanations = [:]
+        }
         let first = try db.cachedStatement(sql: "SELECT MIN(delivery_id) FROM business_event WHERE business_key = ?")
         for (id, events) in mapped {
             var firstDelivery: [String: DeliveryID] = [:]

@@ -50,14 +50,16 @@ enum LedgerSQL {
 
     // MARK: What the ledger is computed from
 
-    /// The program as the projection reads it.
-    static func programSnapshot(_ db: Database) throws -> ProgramSnapshot {
+    /// The program as the projection reads it; `referrals` narrows the referrals (and the
+    /// overrides that name them) to a part of the ledger.
+    static func programSnapshot(referrals filter: String = "", _ db: Database) throws -> ProgramSnapshot {
         let partners = try Row.fetchAll(db, sql: "SELECT * FROM partner").map(Partner.init(row:))
-        let referrals = try Row.fetchAll(db, sql: "SELECT * FROM referral").map(Referral.init(row:))
+        let referrals = try Row.fetchAll(db, sql: "SELECT * FROM referral \(filter)").map(Referral.init(row:))
         let versions = try Row.fetchAll(db, sql: "SELECT * FROM plan_version ORDER BY plan_id, version").map(PlanVersion.init(row:))
+        let kept = Set(referrals.map(\.id))
         let overrides = try Row.fetchAll(db, sql: "SELECT * FROM attribution_override ORDER BY id").map { row in
             AttributionOverride(customerKey: row["customer_key"], referralID: ReferralID(row["referral_id"]), reason: row["reason"])
-        }
+        }.filter { filter.isEmpty || kept.contains($0.referralID) }
         return ProgramSnapshot(
             partners: partners, referrals: referrals, plans: Dictionary(grouping: versions, by: \.planID), overrides: overrides,
             settings: try settings(db))
@@ -82,16 +84,21 @@ enum LedgerSQL {
                 WHERE k.key IN (SELECT key FROM referral_key UNION SELECT customer_key FROM attribution_override)
                     AND e.customer_key IS NOT NULL;
             """)
+        return try events(of: "matched_customer", db)
+    }
+
+    /// Every processed event of the customers listed in `table`, and every event of their agreements.
+    private static func events(of table: String, _ db: Database) throws -> [RecordedEvent] {
         let rows = try Row.fetchAll(
             db,
             sql: """
                 WITH agreements AS (
                     SELECT DISTINCT k.key FROM business_event e
                     JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                    WHERE e.customer_key IN (SELECT customer_key FROM matched_customer) AND k.key LIKE 'agreement:%'
+                    WHERE e.customer_key IN (SELECT customer_key FROM \(table)) AND k.key LIKE 'agreement:%'
                 ),
                 relevant AS (
-                    SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM matched_customer)
+                    SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM \(table))
                     UNION
                     SELECT delivery_id, position FROM business_event_key WHERE key IN (SELECT key FROM agreements)
                 )
@@ -102,19 +109,128 @@ enum LedgerSQL {
         return try rows.map { RecordedEvent(try DecodedEvents.shared.event($0["payload"]), delivery: DeliveryID($0["delivery_id"])) }
     }
 
+    // MARK: The part of the ledger a batch can change
+
+    /// Finds the part of the ledger a batch of events can change: the matched customers among
+    /// theirs (and those of the agreements they name), the referrals those customers match or
+    /// are overridden to, and, for a partner whose plan ties its referrals together
+    /// (`LedgerRules.tiesPartnerReferrals`), all of that partner's referrals and their customers,
+    /// until nothing more is tied in. Leaves the customers in `scope_customer` and the referrals in
+    /// `scope_referral` (temporary tables), and records the customers the batch newly matched.
+    static func partition(_ events: [BusinessEvent], rules: any LedgerRules, _ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS scope_customer (customer_key TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TEMP TABLE IF NOT EXISTS scope_referral (referral_id INTEGER PRIMARY KEY);
+            DELETE FROM scope_customer;
+            DELETE FROM scope_referral;
+            """)
+        let keys = Array(Set(events.flatMap(\.lookupKeys)))
+        // A customer becomes matched through an event's own key; the program did not change
+        // (that recomputes everything), so only these events can match a customer anew.
+        var offered: Set<String> = []
+        for chunk in keys.chunked(400) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            offered.formUnion(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT key FROM referral_key WHERE key IN (\(marks)) UNION SELECT customer_key FROM attribution_override WHERE customer_key IN (\(marks))",
+                    arguments: StatementArguments(chunk + chunk)))
+        }
+        let match = try db.cachedStatement(sql: "INSERT OR IGNORE INTO matched_customer (customer_key) VALUES (?)")
+        let scope = try db.cachedStatement(sql: "INSERT OR IGNORE INTO scope_customer (customer_key) SELECT customer_key FROM matched_customer WHERE customer_key = ?")
+        for event in events {
+            guard let customer = event.customerKey else { continue }
+            if event.lookupKeys.contains(where: offered.contains) { try match.execute(arguments: [customer]) }
+            try scope.execute(arguments: [customer])
+        }
+        // A cancellation may name only its agreement: the agreement's customer is in scope too.
+        for chunk in keys.filter({ $0.hasPrefix("agreement:") }).chunked(400) {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO scope_customer (customer_key)
+                    SELECT DISTINCT e.customer_key FROM business_event_key k
+                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                    WHERE k.key IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                        AND e.customer_key IN (SELECT customer_key FROM matched_customer)
+                    """,
+                arguments: StatementArguments(chunk))
+        }
+        let tyingPlans = try Row.fetchAll(db, sql: "SELECT * FROM plan_version").map(PlanVersion.init(row:)).filter(rules.tiesPartnerReferrals).map(\.planID.rawValue)
+        var sizes = (-1, -1)
+        while true {
+            let now = (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scope_customer") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scope_referral") ?? 0
+            )
+            guard now != sizes else { return }
+            sizes = now
+            // The referrals the customers match, through any key of any of their events, or are overridden to.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO scope_referral (referral_id)
+                    SELECT DISTINCT rk.referral_id FROM scope_customer c
+                    JOIN business_event e ON e.customer_key = c.customer_key
+                    JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
+                    JOIN referral_key rk ON rk.key = k.key;
+                INSERT OR IGNORE INTO scope_referral (referral_id)
+                    SELECT referral_id FROM attribution_override WHERE customer_key IN (SELECT customer_key FROM scope_customer);
+                """)
+            // A partner whose plan ties its referrals together brings all of them.
+            if !tyingPlans.isEmpty {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO scope_referral (referral_id)
+                            SELECT r.id FROM referral r WHERE r.partner_id IN (
+                                SELECT s.partner_id FROM referral s WHERE s.id IN (SELECT referral_id FROM scope_referral)
+                                    AND s.partner_id IN (SELECT partner_id FROM referral WHERE plan_id IN (\(tyingPlans.map(String.init).joined(separator: ", ")))))
+                        """)
+            }
+            // The customers those referrals match: through their keys, or an override.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO scope_customer (customer_key)
+                    SELECT DISTINCT e.customer_key FROM referral_key rk
+                    JOIN business_event_key k ON k.key = rk.key
+                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
+                    WHERE rk.referral_id IN (SELECT referral_id FROM scope_referral) AND e.customer_key IS NOT NULL;
+                INSERT OR IGNORE INTO scope_customer (customer_key)
+                    SELECT customer_key FROM attribution_override WHERE referral_id IN (SELECT referral_id FROM scope_referral);
+                """)
+        }
+    }
+
     // MARK: Writing a recomputation
 
     /// Asks `rules` for the ledger the program and the stored events call for, and writes it:
     /// contracts, accrual changes, conflicts, and each business event's explanation.
     ///
+    /// - Parameter batch: the events of a batch just settled, to recompute only the part of the
+    ///   ledger they can change (`partition`); `nil` recomputes everything.
     /// - Returns: the explanations by business key.
     @discardableResult
-    static func recompute(_ rules: any LedgerRules, at now: Date, _ db: Database) throws -> [String: String] {
-        let existing = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
-        let plan = rules.recompute(events: try relevantEvents(db), program: try programSnapshot(db), existing: existing)
+    static func recompute(_ rules: any LedgerRules, batch: [BusinessEvent]? = nil, at now: Date, _ db: Database) throws -> [String: String] {
+        let events: [RecordedEvent]
+        let program: ProgramSnapshot
+        let existing: [Accrual]
+        // Which stored contracts and conflicts the recomputation answers for.
+        let referralScope: String
+        let conflictScope: String
+        if let batch {
+            try partition(batch, rules: rules, db)
+            events = try self.events(of: "scope_customer", db)
+            program = try programSnapshot(referrals: "WHERE id IN (SELECT referral_id FROM scope_referral)", db)
+            existing = try Row.fetchAll(db, sql: "SELECT * FROM accrual WHERE referral_id IN (SELECT referral_id FROM scope_referral)")
+                .map(Accrual.init(row:))
+            referralScope = "WHERE referral_id IN (SELECT referral_id FROM scope_referral)"
+            conflictScope = "WHERE customer_key IN (SELECT customer_key FROM scope_customer)"
+        } else {
+            events = try relevantEvents(db)
+            program = try programSnapshot(db)
+            existing = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
+            referralScope = ""
+            conflictScope = ""
+        }
+        let plan = rules.recompute(events: events, program: program, existing: existing)
 
         let projectedReferrals = Set(plan.contracts.map(\.referralID.rawValue))
-        for stale in try Int64.fetchAll(db, sql: "SELECT referral_id FROM contract") where !projectedReferrals.contains(stale) {
+        for stale in try Int64.fetchAll(db, sql: "SELECT referral_id FROM contract \(referralScope)") where !projectedReferrals.contains(stale) {
             try db.execute(sql: "DELETE FROM contract WHERE referral_id = ?", arguments: [stale])
         }
         for contract in plan.contracts {
@@ -159,7 +275,7 @@ enum LedgerSQL {
             }
         }
 
-        try db.execute(sql: "DELETE FROM attribution_conflict")
+        try db.execute(sql: "DELETE FROM attribution_conflict \(conflictScope)")
         for conflict in plan.conflicts {
             try db.execute(
                 sql: "INSERT INTO attribution_conflict (customer_key, referral_id, winner, reason) VALUES (?, ?, ?, ?)",
@@ -187,5 +303,12 @@ enum LedgerSQL {
         let lines = try Row.fetchAll(db, sql: "\(accrualSelect) WHERE accrual.payout_id = ? ORDER BY accrual.id", arguments: [id])
             .map(Accrual.init(row:))
         return Payout(id: id, createdAt: row["created_at"], paidAt: row["paid_at"], note: row["note"], lines: lines)
+    }
+}
+
+extension Array {
+    /// The array in consecutive pieces of at most `size` elements (SQLite caps a statement's arguments).
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
