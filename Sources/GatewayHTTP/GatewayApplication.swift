@@ -23,6 +23,7 @@ public enum GatewayApplication {
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         let replays = ReplayJobs(store: store, processor: processor, logger: logger)
+        let rejections = RejectionLog(store: store, retention: configuration.rejectionRetention, now: configuration.now, logger: logger)
         router.get("/metrics") { _, _ -> Response in
             let waiting = try await store.inbox.countAwaitingProcessing()
             let oldest = try await store.inbox.oldestAwaitingProcessing().map { configuration.now().timeIntervalSince($0) } ?? 0
@@ -53,10 +54,10 @@ public enum GatewayApplication {
             return try JSONResponse.make(["status": "ready"])
         }
         WebhookController(
-            configuration: configuration, adapters: adapters, store: store, processor: processor, keyFetcher: keyFetcher,
+            configuration: configuration, adapters: adapters, store: store, rejections: rejections, processor: processor, keyFetcher: keyFetcher,
             metrics: metrics)
             .addRoutes(to: router)
-        AdminController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
+        AdminController(configuration: configuration, store: store, replays: replays, rejections: rejections).addRoutes(to: router)
         ReportsController(configuration: configuration, store: store).addRoutes(to: router)
         ConsoleController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
         return Application(
@@ -67,7 +68,7 @@ public enum GatewayApplication {
                     httpDecoderConfiguration: .init(
                         maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes, maxHeaderFieldCount: 200))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "referral-gateway"),
-            services: (runsProcessor ? [processor] : []) + services,
+            services: [rejections] + (runsProcessor ? [processor] : []) + services,
             logger: logger)
     }
 }

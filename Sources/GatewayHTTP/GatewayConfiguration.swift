@@ -1,5 +1,6 @@
 public import Foundation
 public import GatewayAdapters
+public import GatewayEngine
 
 /// Everything the HTTP application needs to know, built in `main` from flags and environment.
 public struct GatewayConfiguration: Sendable {
@@ -24,6 +25,8 @@ public struct GatewayConfiguration: Sendable {
     /// Serve `POST /bench/baseline` (read the body, answer 202, no work): the ceiling the load
     /// benchmark compares ingest against. Off unless asked for.
     public var benchmarkEndpoints: Bool = false
+    /// How long and how many refused requests the rejection log keeps.
+    public var rejectionRetention = RejectionLog.Retention()
     /// The clock signatures are checked against.
     public var now: @Sendable () -> Date
 

@@ -349,6 +349,18 @@ extension SQLiteStore {
                 UPDATE referral SET claim_share = claim_share * 10000;
                 """)
         }
+        migrator.registerMigration("v12: rejection tallies") { db in
+            // Refusals are counted exactly here and only sampled into `rejection` under a flood.
+            try db.execute(sql: """
+                CREATE TABLE rejection_tally (
+                    source TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (source, code)
+                ) WITHOUT ROWID;
+                INSERT INTO rejection_tally (source, code, count) SELECT source, code, COUNT(*) FROM rejection GROUP BY source, code;
+                """)
+        }
         return migrator
     }
 }

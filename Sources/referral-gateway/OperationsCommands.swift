@@ -79,13 +79,21 @@ extension DeliveriesCommand {
     }
 
     struct Rejections: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Requests refused at ingest, newest first (metadata only).")
+        static let configuration = CommandConfiguration(abstract: "Requests refused at ingest, newest first (metadata only), or how many by source and code.")
         @Option(help: "Only this source.") var source: String?
         @Option(help: "At most this many.") var limit: Int = 50
+        @Flag(help: "Print how many were refused by source and code (every refusal counted, kept or not).") var counts = false
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            for rejection in try await storage.openStore().inbox.rejections(source: source, code: nil, since: nil, limit: limit) {
+            let store = try await storage.openStore()
+            if counts {
+                for count in try await store.inbox.rejectionCounts() where source == nil || count.source == source {
+                    print("\(count.source)\t\(count.code)\t\(count.count)")
+                }
+                return
+            }
+            for rejection in try await store.inbox.rejections(source: source, code: nil, since: nil, limit: limit) {
                 print("\(rejection.at.formatted(.iso8601))\t\(rejection.source)\t\(rejection.status)\t\(rejection.code)\t\(rejection.remoteAddress ?? "-")\t\(rejection.reason)")
             }
         }

@@ -95,6 +95,9 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, maxBodyBytes: maxBodyBytes, policies: policies, maxHeaderBytes: maxHeaderBytes,
             idleTimeout: .seconds(max(1, idleTimeoutSeconds)), secrets: secrets, adminTokens: adminTokens)
         configuration.benchmarkEndpoints = benchmarkEndpoints
+        configuration.rejectionRetention = RejectionLog.Retention(
+            keepDays: Environment.value("GATEWAY_REJECTIONS_KEEP_DAYS").flatMap(Int.init) ?? 30,
+            maxRows: Environment.value("GATEWAY_REJECTIONS_MAX_ROWS").flatMap(Int.init) ?? 100_000)
         configuration.processingBatchSize = try processing.batchSize()
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         let fetchers = try Environment.fetchers(store: store)

@@ -12,6 +12,7 @@ struct AdminController: Sendable {
     let configuration: GatewayConfiguration
     let store: any Repositories
     let replays: ReplayJobs
+    let rejections: RejectionLog
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: configuration.adminTokens))
@@ -133,11 +134,17 @@ struct AdminController: Sendable {
             return try JSONResponse.make(try await replays.run([id], dryRun: dryRun, at: now()))
         }
         admin.get("/rejections") { request, _ in
+            // What was refused until now is listed, not only what the last flush wrote.
+            try await rejections.flush()
             let parameters = request.uri.queryParameters
             return try JSONResponse.make(
                 try await store.inbox.rejections(
                     source: parameters.get("source"), code: parameters.get("code"), since: try DateInput.parseIfPresent(parameters.get("since"), field: "since"),
                     limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000)))
+        }
+        admin.get("/rejections/counts") { _, _ in
+            try await rejections.flush()
+            return try JSONResponse.make(try await store.inbox.rejectionCounts())
         }
         admin.post("/replays") { request, context in
             let body = try await request.decodeInput(as: ReplayRequest.self, context: context)

@@ -13,6 +13,7 @@ struct WebhookController: Sendable {
     let configuration: GatewayConfiguration
     let adapters: AdapterCatalog
     let store: any Repositories
+    let rejections: RejectionLog
     let processor: DeliveryProcessor
     let keyFetcher: SigningKeyFetcher?
     let rateLimiter = RateLimiter()
@@ -49,7 +50,7 @@ struct WebhookController: Sendable {
                 metadata: ["status": "\(error.status.code)", "error": "\(error.code)", "reason": "\(error.reason)"])
             // Kept as metadata only, so "why did the vendor get a 401?" has an answer.
             let size = request.headers[.contentLength].flatMap(Int.init)
-            try? await store.inbox.recordRejection(
+            rejections.record(
                 Rejection(
                     at: configuration.now(), source: source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))

@@ -48,12 +48,15 @@ public protocol DeliveryInbox: Sendable {
     /// Whether any stored event names this customer (`vendor:<source>:<id>`).
     func customerIsKnown(_ customerKey: String) async throws -> Bool
 
-    /// Keeps a refusal's metadata (never its body).
-    func recordRejection(_ rejection: Rejection) async throws
-    /// Refusals, newest first, optionally of one source or code and since a time.
+    /// Keeps refusals' metadata (never a body) in one transaction: `kept`, the rows to list, and
+    /// `counted`, how many refusals there were by source and code (at least as many as kept: under
+    /// a flood, only a sample is kept, and every refusal is counted). Then removes the kept rows
+    /// older than `keepAfter` and the oldest beyond `maxRows`.
+    func recordRejections(_ kept: [Rejection], counted: [RejectionCount], keepAfter: Date, maxRows: Int) async throws
+    /// Refusals kept, newest first, optionally of one source or code and since a time.
     func rejections(source: String?, code: String?, since: Date?, limit: Int) async throws -> [Rejection]
-    /// Deliveries by source and status, and refusals by source and code.
-    func deliveryCounts() async throws -> (deliveries: [String: [String: Int]], rejections: [String: [String: Int]])
+    /// How many refusals there have been, by source and code, whether kept or only counted.
+    func rejectionCounts() async throws -> [RejectionCount]
 }
 
 /// What a replay did (or, dry, would do): each delivery's status and the ledger's difference.

@@ -34,6 +34,19 @@ public struct DeliveryQuery: Sendable, Hashable {
     }
 }
 
+/// How many requests of one source were refused with one code.
+public struct RejectionCount: Sendable, Hashable, Codable {
+    public var source: String
+    public var code: String
+    public var count: Int
+
+    public init(source: String, code: String, count: Int) {
+        self.source = source
+        self.code = code
+        self.count = count
+    }
+}
+
 /// A request refused at ingest, kept as metadata only: never the body, never a secret.
 public struct Rejection: Sendable, Hashable, Codable {
     public var at: Date

@@ -283,14 +283,24 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         }
     }
 
-    func recordRejection(_ rejection: Rejection) async throws {
+    func recordRejections(_ kept: [Rejection], counted: [RejectionCount], keepAfter: Date, maxRows: Int) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO rejection (at, source, code, reason, status, size, remote_address, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO rejection (at, source, code, reason, status, size, remote_address, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for rejection in kept {
+                try insert.execute(arguments: [
                     rejection.at, rejection.source, rejection.code, rejection.reason, rejection.status, rejection.size, rejection.remoteAddress,
                     rejection.requestID,
                 ])
+            }
+            let tally = try db.cachedStatement(
+                sql: """
+                    INSERT INTO rejection_tally (source, code, count) VALUES (?, ?, ?)
+                    ON CONFLICT (source, code) DO UPDATE SET count = count + excluded.count
+                    """)
+            for count in counted { try tally.execute(arguments: [count.source, count.code, count.count]) }
+            try db.execute(sql: "DELETE FROM rejection WHERE at < ?", arguments: [keepAfter])
+            try db.execute(sql: "DELETE FROM rejection WHERE id <= (SELECT MAX(id) FROM rejection) - ?", arguments: [max(0, maxRows)])
         }
     }
 
@@ -312,17 +322,11 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         }
     }
 
-    func deliveryCounts() async throws -> (deliveries: [String: [String: Int]], rejections: [String: [String: Int]]) {
+    func rejectionCounts() async throws -> [RejectionCount] {
         try await writer.read { db in
-            var deliveries: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT source, status, COUNT(*) AS n FROM delivery GROUP BY source, status") {
-                deliveries[row["source"], default: [:]][row["status"]] = row["n"]
+            try Row.fetchAll(db, sql: "SELECT * FROM rejection_tally ORDER BY source, code").map {
+                RejectionCount(source: $0["source"], code: $0["code"], count: $0["count"])
             }
-            var rejections: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT source, code, COUNT(*) AS n FROM rejection GROUP BY source, code") {
-                rejections[row["source"], default: [:]][row["code"]] = row["n"]
-            }
-            return (deliveries, rejections)
         }
     }
 }
