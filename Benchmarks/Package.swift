@@ -2,9 +2,7 @@
 import Foundation
 import PackageDescription
 
-// Benchmarks live in their own package so CI never builds them:
-// - `gateway-load`, the load tool of the end-to-end benchmark (scripts/benchmark.sh);
-// - micro-benchmarks of the pure rules with ordo-one/benchmark, one executable target per suite
+// Benchmarks live in their own package so CI never builds them: micro-benchmarks of the pure rules with ordo-one/benchmark, one executable target per suite
 //   in `Benchmarks/<Name>/<Name>.swift` (run: `swift package benchmark`, see BENCHMARKS.md).
 
 /// The main package is this folder's parent, a path dependency. SwiftPM names a path dependency
@@ -30,21 +28,9 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
-        .executableTarget(
-            name: "gateway-load",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                "BenchmarkInputs",
-            ]
-        ),
-        // The suites' inputs: the repository's adapters and fixtures, and gateway-load's invoice.
+        // The suites' inputs: the repository's adapters and fixtures, and a compact Stripe invoice.
         .target(name: "BenchmarkInputs"),
         benchmark("Signatures", ["GatewayAdapters", "GatewayCore"]),
         benchmark("Mapping", ["GatewayAdapters", "GatewayCore"]),

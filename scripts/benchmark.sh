@@ -1,59 +1,106 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark of BENCHMARKS.md: ingest against the same binary's bare baseline,
-# exact delivery accounting, processing rate, a full ledger rebuild, and the server's peak memory.
-# Usage: scripts/benchmark.sh   (DURATION=20 CONNECTIONS=32 PORT=18090 to change the defaults; KEEP_DATA=1 keeps the store)
+# The end-to-end benchmark of BENCHMARKS.md, load from wrk:
+#  1. ingest against the same binary's bare baseline (POST /bench/baseline), every 2xx stored;
+#  2. valid ingest alone and under a flood of wrongly signed deliveries;
+#  3. processing in rounds of ROUND distinct invoices (500 customers, 100 referred on one 10 % plan):
+#     each round stored with --no-processing, then `process` timed, through ROUNDS rounds;
+#  4. a full ledger rebuild of that store; peak memory of the server and of processing.
+# Set-up: apt-get install -y wrk sqlite3 python3 time
+# Usage: scripts/benchmark.sh   (DURATION=20 CONNECTIONS=32 ROUND=20000 ROUNDS=5 PORT=18090; KEEP_DATA=1 keeps the stores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
+ROUND=${ROUND:-20000}
+ROUNDS=${ROUNDS:-5}
 PORT=${PORT:-18090}
+export WRK_THREADS=2
 
-command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install -y sqlite3)"; exit 1; }
+for tool in wrk sqlite3 python3; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install -y wrk sqlite3 python3)"; exit 1; }; done
 swift build -c release --product referral-gateway >/dev/null
-(cd Benchmarks && swift build -c release --product gateway-load >/dev/null)
 GW=.build/release/referral-gateway
-LOAD=Benchmarks/.build/release/gateway-load
-DATA=$(mktemp -d /tmp/gateway-bench.XXXXXX)
-trap 'kill $PID 2>/dev/null || true; if [ -n "${KEEP_DATA:-}" ]; then echo "data kept in $DATA"; else rm -rf "$DATA"; fi' EXIT
+WORK=$(mktemp -d /tmp/gateway-bench.XXXXXX)
+PID=
+trap 'kill $PID 2>/dev/null || true; if [ -n "${KEEP_DATA:-}" ]; then echo "data kept in $WORK"; else rm -rf "$WORK"; fi' EXIT
 
-# One referred customer domain: a tenth of the invoices accrue.
-$GW partners add --name "Acme Accounting" --kind center_of_influence --data-dir "$DATA" >/dev/null
-$GW plans add --name "10% of collected" --rate 10% --data-dir "$DATA" >/dev/null
-$GW referrals add --partner 1 --plan 1 --prospect "Bright Dental" --domain brightdental.example --introduced 2025-05-20 --data-dir "$DATA" >/dev/null
-
-GATEWAY_STRIPE_SECRETS=whsec_benchmark $GW serve --port "$PORT" --data-dir "$DATA" --benchmark-endpoints --no-processing \
-    --log-level warning 2>"$DATA/server.log" &
-PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+# A partner, a 10 % plan whose window never ends, and 100 referred clients (client0 … client99).
+program() {
+  $GW partners add --name "Acme Accounting" --kind center_of_influence --data-dir "$1" >/dev/null
+  $GW plans add --name "10% of collected" --rate 10% --attribution-window-days 3650 --data-dir "$1" >/dev/null
+  for n in $(seq 0 99); do
+    $GW referrals add --partner 1 --plan 1 --prospect "Client $n" --domain "client$n.example" --introduced 2024-12-01 --data-dir "$1" >/dev/null
+  done
+}
+serve() {
+  GATEWAY_STRIPE_SECRETS=whsec_benchmark $GW serve --port "$PORT" --data-dir "$1" --benchmark-endpoints --no-processing \
+    --log-level error 2>>"$WORK/server.log" &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "the server did not start"; exit 1
+}
+stop() { kill $PID; wait $PID 2>/dev/null || true; PID=; }
+# wrk on the deliveries in $1 with $2 connections for at most $3 seconds; prints rps, p99 and statuses.
+send() {
+  DELIVERIES=$1 wrk -t$WRK_THREADS -c"$2" -d"$3"s --latency -s scripts/bench/deliveries.lua "http://127.0.0.1:$PORT" > "$WORK/wrk.txt"
+  local rps ok other p99
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.txt")
+  ok=$(awk '$1 == "status" && $2 >= 200 && $2 < 300 {n += $3} END {print n + 0}' "$WORK/wrk.txt")
+  other=$(awk '$1 == "status" && ($2 < 200 || $2 >= 300) {n += $3} END {print n + 0}' "$WORK/wrk.txt")
+  p99=$(sed -nE 's/^latency .*p99_ms=([0-9.]+).*/\1/p' "$WORK/wrk.txt")
+  echo "$rps $ok $other $p99"
+}
+stored() { sqlite3 "$1/gateway.sqlite" "SELECT COUNT(*) FROM delivery WHERE source = 'stripe'"; }
+seconds() { awk "BEGIN {printf \"%.2f\", $2 - $1}"; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); swift: $(swift --version 2>&1 | head -1)"
-$LOAD --url "http://127.0.0.1:$PORT/bench/baseline" --label baseline --duration "$DURATION" --connections "$CONNECTIONS" | tee "$DATA/baseline.txt"
-$LOAD --url "http://127.0.0.1:$PORT/webhooks/stripe" --label ingest --duration "$DURATION" --connections "$CONNECTIONS" \
-    --acknowledged "$DATA/acked.txt" | tee "$DATA/ingest.txt"
-RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
-kill $PID; wait $PID 2>/dev/null || true
 
-base=$(sed -E 's/.* rps=([0-9]+).*/\1/' "$DATA/baseline.txt")
-ingest=$(sed -E 's/.* rps=([0-9]+).*/\1/' "$DATA/ingest.txt")
-acked=$(grep -c . "$DATA/acked.txt" || true)
-stored=$(sqlite3 "$DATA/gateway.sqlite" "SELECT COUNT(*) FROM delivery WHERE source = 'stripe'")
-missing=$(sqlite3 "$DATA/gateway.sqlite" <<SQL
-CREATE TEMP TABLE acked (id TEXT);
-.import $DATA/acked.txt acked
-SELECT COUNT(*) FROM acked WHERE id NOT IN (SELECT vendor_delivery_id FROM delivery);
-SQL
-)
-echo "ratio ingest/baseline: $(awk "BEGIN {printf \"%.2f\", $ingest / $base}")"
-echo "acknowledged: $acked, stored: $stored, acknowledged but missing: $missing"
-echo "server peak RSS: $((RSS / 1024)) MB"
+# 1. Ingest against the baseline.
+INGEST=$WORK/ingest; mkdir -p "$INGEST"; program "$INGEST"; serve "$INGEST"
+wrk -t$WRK_THREADS -c"$CONNECTIONS" -d"${DURATION}"s --latency -s scripts/bench/baseline.lua "http://127.0.0.1:$PORT/bench/baseline" > "$WORK/baseline.txt"
+base=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/baseline.txt")
+base_p99=$(sed -nE 's/^latency .*p99_ms=([0-9.]+).*/\1/p' "$WORK/baseline.txt")
+python3 scripts/bench/signed_requests.py "$WORK/ingest.txt" $((DURATION * 9000)) --run ingest
+read -r rps ok other p99 <<<"$(send "$WORK/ingest.txt" "$CONNECTIONS" "$DURATION")"
+echo "baseline: $base requests/s, p99 $base_p99 ms"
+kept=$(stored "$INGEST")
+echo "ingest: $rps deliveries/s, p99 $p99 ms, 2xx $ok, other $other; stored $kept, acknowledged but not stored $((ok > kept ? ok - kept : 0)); ratio to baseline $(awk "BEGIN {printf \"%.2f\", $rps / $base}")"
+echo "server peak RSS after ingest: $(($(awk '/VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MB"
 
+# 2. Valid ingest alone, then beside a flood of wrongly signed deliveries.
+half=$((CONNECTIONS / 2))
+python3 scripts/bench/signed_requests.py "$WORK/alone.txt" $((DURATION * 7000)) --run alone
+python3 scripts/bench/signed_requests.py "$WORK/valid.txt" $((DURATION * 7000)) --run valid
+python3 scripts/bench/signed_requests.py "$WORK/bad.txt" 20000 --run bad --bad
+read -r alone _ _ _ <<<"$(send "$WORK/alone.txt" "$half" "$DURATION")"
+CYCLE=1 DELIVERIES=$WORK/bad.txt wrk -t$WRK_THREADS -c"$half" -d"${DURATION}"s -s scripts/bench/deliveries.lua "http://127.0.0.1:$PORT" > "$WORK/flood.txt" &
+FLOOD=$!
+read -r flooded _ _ _ <<<"$(send "$WORK/valid.txt" "$half" "$DURATION")"
+wait $FLOOD
+refused=$(awk '$1 == "status" && $2 == 401 {n += $3} END {print n + 0}' "$WORK/flood.txt")
+curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && up=yes || up=no
+echo "valid ingest alone: $alone/s; beside $refused refusals ($(awk "BEGIN {printf \"%.0f\", $refused / $DURATION}")/s): $flooded/s, ratio $(awk "BEGIN {printf \"%.2f\", $flooded / $alone}"); server up: $up"
+echo "refusals counted: $(sqlite3 "$INGEST/gateway.sqlite" "SELECT COALESCE(SUM(count), 0) FROM rejection_tally"), rows kept: $(sqlite3 "$INGEST/gateway.sqlite" "SELECT COUNT(*) FROM rejection")"
+stop
+
+# 3. Processing in rounds.
+ROUNDS_DIR=$WORK/rounds; mkdir -p "$ROUNDS_DIR"; program "$ROUNDS_DIR"
+echo "| round | stored | processed this round | deliveries/s | ratio to round 1 | peak RSS |"
+echo "|---|---|---|---|---|---|"
+first=
+for round in $(seq 1 "$ROUNDS"); do
+  python3 scripts/bench/signed_requests.py "$WORK/round.txt" "$ROUND" --run "round$round"
+  serve "$ROUNDS_DIR"; send "$WORK/round.txt" "$CONNECTIONS" $((ROUND / 1500 + 5)) >/dev/null; stop
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$WORK/rss.txt" $GW process --data-dir "$ROUNDS_DIR" >/dev/null
+  end=$(date +%s.%N)
+  rate=$(awk "BEGIN {printf \"%.0f\", $ROUND / ($end - $start)}")
+  first=${first:-$rate}
+  echo "| $round | $(stored "$ROUNDS_DIR") | $(seconds "$start" "$end") s | $rate | $(awk "BEGIN {printf \"%.2f\", $rate / $first}") | $(($(cat "$WORK/rss.txt") / 1024)) MB |"
+done
+echo "accrual lines: $(sqlite3 "$ROUNDS_DIR/gateway.sqlite" "SELECT COUNT(*) FROM accrual")"
+
+# 4. A full rebuild of that store.
 start=$(date +%s.%N)
-$GW process --data-dir "$DATA" >/dev/null
+/usr/bin/time -f "%M" -o "$WORK/rss.txt" $GW ledger rebuild --data-dir "$ROUNDS_DIR" >/dev/null
 end=$(date +%s.%N)
-accruals=$(sqlite3 "$DATA/gateway.sqlite" "SELECT COUNT(*) FROM accrual")
-echo "processing: $stored deliveries in $(awk "BEGIN {printf \"%.1f\", $end - $start}") s = $(awk "BEGIN {printf \"%.0f\", $stored / ($end - $start)}") deliveries/s; $accruals accrual lines"
-
-start=$(date +%s.%N)
-$GW ledger rebuild --data-dir "$DATA" >/dev/null
-end=$(date +%s.%N)
-echo "ledger rebuild over $stored stored deliveries: $(awk "BEGIN {printf \"%.2f\", $end - $start}") s"
+echo "ledger rebuild over $(stored "$ROUNDS_DIR") deliveries: $(seconds "$start" "$end") s, peak RSS $(($(cat "$WORK/rss.txt") / 1024)) MB"

@@ -25,8 +25,8 @@ public enum Repository {
 
 /// Stripe payloads shaped like the ones the end-to-end benchmark sends.
 public enum StripeInvoice {
-    /// A basil-shape `invoice.paid` event, compact as Stripe sends it: the same bytes
-    /// `gateway-load` posts (about 1.5 KB).
+    /// A basil-shape `invoice.paid` event, compact as Stripe sends it (about 1.5 KB), as
+    /// `scripts/bench/signed_requests.py` writes them for the end-to-end benchmark.
     public static func paid(eventID: String = "evt_1RZq3LKx7aQ2mN0pV1eT9bYc", invoice: String = "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", customer: Int = 7)
         -> Data
     {
