@@ -329,8 +329,9 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v11: derived data version, whole plan terms, claim shares as fractions") { db in
             // `derived_data` records which engine version computed the lookup keys and the ledger.
-            // A plan version's `terms` holds every term in the admin API's shape; claim shares are
-            // kept in basis points of a whole claim (a weight of 1 was the whole claim).
+            // A plan version's `terms` holds every term in the admin API's shape (the columns it
+            // replaces go; `effective_from` stays, exact); claim shares are kept in basis points of a
+            // whole claim (a weight of 1 was the whole claim).
             try db.execute(sql: """
                 CREATE TABLE derived_data (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -346,6 +347,9 @@ extension SQLiteStore {
                     'cap_per_partner_per_year', json(json_extract(terms, '$.capPerPartnerPerYear')),
                     'exclude_one_time_lines', json(CASE WHEN json_extract(terms, '$.excludeOneTimeLines') = 0 THEN 'false' ELSE 'true' END)
                 ) WHERE json_extract(terms, '$.rules') IS NULL;
+                ALTER TABLE plan_version DROP COLUMN rules;
+                ALTER TABLE plan_version DROP COLUMN hold_days;
+                ALTER TABLE plan_version DROP COLUMN attribution_window_days;
                 UPDATE referral SET claim_share = claim_share * 10000;
                 """)
         }

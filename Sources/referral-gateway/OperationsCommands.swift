@@ -43,7 +43,7 @@ struct DeliveryFilterOptions: ParsableArguments {
     @Option(help: "Only this vendor delivery id.") var vendorID: String?
     @Option(help: "Only deliveries naming this customer, as source:id.") var customer: String?
     @Option(help: "Received at or after (a day or an ISO 8601 time).") var from: String?
-    @Option(help: "Received before (a day or an ISO 8601 time).") var to: String?
+    @Option(help: "Received up to (a day, included, or an ISO 8601 time, excluded).") var to: String?
 
     func query() throws -> DeliveryQuery {
         var statuses: [DeliveryStatus] = []
@@ -54,7 +54,7 @@ struct DeliveryFilterOptions: ParsableArguments {
         }
         return DeliveryQuery(
             source: source, statuses: statuses, duplicatesOnly: duplicates, eventType: eventType, vendorDeliveryID: vendorID, customer: customer,
-            receivedFrom: try DateInput.parseIfPresent(from, field: "from"), receivedBefore: try DateInput.parseIfPresent(to, field: "to"))
+            receivedFrom: try DateInput.parseIfPresent(from, field: "from"), receivedBefore: try DateInput.parseEndIfPresent(to, field: "to"))
     }
 }
 

@@ -111,7 +111,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = GatewayMetrics()
         let processor = DeliveryProcessor(
             store: store, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
-            idleInterval: configuration.processingIdleInterval, metrics: metrics, logger: logger)
+            idleInterval: configuration.processingIdleInterval, observer: metrics, logger: logger)
         var services: [any Service] = []
         if let credentials = try Environment.autotaskCredentials() {
             let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300

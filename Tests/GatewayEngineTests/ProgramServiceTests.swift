@@ -41,9 +41,24 @@ import Testing
 
     @Test func nothingPayableIsRefusedAndAPaidPayoutCannotBePaidTwice() async throws {
         let temporary = try TemporaryStore()
-        let program = temporary.program
-        await #expect(throws: GatewayError.self) { try await program.createPayout(note: nil, at: Date()) }
-        await #expect(throws: GatewayError.notFound("payout 7 does not exist")) { try await program.markPayoutPaid(7, at: Date()) }
+        let (store, program) = (temporary.store, temporary.program)
+        let july = try Self.day("2025-07-15")
+        await #expect(throws: GatewayError.refused("nothing is payable on \(july.formatted(.iso8601))")) { try await program.createPayout(note: nil, at: july) }
+        try await Stories.brightDental(program, holdDays: 30)
+        let delivery = try await store.inbox.ingest(
+            IncomingDelivery(
+                source: "stripe", vendorDeliveryID: "evt_1", eventType: "invoice.paid", receivedAt: july, requestID: nil, body: Data(), headers: [:],
+                verification: Verification(scheme: "stripe", matchedSecretIndex: 0))
+        ).deliveryID
+        try await store.inbox.settle(
+            [(delivery, .mapped([Events.paid("in_1", email: "ap@brightdental.example", dollars: 499, on: "2025-06-01")], adapterVersion: 1))],
+            rules: LedgerService(), at: july)
+        let payout = try await program.createPayout(note: " June ", at: july)
+        #expect(payout.note == "June")
+        #expect(payout.totals.map(\.amount.minorUnits) == [4_990])
+        _ = try await program.markPayoutPaid(payout.id, at: july)
+        await #expect(throws: GatewayError.refused("payout \(payout.id) was already marked paid")) { try await program.markPayoutPaid(payout.id, at: july) }
+        await #expect(throws: GatewayError.notFound("payout 7 does not exist")) { try await program.markPayoutPaid(7, at: july) }
     }
 }
 

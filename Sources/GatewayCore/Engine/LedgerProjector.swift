@@ -425,6 +425,8 @@ private struct Run {
     /// `amount × share / total`, rounded half away from zero.
     private func scaled(_ amount: Money, _ fraction: (Int, Int)) -> Money {
         guard fraction.0 != fraction.1 else { return amount }
+        // Weights come from stored referrals; a zero total would divide by nothing: nothing is due.
+        guard fraction.1 > 0 else { return Money.zero(amount.currency) }
         return amount.prorated(Int64(fraction.0), of: Int64(fraction.1))
     }
 

@@ -11,6 +11,20 @@ public enum DateInput {
         throw .invalid("\(field) must be a day (2025-06-01) or an ISO 8601 timestamp, not '\(text.prefix(40))'")
     }
 
+    /// An exclusive end bound: a day (`2025-06-30`) includes that whole day, so the bound is the
+    /// next midnight UTC; a timestamp is the bound itself. How reports and filters read `to`.
+    public static func parseEnd(_ text: String, field: String) throws(GatewayError) -> Date {
+        let date = try parse(text, field: field)
+        let isDay = text.trimmingCharacters(in: .whitespaces).count == 10
+        return isDay ? Calendar.reports.date(byAdding: .day, value: 1, to: date)! : date
+    }
+
+    /// `parseEnd` for an optional field.
+    public static func parseEndIfPresent(_ text: String?, field: String) throws(GatewayError) -> Date? {
+        guard let text else { return nil }
+        return try parseEnd(text, field: field)
+    }
+
     /// `parse` for an optional field.
     public static func parseIfPresent(_ text: String?, field: String) throws(GatewayError) -> Date? {
         guard let text else { return nil }

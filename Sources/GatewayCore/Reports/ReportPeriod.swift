@@ -58,14 +58,11 @@ public struct ReportPeriod: Hashable, Sendable, Encodable {
     }
 
     private static func bound(_ text: String, _ name: String, endOfDay: Bool) throws(Invalid) -> Date {
-        let date: Date
         do {
-            date = try DateInput.parse(text, field: name)
+            return endOfDay ? try DateInput.parseEnd(text, field: name) : try DateInput.parse(text, field: name)
         } catch {
             throw Invalid(reason: error.message)
         }
-        let isDay = text.trimmingCharacters(in: .whitespaces).count == 10
-        return endOfDay && isDay ? Calendar.reports.date(byAdding: .day, value: 1, to: date)! : date
     }
 
     /// A label for the month of `date`: `2025-06`.

@@ -98,7 +98,7 @@ public final class RejectionLog: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             do {
                 try await flush()
@@ -106,6 +106,10 @@ public final class RejectionLog: Service, Sendable {
                 logger.warning("writing refusals failed; they are kept in memory and retried", metadata: ["error": "\(error)"])
             }
         }
-        try? await flush()
+        do {
+            try await flush()
+        } catch {
+            logger.warning("writing the last refusals failed at shutdown", metadata: ["error": "\(error)"])
+        }
     }
 }

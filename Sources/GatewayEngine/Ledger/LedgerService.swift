@@ -46,12 +46,16 @@ public struct LedgerService: LedgerRules {
     @discardableResult
     public static func recomputeDerivedDataIfNeeded(in store: any Repositories, at now: Date, logger: Logger) async throws -> Bool {
         let stored = try await store.ledger.derivedDataVersion()
-        guard stored != derivedDataVersion else { return false }
+        // A newer engine's data is left alone: an older binary must not derive it backwards.
+        guard (stored ?? 0) < derivedDataVersion else { return false }
         let started = ContinuousClock.now
         logger.notice(
             "recomputing derived data: the engine's version changed",
             metadata: ["from": "\(stored.map(String.init) ?? "none")", "to": "\(derivedDataVersion)"])
-        try await store.ledger.rebuildDerivedData(version: derivedDataVersion, rules: LedgerService(), at: now)
+        guard try await store.ledger.rebuildDerivedData(version: derivedDataVersion, rules: LedgerService(), at: now) else {
+            logger.notice("derived data was recomputed by another process meanwhile")
+            return false
+        }
         logger.notice("derived data recomputed", metadata: ["took": "\(ContinuousClock.now - started)"])
         return true
     }

@@ -21,7 +21,7 @@ public final class DeliveryProcessor: Service, Sendable {
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let metrics: GatewayMetrics?
+    private let observer: (any ProcessingObserver)?
     /// The running service's wake-up stream; one per `run()`, since a stream is consumed once and
     /// the same processor may serve several application runs (tests do).
     private let wakeUps = Mutex<AsyncStream<Void>.Continuation?>(nil)
@@ -37,9 +37,9 @@ public final class DeliveryProcessor: Service, Sendable {
         store: any Repositories, adapters: AdapterCatalog, fetchers: [any EntityFetcher] = [], batchSize: Int = 2_000,
         idleInterval: Duration = .seconds(1), lease: TimeInterval = 300,
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
-        now: @escaping @Sendable () -> Date = { Date() }, metrics: GatewayMetrics? = nil, logger: Logger
+        now: @escaping @Sendable () -> Date = { Date() }, observer: (any ProcessingObserver)? = nil, logger: Logger
     ) {
-        self.metrics = metrics
+        self.observer = observer
         self.store = store
         self.adapters = adapters
         self.lease = lease
@@ -93,7 +93,7 @@ public final class DeliveryProcessor: Service, Sendable {
             if batch.isEmpty { return settled }
             let results = await results(for: batch)
             let statuses = try await store.inbox.settle(results, rules: ledger, at: now())
-            for delivery in batch { metrics?.settled(delivery.source, status: statuses[delivery.id]?.rawValue ?? "unknown") }
+            for delivery in batch { observer?.settled(delivery.source, status: statuses[delivery.id]?.rawValue ?? "unknown") }
             for (id, status) in statuses where [.failed, .retrying, .dead].contains(status) {
                 logger.warning("delivery not processed", metadata: ["delivery": "\(id)", "status": "\(status.rawValue)"])
             }

@@ -161,10 +161,10 @@ public struct ProgramService: Sendable {
     ///
     /// - Throws: `GatewayError.refused` when nothing is payable.
     public func createPayout(note: String?, at now: Date) async throws -> Payout {
-        let lines = Payout.selection(from: try await store.ledger.unbatchedOpenAccruals(), at: now)
-        guard !lines.isEmpty else { throw GatewayError.refused("nothing is payable on \(now.formatted(.iso8601))") }
         let note = note?.trimmingCharacters(in: .whitespaces)
-        return try await store.ledger.addPayout(lines: lines.map(\.id), note: note?.isEmpty == false ? note : nil, at: now)
+        guard let payout = try await store.ledger.addPayout(note: note?.isEmpty == false ? note : nil, at: now, select: { Payout.selection(from: $0, at: now) })
+        else { throw GatewayError.refused("nothing is payable on \(now.formatted(.iso8601))") }
+        return payout
     }
 
     /// Marks a batch paid: its lines are final and are never edited again.

@@ -48,15 +48,20 @@ public enum ProgramValidation {
         guard let partner = input.partnerID else { throw .invalid("partner_id is required") }
         guard let plan = input.planID else { throw .invalid("plan_id is required") }
         let prospect = try required(input.prospectName, "prospect_name")
-        let share = input.claimShare ?? 1
-        guard share > 0, share <= 1 else { throw .invalid("claim_share must be above 0 and at most 1 (the whole claim)") }
+        var share = (input.claimShare ?? 1) * Decimal(Referral.wholeClaim)
+        var basisPoints = Decimal()
+        NSDecimalRound(&basisPoints, &share, 0, .plain)
+        // At least one basis point of the whole, so no claim rounds to nothing.
+        guard basisPoints >= 1, basisPoints <= Decimal(Referral.wholeClaim) else {
+            throw .invalid("claim_share must be above 0 and at most 1 (the whole claim), in steps of 0.0001")
+        }
         let emails = try (input.contactEmails ?? []).map { text throws(GatewayError) in try email(text, "contact_emails") }
         let code = input.referralCode?.trimmingCharacters(in: .whitespaces)
         return Referral(
             id: ReferralID(0), partnerID: PartnerID(partner), planID: PlanID(plan), prospectName: prospect, domains: try domains(input.domains),
             contactEmails: emails, vendorIDs: try vendorIDs(input.vendorIDs), referralCode: code?.isEmpty == false ? code : nil,
             introducedAt: try DateInput.parseIfPresent(input.introducedAt, field: "introduced_at") ?? now,
-            claimShare: NSDecimalNumber(decimal: share * Decimal(Referral.wholeClaim)).intValue)
+            claimShare: NSDecimalNumber(decimal: basisPoints).intValue)
     }
 
     public static func settings(_ settings: ProgramSettings) throws(GatewayError) -> ProgramSettings {

@@ -69,7 +69,8 @@ struct AdminController: Sendable {
             let date = now()
             var accruals = try await store.ledger.allAccruals()
             if let partner = request.uri.queryParameters.get("partner_id", as: Int64.self) {
-                accruals = accruals.filter { $0.partnerID == PartnerID(partner) }
+                let id = try await program.partner(PartnerID(partner)).id
+                accruals = accruals.filter { $0.partnerID == id }
             }
             var views = accruals.map { AccrualView($0, at: date) }
             if let status = request.uri.queryParameters.get("status") {
@@ -151,8 +152,11 @@ struct AdminController: Sendable {
             let ids: [DeliveryID]
             if let listed = body.deliveryIDs {
                 ids = listed.map(DeliveryID.init)
+                for id in ids where try await store.inbox.delivery(id) == nil {
+                    throw GatewayError.notFound("delivery \(id) does not exist")
+                }
             } else {
-                ids = try await store.inbox.deliveryIDs(matching: body.filter?.query() ?? DeliveryQuery())
+                ids = try await store.inbox.deliveryIDs(matching: try body.filter?.query() ?? DeliveryQuery())
             }
             if body.background == true || ids.count > 100 {
                 return try JSONResponse.make(await replays.start(ids, dryRun: body.dryRun ?? false, now: now), status: .accepted)
@@ -191,7 +195,7 @@ struct AdminController: Sendable {
         return DeliveryQuery(
             source: parameters.get("source"), statuses: statuses, duplicatesOnly: duplicates, eventType: parameters.get("event_type"),
             vendorDeliveryID: parameters.get("vendor_id"), customer: parameters.get("customer"),
-            receivedFrom: try DateInput.parseIfPresent(parameters.get("from"), field: "from"), receivedBefore: try DateInput.parseIfPresent(parameters.get("to"), field: "to"),
+            receivedFrom: try DateInput.parseIfPresent(parameters.get("from"), field: "from"), receivedBefore: try DateInput.parseEndIfPresent(parameters.get("to"), field: "to"),
             beforeID: parameters.get("before", as: Int64.self), limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000))
     }
 }
@@ -220,16 +224,18 @@ private struct ReplayRequest: Decodable {
         var source: String?
         var status: [DeliveryStatus]?
         var eventType: String?
-        var from: Date?
-        var to: Date?
+        var from: String?
+        var to: String?
 
         enum CodingKeys: String, CodingKey {
             case source, status, from, to
             case eventType = "event_type"
         }
 
-        func query() -> DeliveryQuery {
-            DeliveryQuery(source: source, statuses: status ?? [], eventType: eventType, receivedFrom: from, receivedBefore: to)
+        func query() throws -> DeliveryQuery {
+            DeliveryQuery(
+                source: source, statuses: status ?? [], eventType: eventType, receivedFrom: try DateInput.parseIfPresent(from, field: "from"),
+                receivedBefore: try DateInput.parseEndIfPresent(to, field: "to"))
         }
     }
 

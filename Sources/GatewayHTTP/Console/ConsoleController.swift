@@ -162,12 +162,14 @@ struct ConsoleController: Sendable {
         _ request: Request, _ handle: (ConsoleSessions.Session, [String: String]) async throws -> Response
     ) async throws -> Response {
         guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
-        let fields = try await Self.form(request)
-        guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
-            return Self.message(
-                "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+        return try await Self.explained {
+            let fields = try await Self.form(request)
+            guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
+                return Self.message(
+                    "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+            }
+            return try await handle(session, fields)
         }
-        return try await Self.explained { try await handle(session, fields) }
     }
 
     static func form(_ request: Request) async throws -> [String: String] {
@@ -175,7 +177,7 @@ struct ConsoleController: Sendable {
         do {
             return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
         } catch {
-            throw APIError(.badRequest, "invalid_form", "the form could not be read")
+            throw GatewayError.invalid("the form could not be read")
         }
     }
 

@@ -50,9 +50,11 @@ struct WebhookController: Sendable {
                 metadata: ["status": "\(error.status.code)", "error": "\(error.code)", "reason": "\(error.reason)"])
             // Kept as metadata only, so "why did the vendor get a 401?" has an answer.
             let size = request.headers[.contentLength].flatMap(Int.init)
+            // An unknown source is kept as "unknown" (its name is in the reason): random paths
+            // must not grow the counts' keys.
             rejections.record(
                 Rejection(
-                    at: configuration.now(), source: source, code: error.code, reason: error.reason, status: error.status.code, size: size,
+                    at: configuration.now(), source: adapters[source] == nil ? "unknown" : source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
             throw error
         }

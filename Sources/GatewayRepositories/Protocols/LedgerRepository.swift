@@ -7,9 +7,12 @@ public protocol LedgerRepository: Sendable {
     func recompute(rules: any LedgerRules, at now: Date) async throws
     /// The engine version the derived data (event lookup keys, the ledger) was last computed by.
     func derivedDataVersion() async throws -> Int?
-    /// Computes the event lookup keys and the ledger again from the stored events, and records
-    /// `version`, in one transaction.
-    func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws
+    /// Computes the event lookup keys and the ledger again from the stored events and records
+    /// `version`, in one transaction, unless the store's derived data is already of `version` or a
+    /// later one (another process did it first, or a newer engine did).
+    /// - Returns: whether it computed anything.
+    @discardableResult
+    func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws -> Bool
 
     func accrual(_ id: AccrualID) async throws -> Accrual?
     /// A partner's accruals, oldest first.
@@ -25,13 +28,12 @@ public protocol LedgerRepository: Sendable {
     func conflicts() async throws -> [AttributionConflict]
 
     /// Records an approval of an open line.
-    /// - Throws: `GatewayError.conflict` when the line is no longer open.
+    /// - Throws: `GatewayError.refused` when the line is no longer open.
     func markApproved(_ id: AccrualID, at now: Date) async throws -> Accrual
-    /// Open lines in no payout batch.
-    func unbatchedOpenAccruals() async throws -> [Accrual]
-    /// Puts these lines into a new batch.
-    /// - Throws: `GatewayError.conflict` when a line is no longer open and unbatched.
-    func addPayout(lines: [AccrualID], note: String?, at now: Date) async throws -> Payout
+    /// Puts into a new batch the lines `select` chooses among the open lines in no batch, read
+    /// and written in one transaction (so no recomputation slips in between).
+    /// - Returns: the batch, or `nil` when `select` chose nothing (no batch is made).
+    func addPayout(note: String?, at now: Date, select: @Sendable ([Accrual]) -> [Accrual]) async throws -> Payout?
     /// Marks a batch paid; its lines are final.
     func markPayoutPaid(_ id: Int64, at now: Date) async throws -> Payout
     func payouts() async throws -> [Payout]

@@ -182,34 +182,39 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// another of its events (a refund that names only the customer id; `matched_customer`, kept
     /// by the last recomputation, which every new match triggers). Only then can the ledger change.
     private static func concernsProgram(_ keys: Set<String>, _ db: Database) throws -> Bool {
-        guard !keys.isEmpty else { return false }
-        let list = Array(keys)
-        let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
-        if try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
-                    OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
-                    OR EXISTS (SELECT 1 FROM matched_customer WHERE customer_key IN (\(marks)))
-                """,
-            arguments: StatementArguments(list + list + list)) == true
-        {
-            return true
+        // In pieces: a statement takes a bounded number of arguments, and a batch can hold more keys.
+        for list in Array(keys).chunked(300) {
+            let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+            if try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM referral_key WHERE key IN (\(marks)))
+                        OR EXISTS (SELECT 1 FROM attribution_override WHERE customer_key IN (\(marks)))
+                        OR EXISTS (SELECT 1 FROM matched_customer WHERE customer_key IN (\(marks)))
+                    """,
+                arguments: StatementArguments(list + list + list)) == true
+            {
+                return true
+            }
         }
         // An agreement event (a deletion) may name no customer: look its agreement up, starting
         // from the agreement's own key (CROSS JOIN keeps that order), never from every referred event.
-        let agreements = list.filter { $0.hasPrefix("agreement:") }
-        guard !agreements.isEmpty else { return false }
-        return try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT EXISTS (
-                    SELECT 1 FROM business_event_key same
-                    CROSS JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
-                    WHERE same.key IN (\(Array(repeating: "?", count: agreements.count).joined(separator: ", ")))
-                        AND k.key IN (SELECT key FROM referral_key))
-                """,
-            arguments: StatementArguments(agreements)) ?? false
+        for agreements in keys.filter({ $0.hasPrefix("agreement:") }).chunked(300) {
+            if try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (
+                        SELECT 1 FROM business_event_key same
+                        CROSS JOIN business_event_key k ON k.delivery_id = same.delivery_id AND k.position = same.position
+                        WHERE same.key IN (\(Array(repeating: "?", count: agreements.count).joined(separator: ", ")))
+                            AND k.key IN (SELECT key FROM referral_key))
+                    """,
+                arguments: StatementArguments(agreements)) == true
+            {
+                return true
+            }
+        }
+        return false
     }
 
     private static func apply(_ result: ProcessingResult, to id: DeliveryID, at now: Date, _ db: Database) throws -> DeliveryStatus {

@@ -15,8 +15,10 @@ struct SQLiteLedgerRepository: LedgerRepository {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT engine_version FROM derived_data WHERE id = 1") }
     }
 
-    func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws {
+    @discardableResult
+    func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws -> Bool {
         try await writer.write { db in
+            if let stored = try Int.fetchOne(db, sql: "SELECT engine_version FROM derived_data WHERE id = 1"), stored >= version { return false }
             let rows = try Row.fetchAll(db, sql: "SELECT delivery_id, position, payload FROM business_event")
             try db.execute(sql: "DELETE FROM business_event_key")
             for row in rows {
@@ -33,6 +35,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
                     ON CONFLICT (id) DO UPDATE SET engine_version = excluded.engine_version, computed_at = excluded.computed_at
                     """,
                 arguments: [version, now])
+            return true
         }
     }
 
@@ -89,28 +92,23 @@ struct SQLiteLedgerRepository: LedgerRepository {
             guard db.changesCount == 1,
                 let accrual = try Row.fetchOne(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.id = ?", arguments: [id.rawValue])
                     .map(Accrual.init(row:))
-            else { throw GatewayError.conflict("accrual \(id) is no longer open") }
+            else { throw GatewayError.refused("accrual \(id) is no longer open") }
             try LedgerSQL.audit("accrual.approved", subject: "accrual:\(id)", detail: ["amount": "\(accrual.line.amount)"], at: now, db)
             return accrual
         }
     }
 
-    func unbatchedOpenAccruals() async throws -> [Accrual] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.state = 'open' AND accrual.payout_id IS NULL ORDER BY accrual.id")
-                .map(Accrual.init(row:))
-        }
-    }
-
-    func addPayout(lines: [AccrualID], note: String?, at now: Date) async throws -> Payout {
+    func addPayout(note: String?, at now: Date, select: @Sendable ([Accrual]) -> [Accrual]) async throws -> Payout? {
         try await writer.write { db in
+            let open = try Row.fetchAll(
+                db, sql: "\(LedgerSQL.accrualSelect) WHERE accrual.state = 'open' AND accrual.payout_id IS NULL ORDER BY accrual.id"
+            ).map(Accrual.init(row:))
+            let lines = select(open)
+            guard !lines.isEmpty else { return nil }
             try db.execute(sql: "INSERT INTO payout (created_at, note) VALUES (?, ?)", arguments: [now, note])
             let id = db.lastInsertedRowID
-            let assign = try db.cachedStatement(sql: "UPDATE accrual SET payout_id = ? WHERE id = ? AND state = 'open' AND payout_id IS NULL")
-            for line in lines {
-                try assign.execute(arguments: [id, line.rawValue])
-                guard db.changesCount == 1 else { throw GatewayError.conflict("accrual \(line) is no longer open and outside a payout") }
-            }
+            let assign = try db.cachedStatement(sql: "UPDATE accrual SET payout_id = ? WHERE id = ?")
+            for line in lines { try assign.execute(arguments: [id, line.id.rawValue]) }
             try LedgerSQL.audit("payout.created", subject: "payout:\(id)", detail: ["lines": "\(lines.count)"], at: now, db)
             return try LedgerSQL.payout(id, db)!
         }
@@ -119,7 +117,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
     func markPayoutPaid(_ id: Int64, at now: Date) async throws -> Payout {
         try await writer.write { db in
             try db.execute(sql: "UPDATE payout SET paid_at = ? WHERE id = ? AND paid_at IS NULL", arguments: [now, id])
-            guard db.changesCount == 1 else { throw GatewayError.conflict("payout \(id) was already marked paid") }
+            guard db.changesCount == 1 else { throw GatewayError.refused("payout \(id) was already marked paid") }
             try db.execute(sql: "UPDATE accrual SET state = 'paid', updated_at = ? WHERE payout_id = ?", arguments: [now, id])
             try LedgerSQL.audit("payout.paid", subject: "payout:\(id)", detail: [:], at: now, db)
             return try LedgerSQL.payout(id, db)!

@@ -65,13 +65,9 @@ struct SQLiteProgramRepository: ProgramRepository {
     private static func insertVersion(_ version: PlanVersion, _ db: Database) throws -> PlanVersion {
         try db.execute(
             sql: """
-                INSERT INTO plan_version (plan_id, version, effective_from, rules, hold_days, attribution_window_days, terms)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO plan_version (plan_id, version, effective_from, terms) VALUES (?, ?, ?, ?)
                 """,
-            arguments: [
-                version.planID.rawValue, version.version, version.effectiveFrom, try StoreCoding.text(version.rules), version.holdDays,
-                version.attributionWindowDays, try StoreCoding.text(version.terms),
-            ])
+            arguments: [version.planID.rawValue, version.version, version.effectiveFrom, try StoreCoding.text(version.terms)])
         return version
     }
 

@@ -1,11 +1,12 @@
 import Foundation
+public import GatewayEngine
 import Metrics
 import Prometheus
 
 /// The gateway's metrics, through swift-metrics into a Prometheus registry of its own (so several
 /// gateways in one process, as in tests, never share counters). Labels carry sources, statuses and
 /// reasons, never payload values or secrets.
-public final class GatewayMetrics: Sendable {
+public final class GatewayMetrics: ProcessingObserver {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
 
@@ -17,20 +18,20 @@ public final class GatewayMetrics: Sendable {
         self.factory = factory
     }
 
-    public func received(_ source: String) {
+    func received(_ source: String) {
         Counter(label: "gateway_deliveries_received_total", dimensions: [("source", source)], factory: factory).increment()
     }
 
-    public func stored(_ source: String, duplicate: Bool) {
+    func stored(_ source: String, duplicate: Bool) {
         Counter(label: duplicate ? "gateway_deliveries_duplicate_total" : "gateway_deliveries_stored_total", dimensions: [("source", source)], factory: factory)
             .increment()
     }
 
-    public func rejected(_ source: String, reason: String) {
+    func rejected(_ source: String, reason: String) {
         Counter(label: "gateway_deliveries_rejected_total", dimensions: [("source", source), ("reason", reason)], factory: factory).increment()
     }
 
-    public func ingestLatency(_ source: String, _ duration: Duration) {
+    func ingestLatency(_ source: String, _ duration: Duration) {
         Timer(label: "gateway_ingest_duration_seconds", dimensions: [("source", source)], factory: factory).record(duration: duration)
     }
 
@@ -39,7 +40,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Values read from the store at scrape time.
-    public func snapshot(queueDepth: Int, oldestWaitingSeconds: Double, accrualLines: Int, replayRemaining: Int) {
+    func snapshot(queueDepth: Int, oldestWaitingSeconds: Double, accrualLines: Int, replayRemaining: Int) {
         Gauge(label: "gateway_queue_depth", factory: factory).record(queueDepth)
         Gauge(label: "gateway_oldest_unprocessed_age_seconds", factory: factory).record(oldestWaitingSeconds)
         Gauge(label: "gateway_accrual_lines", factory: factory).record(accrualLines)
@@ -47,7 +48,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text exposition.
-    public func render() -> String {
+    func render() -> String {
         registry.emitToString()
     }
 }
