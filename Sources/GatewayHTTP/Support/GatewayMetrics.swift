@@ -2,6 +2,7 @@ import Foundation
 public import GatewayEngine
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics, through swift-metrics into a Prometheus registry of its own (so several
 /// gateways in one process, as in tests, never share counters). Labels carry sources, statuses and
@@ -9,6 +10,13 @@ import Prometheus
 public final class GatewayMetrics: ProcessingObserver {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    /// A source's ingest meters, made once: every delivery counts on them.
+    private let meters = Mutex<[String: SourceMeters]>([:])
+
+    private struct SourceMeters {
+        var received, stored, duplicate: Metrics.Counter
+        var latency: Metrics.Timer
+    }
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -18,13 +26,27 @@ public final class GatewayMetrics: ProcessingObserver {
         self.factory = factory
     }
 
+    private func meters(_ source: String) -> SourceMeters {
+        meters.withLock { meters in
+            if let known = meters[source] { return known }
+            let dimensions = [("source", source)]
+            let made = SourceMeters(
+                received: Metrics.Counter(label: "gateway_deliveries_received_total", dimensions: dimensions, factory: factory),
+                stored: Metrics.Counter(label: "gateway_deliveries_stored_total", dimensions: dimensions, factory: factory),
+                duplicate: Metrics.Counter(label: "gateway_deliveries_duplicate_total", dimensions: dimensions, factory: factory),
+                latency: Metrics.Timer(label: "gateway_ingest_duration_seconds", dimensions: dimensions, factory: factory))
+            meters[source] = made
+            return made
+        }
+    }
+
     func received(_ source: String) {
-        Counter(label: "gateway_deliveries_received_total", dimensions: [("source", source)], factory: factory).increment()
+        meters(source).received.increment()
     }
 
     func stored(_ source: String, duplicate: Bool) {
-        Counter(label: duplicate ? "gateway_deliveries_duplicate_total" : "gateway_deliveries_stored_total", dimensions: [("source", source)], factory: factory)
-            .increment()
+        let meters = meters(source)
+        (duplicate ? meters.duplicate : meters.stored).increment()
     }
 
     func rejected(_ source: String, reason: String) {
@@ -32,7 +54,7 @@ public final class GatewayMetrics: ProcessingObserver {
     }
 
     func ingestLatency(_ source: String, _ duration: Duration) {
-        Timer(label: "gateway_ingest_duration_seconds", dimensions: [("source", source)], factory: factory).record(duration: duration)
+        meters(source).latency.record(duration: duration)
     }
 
     public func settled(_ source: String, status: String) {

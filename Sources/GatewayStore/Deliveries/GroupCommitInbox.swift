@@ -13,7 +13,7 @@ import Synchronization
 /// them. A `linger` makes the writer wait that long before a transaction that is not yet full, so
 /// batches grow under load at the price of that much latency for every delivery.
 final class GroupCommitInbox: Sendable {
-    private typealias Waiter = (delivery: IncomingDelivery, continuation: CheckedContinuation<IngestOutcome, any Error>)
+    private typealias Waiter = (delivery: EncodedDelivery, continuation: CheckedContinuation<IngestOutcome, any Error>)
 
     private struct State {
         var waiting: [Waiter] = []
@@ -32,7 +32,10 @@ final class GroupCommitInbox: Sendable {
     }
 
     func append(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        // The JSON columns are encoded here, on the request's own task, so the single writer
+        // only writes.
+        let delivery = try EncodedDelivery(delivery)
+        return try await withCheckedThrowingContinuation { continuation in
             let startWriter = state.withLock { state in
                 state.waiting.append((delivery, continuation))
                 guard !state.writerRunning else { return false }
@@ -71,7 +74,8 @@ final class GroupCommitInbox: Sendable {
         }
     }
 
-    private static func insert(_ delivery: IncomingDelivery, _ db: Database) throws -> IngestOutcome {
+    private static func insert(_ encoded: EncodedDelivery, _ db: Database) throws -> IngestOutcome {
+        let delivery = encoded.delivery
         // Looked up first rather than left to the UNIQUE constraint, so a retry does not burn a row id.
         let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT id FROM delivery WHERE source = ? AND vendor_delivery_id = ?"),
@@ -87,8 +91,21 @@ final class GroupCommitInbox: Sendable {
             """
         ).execute(arguments: [
             delivery.source, delivery.vendorDeliveryID, delivery.eventType, delivery.receivedAt, delivery.requestID,
-            delivery.body, try StoreCoding.text(delivery.headers), try StoreCoding.text(delivery.verification),
+            delivery.body, encoded.headers, encoded.verification,
         ])
         return .stored(DeliveryID(db.lastInsertedRowID))
+    }
+}
+
+/// A delivery with its JSON columns already encoded.
+private struct EncodedDelivery: Sendable {
+    var delivery: IncomingDelivery
+    var headers: String
+    var verification: String
+
+    init(_ delivery: IncomingDelivery) throws {
+        self.delivery = delivery
+        headers = try StoreCoding.text(delivery.headers)
+        verification = try StoreCoding.text(delivery.verification)
     }
 }
