@@ -50,7 +50,7 @@ public struct LedgerService: LedgerRules {
         guard (stored ?? 0) < derivedDataVersion else { return false }
         let started = ContinuousClock.now
         logger.notice(
-            "recomputing derived data: the engine's version changed",
+            "recomputing derived data for this engine version (a new store, or the first start after an upgrade)",
             metadata: ["from": "\(stored.map(String.init) ?? "none")", "to": "\(derivedDataVersion)"])
         guard try await store.ledger.rebuildDerivedData(version: derivedDataVersion, rules: LedgerService(), at: now) else {
             logger.notice("derived data was recomputed by another process meanwhile")
