@@ -365,6 +365,19 @@ extension SQLiteStore {
                 INSERT INTO rejection_tally (source, code, count) SELECT source, code, COUNT(*) FROM rejection GROUP BY source, code;
                 """)
         }
+        migrator.registerMigration("v13: customer claims") { db in
+            // Which referral (or override) can claim which customer, kept by the recomputation, so
+            // the part of the ledger a batch can change is found from these pairs, not from every
+            // event of its customers. Filled by the start-up recomputation of derived data.
+            try db.execute(sql: """
+                CREATE TABLE customer_claim (
+                    customer_key TEXT NOT NULL,
+                    referral_id INTEGER NOT NULL,
+                    PRIMARY KEY (customer_key, referral_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX customer_claim_by_referral ON customer_claim (referral_id, customer_key);
+                """)
+        }
         return migrator
     }
 }

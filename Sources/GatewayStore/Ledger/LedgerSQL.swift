@@ -73,16 +73,21 @@ enum LedgerSQL {
     /// Every stored event that can concern the program: those whose customer or agreement matches
     /// a referral or an override, and every other event of those customers and agreements.
     ///
-    /// The matched customers are kept in `matched_customer` on the way, so processing can tell in
-    /// one lookup whether a later event (a refund naming only the customer id) concerns the program.
+    /// Which customer each referral or override can claim is kept on the way (`customer_claim`,
+    /// and its customers in `matched_customer`), so processing can tell in one lookup whether a
+    /// later event (a refund naming only the customer id) concerns the program, and which part of
+    /// the ledger it can change.
     static func relevantEvents(_ db: Database) throws -> [RecordedEvent] {
         try db.execute(sql: """
-            DELETE FROM matched_customer;
-            INSERT INTO matched_customer (customer_key)
-                SELECT DISTINCT e.customer_key FROM business_event_key k
+            DELETE FROM customer_claim;
+            INSERT INTO customer_claim (customer_key, referral_id)
+                SELECT DISTINCT e.customer_key, rk.referral_id FROM referral_key rk
+                JOIN business_event_key k ON k.key = rk.key
                 JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
-                WHERE k.key IN (SELECT key FROM referral_key UNION SELECT customer_key FROM attribution_override)
-                    AND e.customer_key IS NOT NULL;
+                WHERE e.customer_key IS NOT NULL
+                UNION SELECT customer_key, referral_id FROM attribution_override;
+            DELETE FROM matched_customer;
+            INSERT INTO matched_customer (customer_key) SELECT DISTINCT customer_key FROM customer_claim;
             """)
         return try events(of: "matched_customer", db)
     }
@@ -125,22 +130,31 @@ enum LedgerSQL {
             DELETE FROM scope_referral;
             """)
         let keys = Array(Set(events.flatMap(\.lookupKeys)))
-        // A customer becomes matched through an event's own key; the program did not change
-        // (that recomputes everything), so only these events can match a customer anew.
-        var offered: Set<String> = []
+        // A customer is claimed through an event's key; the program did not change (that
+        // recomputes everything), so only these events can add claims.
+        var offered: [String: [Int64]] = [:]
         for chunk in keys.chunked(400) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            offered.formUnion(
-                try String.fetchAll(
-                    db,
-                    sql: "SELECT key FROM referral_key WHERE key IN (\(marks)) UNION SELECT customer_key FROM attribution_override WHERE customer_key IN (\(marks))",
-                    arguments: StatementArguments(chunk + chunk)))
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key, referral_id FROM referral_key WHERE key IN (\(marks))
+                    UNION SELECT customer_key, referral_id FROM attribution_override WHERE customer_key IN (\(marks))
+                    """,
+                arguments: StatementArguments(chunk + chunk))
+            {
+                offered[row["key"], default: []].append(row["referral_id"])
+            }
         }
+        let claim = try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer_claim (customer_key, referral_id) VALUES (?, ?)")
         let match = try db.cachedStatement(sql: "INSERT OR IGNORE INTO matched_customer (customer_key) VALUES (?)")
         let scope = try db.cachedStatement(sql: "INSERT OR IGNORE INTO scope_customer (customer_key) SELECT customer_key FROM matched_customer WHERE customer_key = ?")
         for event in events {
             guard let customer = event.customerKey else { continue }
-            if event.lookupKeys.contains(where: offered.contains) { try match.execute(arguments: [customer]) }
+            for referral in Set(event.lookupKeys.flatMap { offered[$0] ?? [] }) {
+                try claim.execute(arguments: [customer, referral])
+                try match.execute(arguments: [customer])
+            }
             try scope.execute(arguments: [customer])
         }
         // A cancellation may name only its agreement: the agreement's customer is in scope too.
@@ -166,12 +180,7 @@ enum LedgerSQL {
             // The referrals the customers match, through any key of any of their events, or are overridden to.
             try db.execute(sql: """
                 INSERT OR IGNORE INTO scope_referral (referral_id)
-                    SELECT DISTINCT rk.referral_id FROM scope_customer c
-                    JOIN business_event e ON e.customer_key = c.customer_key
-                    JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                    JOIN referral_key rk ON rk.key = k.key;
-                INSERT OR IGNORE INTO scope_referral (referral_id)
-                    SELECT referral_id FROM attribution_override WHERE customer_key IN (SELECT customer_key FROM scope_customer);
+                    SELECT DISTINCT referral_id FROM customer_claim WHERE customer_key IN (SELECT customer_key FROM scope_customer)
                 """)
             // A partner whose plan ties its referrals together brings all of them.
             if !tyingPlans.isEmpty {
@@ -186,12 +195,7 @@ enum LedgerSQL {
             // The customers those referrals match: through their keys, or an override.
             try db.execute(sql: """
                 INSERT OR IGNORE INTO scope_customer (customer_key)
-                    SELECT DISTINCT e.customer_key FROM referral_key rk
-                    JOIN business_event_key k ON k.key = rk.key
-                    JOIN business_event e ON e.delivery_id = k.delivery_id AND e.position = k.position
-                    WHERE rk.referral_id IN (SELECT referral_id FROM scope_referral) AND e.customer_key IS NOT NULL;
-                INSERT OR IGNORE INTO scope_customer (customer_key)
-                    SELECT customer_key FROM attribution_override WHERE referral_id IN (SELECT referral_id FROM scope_referral);
+                    SELECT DISTINCT customer_key FROM customer_claim WHERE referral_id IN (SELECT referral_id FROM scope_referral)
                 """)
         }
     }
