@@ -51,10 +51,12 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
 
     /// The address's bytes, through the C library's parser.
     static func bytes(of text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        // Into plain bytes rather than `in_addr`/`in6_addr`: which C module those structs belong to
+        // depends on what else the target imports, and a clean build can disagree with an
+        // incremental one.
+        var address = [UInt8](repeating: 0, count: 16)
+        if inet_pton(AF_INET, text, &address) == 1 { return Array(address.prefix(4)) }
+        if inet_pton(AF_INET6, text, &address) == 1 { return address }
         return nil
     }
 }
