@@ -27,11 +27,11 @@ public struct StripeSignatureScheme: SignatureScheme {
         var signatures: [Data] = []
         for item in value.split(separator: ",") {
             guard let equals = item.firstIndex(of: "=") else { continue }
-            let key = item[..<equals].trimmingCharacters(in: .whitespaces)
-            let rest = item[item.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = item[..<equals].trimmingWhitespace()
+            let rest = item[item.index(after: equals)...].trimmingWhitespace()
             switch key {
             case "t": timestamp = Int64(rest)
-            case "v1": if let bytes = Hex.decode(Substring(rest)) { signatures.append(bytes) }
+            case "v1": if let bytes = Hex.decode(rest) { signatures.append(bytes) }
             default: continue
             }
         }

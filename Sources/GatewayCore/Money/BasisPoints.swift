@@ -40,12 +40,3 @@ public struct BasisPoints: Hashable, Sendable, Codable, Comparable, CustomString
         try container.encode(value)
     }
 }
-
-extension Substring {
-    fileprivate func trimmingWhitespace() -> Substring {
-        var result = self
-        while result.first?.isWhitespace == true { result = result.dropFirst() }
-        while result.last?.isWhitespace == true { result = result.dropLast() }
-        return result
-    }
-}
