@@ -46,15 +46,7 @@ struct DeliveryFilterOptions: ParsableArguments {
     @Option(help: "Received up to (a day, included, or an ISO 8601 time, excluded).") var to: String?
 
     func query() throws -> DeliveryQuery {
-        var statuses: [DeliveryStatus] = []
-        var duplicates = false
-        for text in status {
-            if text == "duplicate" { duplicates = true; continue }
-            statuses.append(try ProgramValidation.choice(text, "status", DeliveryStatus.self))
-        }
-        return DeliveryQuery(
-            source: source, statuses: statuses, duplicatesOnly: duplicates, eventType: eventType, vendorDeliveryID: vendorID, customer: customer,
-            receivedFrom: try DateInput.parseIfPresent(from, field: "from"), receivedBefore: try DateInput.parseEndIfPresent(to, field: "to"))
+        try DeliveryFilter(source: source, statuses: status, eventType: eventType, vendorID: vendorID, customer: customer, from: from, to: to).query()
     }
 }
 

@@ -88,3 +88,20 @@ import Testing
         #expect(try ProgramValidation.terms(PlanTerms(rules: [fee], holdDays: 0)).holdDays == 0)
     }
 }
+
+/// One reading of a delivery filter for the API, the command line, the console and replays.
+@Suite struct DeliveryFilterTests {
+    @Test func statusesCustomersAndDaysReadTheSameEverywhere() throws {
+        let query = try DeliveryFilter(
+            source: " ", statuses: ["failed", "duplicate", ""], customer: "stripe:cus_1", from: "2025-06-01", to: "2025-06-30"
+        ).query(limit: 5_000)
+        #expect(query.source == nil)
+        #expect(query.statuses == [.failed] && query.duplicatesOnly)
+        #expect(query.customerKey == "vendor:stripe:cus_1")
+        #expect(query.receivedFrom == Events.date("2025-06-01"))
+        #expect(query.receivedBefore == Events.date("2025-07-01"), "a day given as to includes that day")
+        #expect(query.limit == 1_000)
+        #expect(throws: GatewayError.self) { try DeliveryFilter(statuses: ["sunny"]).query() }
+        #expect(throws: GatewayError.invalid("customer must be <source>:<id>, e.g. stripe:cus_123")) { try DeliveryFilter(customer: "cus_1").query() }
+    }
+}

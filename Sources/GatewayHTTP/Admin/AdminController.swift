@@ -156,7 +156,7 @@ struct AdminController: Sendable {
                     throw GatewayError.notFound("delivery \(id) does not exist")
                 }
             } else {
-                ids = try await store.inbox.deliveryIDs(matching: try body.filter?.query() ?? DeliveryQuery())
+                ids = try await store.inbox.deliveryIDs(matching: try (body.filter ?? DeliveryFilter()).query())
             }
             if body.background == true || ids.count > 100 {
                 return try JSONResponse.make(await replays.start(ids, dryRun: body.dryRun ?? false, now: now), status: .accepted)
@@ -180,23 +180,11 @@ struct AdminController: Sendable {
     /// several, and `duplicate` means deliveries the vendor retried.
     static func query(_ request: Request) throws -> DeliveryQuery {
         let parameters = request.uri.queryParameters
-        var statuses: [DeliveryStatus] = []
-        var duplicates = false
-        for text in (parameters.get("status") ?? "").split(separator: ",").map(String.init) {
-            if text == "duplicate" {
-                duplicates = true
-            } else if let status = DeliveryStatus(rawValue: text) {
-                statuses.append(status)
-            } else {
-                throw GatewayError.invalid(
-                    "status must be among \((DeliveryStatus.allCases.map(\.rawValue) + ["duplicate"]).joined(separator: ", ")); refused requests are at /admin/rejections")
-            }
-        }
-        return DeliveryQuery(
-            source: parameters.get("source"), statuses: statuses, duplicatesOnly: duplicates, eventType: parameters.get("event_type"),
-            vendorDeliveryID: parameters.get("vendor_id"), customer: parameters.get("customer"),
-            receivedFrom: try DateInput.parseIfPresent(parameters.get("from"), field: "from"), receivedBefore: try DateInput.parseEndIfPresent(parameters.get("to"), field: "to"),
-            beforeID: parameters.get("before", as: Int64.self), limit: min(max(parameters.get("limit", as: Int.self) ?? 100, 1), 1000))
+        return try DeliveryFilter(
+            source: parameters.get("source"), statuses: (parameters.get("status") ?? "").split(separator: ",").map(String.init),
+            eventType: parameters.get("event_type"), vendorID: parameters.get("vendor_id"), customer: parameters.get("customer"),
+            from: parameters.get("from"), to: parameters.get("to")
+        ).query(beforeID: parameters.get("before", as: Int64.self), limit: parameters.get("limit", as: Int.self) ?? 100)
     }
 }
 
@@ -220,27 +208,8 @@ private struct PayoutRequest: Decodable {
 
 /// `POST /admin/replays`: ids, or a filter, and whether to only report.
 private struct ReplayRequest: Decodable {
-    struct Filter: Decodable {
-        var source: String?
-        var status: [DeliveryStatus]?
-        var eventType: String?
-        var from: String?
-        var to: String?
-
-        enum CodingKeys: String, CodingKey {
-            case source, status, from, to
-            case eventType = "event_type"
-        }
-
-        func query() throws -> DeliveryQuery {
-            DeliveryQuery(
-                source: source, statuses: status ?? [], eventType: eventType, receivedFrom: try DateInput.parseIfPresent(from, field: "from"),
-                receivedBefore: try DateInput.parseEndIfPresent(to, field: "to"))
-        }
-    }
-
     var deliveryIDs: [Int64]?
-    var filter: Filter?
+    var filter: DeliveryFilter?
     var dryRun: Bool?
     var background: Bool?
 

@@ -88,19 +88,19 @@ struct ConsolePages: Sendable {
     func deliveries(_ request: Request, session: ConsoleSessions.Session) async throws -> Response {
         let parameters = request.uri.queryParameters
         let status = parameters.get("status").flatMap { $0.isEmpty ? nil : DeliveryStatus(rawValue: $0) }
-        func query(_ statuses: [DeliveryStatus], limit: Int) -> DeliveryQuery {
-            DeliveryQuery(
-                source: parameters.get("source").flatMap { $0.isEmpty ? nil : $0 }, statuses: statuses,
-                eventType: parameters.get("event_type").flatMap { $0.isEmpty ? nil : $0 },
-                customer: parameters.get("customer").flatMap { $0.isEmpty ? nil : $0 }, limit: limit)
+        func query(_ statuses: [DeliveryStatus], limit: Int) throws -> DeliveryQuery {
+            try DeliveryFilter(
+                source: parameters.get("source"), statuses: statuses.map(\.rawValue), eventType: parameters.get("event_type"),
+                customer: parameters.get("customer")
+            ).query(limit: limit)
         }
         var rows: [StoredDelivery]
         if let status {
-            rows = try await store.inbox.deliveries(matching: query([status], limit: 200))
+            rows = try await store.inbox.deliveries(matching: try query([status], limit: 200))
         } else {
-            rows = try await store.inbox.deliveries(matching: query([.failed, .dead], limit: 200))
+            rows = try await store.inbox.deliveries(matching: try query([.failed, .dead], limit: 200))
             let others = DeliveryStatus.allCases.filter { $0 != .failed && $0 != .dead }
-            rows += try await store.inbox.deliveries(matching: query(others, limit: 200))
+            rows += try await store.inbox.deliveries(matching: try query(others, limit: 200))
         }
         let view = DeliveriesView(
             statuses: DeliveryStatus.allCases.map { .init(value: $0.rawValue, selected: $0 == status) },

@@ -8,8 +8,8 @@ public struct DeliveryQuery: Sendable, Hashable {
     public var duplicatesOnly: Bool
     public var eventType: String?
     public var vendorDeliveryID: String?
-    /// A customer as `<source>:<id>`: deliveries whose events name it.
-    public var customer: String?
+    /// Deliveries whose events name this customer (`vendor:<source>:<id>`).
+    public var customerKey: String?
     public var receivedFrom: Date?
     public var receivedBefore: Date?
     /// Paging: only deliveries with a smaller id (the last id of the previous page).
@@ -18,7 +18,7 @@ public struct DeliveryQuery: Sendable, Hashable {
 
     public init(
         source: String? = nil, statuses: [DeliveryStatus] = [], duplicatesOnly: Bool = false, eventType: String? = nil,
-        vendorDeliveryID: String? = nil, customer: String? = nil, receivedFrom: Date? = nil, receivedBefore: Date? = nil, beforeID: Int64? = nil,
+        vendorDeliveryID: String? = nil, customerKey: String? = nil, receivedFrom: Date? = nil, receivedBefore: Date? = nil, beforeID: Int64? = nil,
         limit: Int = 100
     ) {
         self.source = source
@@ -26,7 +26,7 @@ public struct DeliveryQuery: Sendable, Hashable {
         self.duplicatesOnly = duplicatesOnly
         self.eventType = eventType
         self.vendorDeliveryID = vendorDeliveryID
-        self.customer = customer
+        self.customerKey = customerKey
         self.receivedFrom = receivedFrom
         self.receivedBefore = receivedBefore
         self.beforeID = beforeID

@@ -349,11 +349,9 @@ extension DeliveryQuery {
         if duplicatesOnly { clauses.append("duplicate_count > 0") }
         if let eventType { clauses.append("event_type = ?"); arguments.append(eventType) }
         if let vendorDeliveryID { clauses.append("vendor_delivery_id = ?"); arguments.append(vendorDeliveryID) }
-        if let customer {
-            let parts = customer.split(separator: ":", maxSplits: 1).map(String.init)
-            let key = parts.count == 2 ? ReferralMatchKey.vendor(source: parts[0], id: parts[1]).storageKey : customer
+        if let customerKey {
             clauses.append("id IN (SELECT delivery_id FROM business_event WHERE customer_key = ?)")
-            arguments.append(key)
+            arguments.append(customerKey)
         }
         if let receivedFrom { clauses.append("received_at >= ?"); arguments.append(receivedFrom) }
         if let receivedBefore { clauses.append("received_at < ?"); arguments.append(receivedBefore) }
