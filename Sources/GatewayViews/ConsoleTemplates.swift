@@ -92,6 +92,9 @@ public enum ConsoleTemplates {
         <div class="card" data-metric="conversion">Referral conversion<b>{{conversion.rate}}</b>{{conversion.signed}} of {{conversion.introduced}} signed; median {{conversion.medianDays}} days</div>
         <div class="card" data-metric="k-factor">K-factor<b>{{kFactor}}</b>{{kFactorDetail}}</div>
         <div class="card" data-metric="retention">Retention, referred vs others<b>{{retention.referred}} / {{retention.others}}</b>tenure {{retention.referredTenure}} vs {{retention.othersTenure}} days</div>
+        <div class="card" data-metric="client-participation">Clients who referred<b>{{participation.clients}}</b>{{participation.clientsDetail}}</div>
+        <div class="card" data-metric="partner-participation">Partners who referred<b>{{participation.partners}}</b>{{participation.partnersDetail}}</div>
+        {{#lifetimeValue}}<div class="card" data-metric="lifetime-value-{{currency}}">Collected per client ({{currency}}), referred vs others<b>{{referred}} / {{others}}</b>{{ratio}}</div>{{/lifetimeValue}}
         </div>
         <h2>Referral-sourced share of new MRR by month</h2>
         {{{chart}}}
@@ -104,15 +107,33 @@ public enum ConsoleTemplates {
         <table><tr><th>Partner</th><th>Kind</th><th class="num">Signed</th><th>Running MRR</th></tr>
         {{#top.partners}}<tr><td><a href="/console/partners/{{id}}">{{name}}</a></td><td>{{kind}}</td><td class="num">{{signed}}</td><td>{{runningMRR}}</td></tr>{{/top.partners}}
         </table>
-        <h2>Give and get</h2>
-        <table><tr><th>Partner</th><th class="num">Referrals received</th><th class="num">Referrals given</th><th>Flags</th></tr>
-        {{#giveGet}}<tr><td><a href="/console/partners/{{id}}">{{name}}</a></td><td class="num">{{received}}</td><td class="num">{{given}}</td><td class="flag">{{flags}}</td></tr>{{/giveGet}}
+        <h2>Revenue collected by source</h2>
+        <p>Payments less credits and voids, {{collected.window}}.</p>
+        <table><tr><th>Source</th><th class="num">Clients</th><th>Collected</th></tr>
+        {{#collected.sources}}<tr data-source="{{source}}"><td>{{label}}</td><td class="num">{{clients}}</td><td>{{amount}}</td></tr>{{/collected.sources}}
+        <tr><th>Total</th><th></th><th>{{collected.total}}</th></tr>
         </table>
+        <h2>Give and get</h2>
+        <p>Referrals each way over the last {{giveGetWindow}}; flagged past {{giveGetRatio}} to 1.</p>
+        <table><tr><th>Partner</th><th class="num">Referrals received</th><th class="num">Referrals given</th><th>MRR received</th><th>MRR given</th><th>Flags</th></tr>
+        {{#giveGet}}<tr><td><a href="/console/partners/{{id}}">{{name}}</a></td><td class="num">{{received}}</td><td class="num">{{given}}</td><td>{{mrrReceived}}</td><td>{{mrrGiven}}</td><td class="flag">{{flags}}</td></tr>{{/giveGet}}
+        </table>
+        <h2>Owed a give-back</h2>
+        {{^owed}}<p>Nobody: every relationship is within {{giveGetRatio}} to 1.</p>{{/owed}}
+        {{#hasOwed}}<table><tr><th>Partner</th><th class="num">Sent us</th><th class="num">We sent</th></tr>
+        {{#owed}}<tr data-owed="{{id}}"><td><a href="/console/partners/{{id}}">{{name}}</a></td><td class="num">{{received}}</td><td class="num">{{given}}</td></tr>{{/owed}}
+        </table>{{/hasOwed}}
+        <h2>Who to ask next</h2>
+        {{^askNext}}<p>No client is at a high-intent moment without a recent ask.</p>{{/askNext}}
+        {{#hasAskNext}}<table><tr><th>Client</th><th>Why now</th><th>Last asked</th></tr>
+        {{#askNext}}<tr data-ask="{{key}}"><td>{{name}}</td><td>{{reasons}}</td><td class="day">{{lastAsked}}</td></tr>{{/askNext}}
+        </table>{{/hasAskNext}}
         <h2>Client reviews</h2>
         <div class="cards">
         <div class="card" data-metric="reviewed">Clients reviewed<b>{{reviews.reviewed}}</b>{{reviews.clientsReviewed}} of {{reviews.activeClients}} active clients</div>
         <div class="card" data-metric="reviews-per-month">Reviews per month<b>{{reviews.perMonth}}</b>target {{reviews.target}}</div>
-        <div class="card" data-metric="health">Client health<b>{{reviews.health}}</b>referral asked {{reviews.asked}}</div>
+        <div class="card" data-metric="health">Client health<b>{{reviews.health}}</b>latest review ended with the referral asked</div>
+        <div class="card" data-metric="healthy-without-ask">Healthy, not asked<b>{{reviews.healthyWithoutAsk}}</b></div>
         <div class="card" data-metric="risk">Client risk<b>{{reviews.risk}}</b></div>
         <div class="card" data-metric="unknown">Unknown status<b>{{reviews.unknown}}</b></div>
         </div>
@@ -225,10 +246,10 @@ public enum ConsoleTemplates {
         <label>Day <input type="date" name="on" value="{{today}}" required></label>
         <label>Outcome <select name="outcome">{{#outcomes}}<option value="{{value}}">{{label}}</option>{{/outcomes}}</select></label>
         <label>Note <input name="note" size="30"></label> <button>Record</button></form>
-        <h2>Active clients (paid in the last twelve months)</h2>
+        <h2>Active clients (under an open agreement, or paid in the last 90 days)</h2>
         <table><tr><th>Client</th><th>Key</th><th>Referred</th><th>Monthly value</th><th>Last paid</th><th>Latest review</th></tr>
         {{#rows}}<tr><td>{{name}}</td><td><code>{{key}}</code></td><td>{{referred}}</td><td>{{mrr}}</td><td>{{lastPaid}}</td><td>{{review}}</td></tr>{{/rows}}
-        {{^rows}}<tr><td colspan="6">No client has paid in the last twelve months.</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6">No client is active today.</td></tr>{{/rows}}
         </table>
         {{/content}}{{/layout}}
         """

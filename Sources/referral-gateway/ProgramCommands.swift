@@ -359,12 +359,19 @@ struct OutboundCommand: AsyncParsableCommand {
 
 struct GiveGetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "give-get", abstract: "What each partner sent against what the MSP sent back, with one-sided and quiet partners flagged.")
+        commandName: "give-get",
+        abstract: "Referrals each partner sent against those the MSP sent back over the settings' window, flagged past the settings' ratio.")
     @Option(help: "Days without activity after which a partner is flagged quiet.") var quietDays: Int = 90
+    @Flag(help: "Only the partners the MSP owes a give-back.") var owed = false
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        Output.print(try await ReportService(store: try await storage.openStore()).giveGet(at: Date(), quietAfterDays: quietDays))
+        let reports = ReportService(store: try await storage.openStore())
+        if owed {
+            Output.print(try await reports.owedGiveBack(at: Date(), quietAfterDays: quietDays))
+        } else {
+            Output.print(try await reports.giveGet(at: Date(), quietAfterDays: quietDays))
+        }
     }
 }
 
@@ -379,18 +386,28 @@ struct SettingsCommand: AsyncParsableCommand {
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change the conflict rule or the approval threshold; the ledger is recomputed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change the conflict rule, approval thresholds, the give-and-get ratio and window, or the ask window; the ledger is recomputed.")
         @Option(help: "first_valid_claim, last_claim or split.") var conflictRule: ProgramSettings.ConflictRule?
         @Option(help: "Lines above this amount wait for approval, e.g. '1000 USD' (repeatable, one per currency).")
         var approvalThreshold: [MoneyArgument] = []
+        @Option(help: "Flag a partner relationship when one side's referrals exceed this many times the other's (3 means 3 to 1).")
+        var giveGetRatio: Int?
+        @Option(help: "The months of referrals the give and get compares.") var giveGetWindowMonths: Int?
+        @Option(help: "Who to ask next: moments, and asks, in this many days.") var askWindowDays: Int?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
             let program = ProgramService(store: try await storage.openStore())
-            var settings = try await program.settings()
-            if let conflictRule { settings.conflictRule = conflictRule }
-            for threshold in approvalThreshold { settings.approvalThresholds[threshold.money.currency.code] = threshold.money.minorUnits }
-            Output.print(try await program.saveSettings(settings, at: Date()))
+            var thresholds: [String: Int64]?
+            if !approvalThreshold.isEmpty {
+                thresholds = try await program.settings().approvalThresholds
+                for threshold in approvalThreshold { thresholds?[threshold.money.currency.code] = threshold.money.minorUnits }
+            }
+            let input = SettingsInput(
+                conflictRule: conflictRule, approvalThresholds: thresholds, giveGetRatio: giveGetRatio, giveGetWindowMonths: giveGetWindowMonths,
+                askWindowDays: askWindowDays)
+            Output.print(try await program.updateSettings(input, at: Date()))
         }
     }
 }

@@ -66,7 +66,7 @@ struct MetricsCommand: AsyncParsableCommand {
 /// `referral-gateway reviews add|list|kpis` and the client roster they refer to.
 struct ReviewsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reviews", abstract: "Client review meetings and their KPIs.", subcommands: [Clients.self, Add.self, List.self, KPIs.self])
+        commandName: "reviews", abstract: "Client review meetings and their KPIs.", subcommands: [Clients.self, Add.self, List.self, KPIs.self, Due.self])
 
     struct Clients: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List client companies (their keys are what reviews name).")
@@ -94,6 +94,17 @@ struct ReviewsCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws { Output.print(try await ProgramService(store: try await storage.openStore()).clientReviews()) }
+    }
+
+    struct Due: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who to ask for a referral next: clients at a high-intent moment (90 days in, renewed, expanded, reviewed healthy) with no recent ask.")
+        @Option(help: "Moments, and asks, in this many days (the settings' ask_window_days by default).") var days: Int?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await ReportService(store: try await storage.openStore()).askNext(at: Date(), windowDays: days))
+        }
     }
 
     struct KPIs: AsyncParsableCommand {

@@ -197,8 +197,9 @@ import Testing
         #expect(kpis.activeClients == 4)
         #expect(kpis.clientsReviewed == 2)
         #expect(kpis.reviewedPercent == 50)
+        // Health is the article's: asked, over active clients; a healthy review without an ask is apart.
         #expect(kpis.healthPercent == 25)
-        #expect(kpis.referralAskedPercent == 25)
+        #expect(kpis.healthyWithoutAskPercent == 0)
         #expect(kpis.riskPercent == 25)
         #expect(kpis.unknownPercent == 50)
         // Four reviews in three months, against a target of 4 / 12 a month.

@@ -47,8 +47,10 @@ import Testing
         }
     }
 
-    func deliver(_ client: some TestClientProtocol, _ body: Data) async throws {
-        try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)) {
+    func deliver(_ client: some TestClientProtocol, _ body: Data, signedAt: Date = Date()) async throws {
+        try await client.execute(
+            uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body, at: signedAt), body: ByteBuffer(bytes: body)
+        ) {
             #expect($0.status == .ok)
         }
     }
@@ -182,8 +184,9 @@ import Testing
         }
     }
 
-    @Test func giveAndGetShowsWhatEachSideSentAndFlagsOneSidedAndQuietPartners() async throws {
-        let gateway = try TestGateway()
+    @Test func giveAndGetComparesEachSideOverTheWindowAndFlagsTippedAndQuietPartners() async throws {
+        let now = Events.date("2025-12-01")
+        let gateway = try TestGateway(now: { now })
         try await gateway.application.test(.live) { client in
             let acme: Created = try await call(client, .post, "/admin/partners", #"{"name":"Acme Accounting","kind":"center_of_influence"}"#, expect: .created)
             let quiet: Created = try await call(client, .post, "/admin/partners", #"{"name":"Old Friend","kind":"peer_msp"}"#, expect: .created)
@@ -192,7 +195,7 @@ import Testing
                 client, .post, "/admin/referrals",
                 #"{"partner_id":\#(acme.id),"plan_id":\#(plan.id),"prospect_name":"Bright Dental","domains":["brightdental.example"],"introduced_at":"2025-05-20T00:00:00Z"}"#,
                 expect: .created)
-            try await deliver(client, try invoice("in_a", cents: 49_900, paidAt: 1_748_736_004))
+            try await deliver(client, try invoice("in_a", cents: 49_900, paidAt: 1_748_736_004), signedAt: now)
             try await gateway.processor.drain()
             let _: OutboundReferral = try await call(
                 client, .post, "/admin/outbound-referrals",
@@ -208,15 +211,31 @@ import Testing
                 var mrr_given: [Money]
                 var flags: [String]
             }
-            let balances: [Balance] = try await call(client, .get, "/admin/give-get?quiet_days=365")
+            // Over the default twelve months, the 2024 give-back is out of the window.
+            var balances: [Balance] = try await call(client, .get, "/admin/give-get?quiet_days=365")
             let acmeBalance = try #require(balances.first { $0.partner_id == acme.id })
             #expect(acmeBalance.referrals_received == 1)
             #expect(acmeBalance.contracts_signed == 1)
             #expect(acmeBalance.mrr_received.map(\.minorUnits) == [49_900])
-            #expect(acmeBalance.flags.contains("one_sided_receiving"))
-            let quietBalance = try #require(balances.first { $0.partner_id == quiet.id })
+            #expect(acmeBalance.flags == ["owed_give_back"])
+            var quietBalance = try #require(balances.first { $0.partner_id == quiet.id })
+            #expect(quietBalance.referrals_given == 0)
+            #expect(quietBalance.flags == ["quiet"])
+            let owed: [Balance] = try await call(client, .get, "/admin/give-get?owed=true")
+            #expect(owed.map(\.partner_id) == [acme.id])
+            let badFlag: Refusal = try await call(client, .get, "/admin/give-get?owed=maybe", expect: .badRequest)
+            #expect(badFlag.reason == "owed must be true or false")
+
+            // Over 24 months it counts, like with like: one introduction each way.
+            let _: ProgramSettings = try await call(client, .put, "/admin/settings", #"{"give_get_window_months":24,"give_get_ratio":3}"#)
+            balances = try await call(client, .get, "/admin/give-get?quiet_days=365")
+            quietBalance = try #require(balances.first { $0.partner_id == quiet.id })
             #expect(quietBalance.mrr_given.map(\.minorUnits) == [30_000])
-            #expect(Set(quietBalance.flags) == ["one_sided_giving", "quiet"])
+            #expect(Set(quietBalance.flags) == ["unreturned", "quiet"])
+            let stillOwed: [Balance] = try await call(client, .get, "/admin/give-get?owed=true")
+            #expect(stillOwed.map(\.partner_id) == [acme.id])
+            let refusal: Refusal = try await call(client, .put, "/admin/settings", #"{"give_get_ratio":0}"#, expect: .badRequest)
+            #expect(refusal.reason.contains("give_get_ratio"))
         }
     }
 }

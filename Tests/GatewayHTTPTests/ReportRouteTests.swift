@@ -141,7 +141,8 @@ import Testing
             let values = try #require(try JSONSerialization.jsonObject(with: Data(kpis.utf8)) as? [String: Any])
             #expect(values["active_clients"] as? Int == 1)
             #expect(values["reviewed_percent"] as? Double == 100)
-            #expect(values["referral_asked_percent"] as? Double == 100)
+            #expect(values["health_percent"] as? Double == 100)
+            #expect(values["healthy_without_ask_percent"] as? Double == 0)
             #expect(values["unknown_percent"] as? Double == 0)
         }
     }

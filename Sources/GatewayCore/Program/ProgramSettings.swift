@@ -13,10 +13,35 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
     public var conflictRule: ConflictRule
     /// Accrual lines above this amount (per currency, minor units) wait for an admin's approval.
     public var approvalThresholds: [String: Int64]
+    /// Give and get: a partner relationship is tipped when one side's referrals exceed this many
+    /// times the other's (3 means 3 to 1) over the trailing `giveGetWindowMonths`.
+    public var giveGetRatio: Int
+    public var giveGetWindowMonths: Int
+    /// "Who to ask next": a client at a high-intent moment in the last this many days, with no
+    /// referral ask recorded in them.
+    public var askWindowDays: Int
 
-    public init(conflictRule: ConflictRule = .firstValidClaim, approvalThresholds: [String: Int64] = [:]) {
+    public init(
+        conflictRule: ConflictRule = .firstValidClaim, approvalThresholds: [String: Int64] = [:], giveGetRatio: Int = 3,
+        giveGetWindowMonths: Int = 12, askWindowDays: Int = 90
+    ) {
         self.conflictRule = conflictRule
         self.approvalThresholds = approvalThresholds
+        self.giveGetRatio = giveGetRatio
+        self.giveGetWindowMonths = giveGetWindowMonths
+        self.askWindowDays = askWindowDays
+    }
+
+    /// Settings saved before a field existed (and a `PUT` that leaves one out) take its default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ProgramSettings()
+        self.init(
+            conflictRule: try container.decodeIfPresent(ConflictRule.self, forKey: .conflictRule) ?? defaults.conflictRule,
+            approvalThresholds: try container.decodeIfPresent([String: Int64].self, forKey: .approvalThresholds) ?? defaults.approvalThresholds,
+            giveGetRatio: try container.decodeIfPresent(Int.self, forKey: .giveGetRatio) ?? defaults.giveGetRatio,
+            giveGetWindowMonths: try container.decodeIfPresent(Int.self, forKey: .giveGetWindowMonths) ?? defaults.giveGetWindowMonths,
+            askWindowDays: try container.decodeIfPresent(Int.self, forKey: .askWindowDays) ?? defaults.askWindowDays)
     }
 
     /// Whether `amount` needs an admin's approval before it can be paid.
@@ -28,6 +53,9 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case conflictRule = "conflict_rule"
         case approvalThresholds = "approval_thresholds"
+        case giveGetRatio = "give_get_ratio"
+        case giveGetWindowMonths = "give_get_window_months"
+        case askWindowDays = "ask_window_days"
     }
 }
 

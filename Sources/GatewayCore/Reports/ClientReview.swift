@@ -35,8 +35,9 @@ public struct ClientReview: Hashable, Sendable, Codable, Identifiable {
 }
 
 /// The five referral-generation KPIs MSP sales coaches teach, over a period. Active clients are
-/// those that paid in the twelve months up to the period's end; a client's status is the outcome
-/// of its latest review in those twelve months, and "unknown" until it has one.
+/// the clients active at the period's end, by the one rule every report uses (under an open
+/// agreement, or paid within `ClientRoster.lapseDays`); a client's status is the outcome of its
+/// latest review in the twelve months up to the period's end, and "unknown" until it has one.
 public struct ClientReviewKPIs: Sendable, Hashable, Encodable {
     public var period: ReportPeriod
     public var activeClients: Int
@@ -47,10 +48,11 @@ public struct ClientReviewKPIs: Sendable, Hashable, Encodable {
     public var reviewsInPeriod: Int
     public var reviewsPerMonth: Double
     public var monthlyTarget: Double
-    /// Latest review: referral asked or healthy.
+    /// Client health as the KPI article defines it: active clients whose latest review ended with
+    /// the referral asked, over all active clients.
     public var healthPercent: Double?
-    /// Latest review: referral asked.
-    public var referralAskedPercent: Double?
+    /// Latest review healthy but no ask made: reported apart, since it is not health yet.
+    public var healthyWithoutAskPercent: Double?
     public var riskPercent: Double?
     /// Not reviewed in the twelve months.
     public var unknownPercent: Double?
@@ -59,7 +61,7 @@ public struct ClientReviewKPIs: Sendable, Hashable, Encodable {
 
     public init(period: ReportPeriod, roster: ClientRoster, reviews: [ClientReview], calendar: Calendar = .reports) {
         self.period = period
-        let active = roster.paying(within12MonthsOf: period.end, calendar: calendar)
+        let active = roster.active(on: period.end)
         let yearStart = calendar.date(byAdding: .month, value: -12, to: period.end)!
         var latest: [String: ClientReview] = [:]
         for review in reviews where review.reviewedOn >= yearStart && review.reviewedOn < period.end {
@@ -74,8 +76,8 @@ public struct ClientReviewKPIs: Sendable, Hashable, Encodable {
         let months = max(1, period.months(calendar: calendar).count)
         reviewsPerMonth = (Double(reviewsInPeriod) / Double(months) * 10).rounded() / 10
         monthlyTarget = (Double(active.count) / 12 * 10).rounded() / 10
-        healthPercent = percent(outcomes.filter { $0 != .atRisk }.count, of: active.count)
-        referralAskedPercent = percent(outcomes.filter { $0 == .referralAsked }.count, of: active.count)
+        healthPercent = percent(outcomes.filter { $0 == .referralAsked }.count, of: active.count)
+        healthyWithoutAskPercent = percent(outcomes.filter { $0 == .healthy }.count, of: active.count)
         riskPercent = percent(outcomes.filter { $0 == .atRisk }.count, of: active.count)
         unknownPercent = percent(active.count - outcomes.count, of: active.count)
         unreviewed = active.filter { latest[$0.key] == nil }
@@ -90,7 +92,7 @@ public struct ClientReviewKPIs: Sendable, Hashable, Encodable {
         case reviewsPerMonth = "reviews_per_month"
         case monthlyTarget = "monthly_target"
         case healthPercent = "health_percent"
-        case referralAskedPercent = "referral_asked_percent"
+        case healthyWithoutAskPercent = "healthy_without_ask_percent"
         case riskPercent = "risk_percent"
         case unknownPercent = "unknown_percent"
     }

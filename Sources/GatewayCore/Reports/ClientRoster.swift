@@ -20,6 +20,23 @@ public struct ClientRecord: Hashable, Sendable, Encodable {
     public var agreementSince: Date?
     /// Every payment date, oldest first.
     public var payments: [Date]
+    /// Each agreement's start and amount per month, oldest first: the second and later ones are
+    /// renewals or expansions.
+    public var agreementStarts: [AgreementStart] = []
+    /// Money collected (positive) and given back (negative), oldest first.
+    public var collected: [Collected] = []
+
+    /// An agreement starting, with its amount per month when the PSA gives one.
+    public struct AgreementStart: Hashable, Sendable {
+        public var on: Date
+        public var monthlyValue: Money?
+    }
+
+    /// Cash in (a payment) or out (a credit, a voided payment) on a day.
+    public struct Collected: Hashable, Sendable {
+        public var on: Date
+        public var amount: Money
+    }
 
     /// Whether the company was a client on `date`: started and not ended, and either under an
     /// agreement or paying (a payment within `lapseDays` before that date).
@@ -54,6 +71,10 @@ public struct ClientRoster: Sendable {
     public static let lapseDays = 90
 
     public var clients: [ClientRecord]
+    /// Where each client sits in `clients`, by key.
+    private var positions: [String: Int] = [:]
+    /// The company each vendor customer (`vendor:stripe:cus_1`) belongs to.
+    private var companyOfVendorCustomer: [String: String] = [:]
 
     /// One stored event as the roster reads it: the event itself, or only the date of a further
     /// payment by a customer an earlier entry already described (which saves decoding it).
@@ -66,14 +87,16 @@ public struct ClientRoster: Sendable {
     /// - Parameters:
     ///   - events: the stored business events, in any order.
     ///   - contracts: the ledger's contracts, which say which companies were referred.
-    public init(events: [BusinessEvent], contracts: [Contract]) {
-        self.init(entries: events.map(Entry.event), contracts: contracts)
+    ///   - cash: the stored payments, credits and voids, for revenue collected.
+    public init(events: [BusinessEvent], contracts: [Contract], cash: [CashMovement] = []) {
+        self.init(entries: events.map(Entry.event), contracts: contracts, cash: cash)
     }
 
     /// - Parameters:
     ///   - entries: the stored events; a `.payment` must come after an `.event` of its customer.
     ///   - contracts: the ledger's contracts, which say which companies were referred.
-    public init(entries: [Entry], contracts: [Contract]) {
+    ///   - cash: the stored payments, credits and voids, in any order.
+    public init(entries: [Entry], contracts: [Contract], cash: [CashMovement] = []) {
         var records: [String: ClientRecord] = [:]
         var companyOf: [String: String] = [:]
         var agreementOwner: [String: String] = [:]
@@ -113,6 +136,7 @@ public struct ClientRoster: Sendable {
                 // The first agreement's amount is the contract's value, over a payment's.
                 if record.agreementSince == nil, let monthly = agreement.monthlyAmount { record.monthlyValue = monthly }
                 record.agreementSince = record.agreementSince ?? date
+                record.agreementStarts.append(.init(on: date, monthlyValue: agreement.monthlyAmount))
             case .invoicePaid(let paid):
                 record.payments.append(paid.paidAt)
                 if record.monthlyValue == nil { record.monthlyValue = paid.recurringAmount(excludingOneTimeLines: true) }
@@ -139,7 +163,49 @@ public struct ClientRoster: Sendable {
             records[key]?.partnerID = contract.partnerID
             if records[key]?.monthlyValue == nil { records[key]?.monthlyValue = contract.monthlyValue }
         }
+        for (key, collected) in Self.collected(cash, companyOf: companyOf) { records[key]?.collected = collected }
         clients = records.values.sorted { ($0.startedAt, $0.key) < ($1.startedAt, $1.key) }
+        positions = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.key, $0) })
+        companyOfVendorCustomer = companyOf
+    }
+
+    /// Each company's cash, oldest first: every business effect once (Stripe reports one payment
+    /// as two events), a credit as money out, and a void as the payments on its invoice taken back.
+    private static func collected(_ cash: [CashMovement], companyOf: [String: String]) -> [String: [ClientRecord.Collected]] {
+        var seen: Set<String> = []
+        var paymentsByInvoice: [String: [Money]] = [:]
+        var collected: [String: [ClientRecord.Collected]] = [:]
+        for movement in cash.sorted(by: { ($0.at, $0.businessKey) < ($1.at, $1.businessKey) }) {
+            guard let company = companyOf[movement.vendorKey], seen.insert(movement.businessKey).inserted else { continue }
+            switch movement.kind {
+            case .payment:
+                guard let amount = movement.amount else { continue }
+                paymentsByInvoice[movement.invoiceKey, default: []].append(amount)
+                collected[company, default: []].append(.init(on: movement.at, amount: amount))
+            case .credit:
+                guard let amount = movement.amount else { continue }
+                collected[company, default: []].append(.init(on: movement.at, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)))
+            case .void:
+                // A void of the invoice takes back every payment on it; a void of one payment, that one.
+                let invoice = movement.invoiceKey
+                for key in paymentsByInvoice.keys where key == invoice || key.hasPrefix(invoice + ":payment:") {
+                    for amount in paymentsByInvoice.removeValue(forKey: key) ?? [] {
+                        collected[company, default: []].append(.init(on: movement.at, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)))
+                    }
+                }
+            }
+        }
+        return collected
+    }
+
+    /// The client with roster key `key`.
+    public func client(_ key: String) -> ClientRecord? {
+        positions[key].map { clients[$0] }
+    }
+
+    /// The client a referral match key names: a company domain, or a vendor customer.
+    public func client(matching matchKey: String) -> ClientRecord? {
+        client(companyOfVendorCustomer[matchKey] ?? matchKey)
     }
 
     /// The company a vendor's customer is: its own domain when it has one, else the vendor id.
@@ -151,12 +217,5 @@ public struct ClientRoster: Sendable {
     /// Clients active on `date`.
     public func active(on date: Date) -> [ClientRecord] {
         clients.filter { $0.isActive(on: date) }
-    }
-
-    /// Clients that paid in the twelve months up to `date`: the "active clients" the
-    /// client-review KPIs divide by.
-    public func paying(within12MonthsOf date: Date, calendar: Calendar) -> [ClientRecord] {
-        let since = calendar.date(byAdding: .month, value: -12, to: date)!
-        return clients.filter { $0.paid(after: since, through: date) }
     }
 }

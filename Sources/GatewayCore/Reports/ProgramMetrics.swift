@@ -22,6 +22,88 @@ public struct ProgramMetrics: Sendable, Encodable {
     public var topPartners: TopPartners
     /// New MRR and its referral-sourced share, month by month (the overview chart).
     public var months: [MonthShare]
+    public var participation: Participation
+    /// Cash collected in the twelve months up to the period's end, per source.
+    public var collectedRevenue: CollectedRevenue
+    /// Cash collected per client over the client's whole life, referred clients against the others.
+    public var lifetimeValue: LifetimeValue
+
+    /// Who refers: the share of active clients, and of partners, that introduced at least one
+    /// referral in the period.
+    public struct Participation: Sendable, Hashable, Encodable {
+        /// Clients active at the period's end.
+        public var activeClients = 0
+        /// Of those, the ones registered as a client partner that introduced a referral in the period.
+        public var referringClients = 0
+        public var clientPercent: Double?
+        /// Partners registered by the period's end.
+        public var partners = 0
+        /// Of those, the ones that introduced a referral in the period.
+        public var referringPartners = 0
+        public var partnerPercent: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case partners
+            case activeClients = "active_clients"
+            case referringClients = "referring_clients"
+            case clientPercent = "client_percent"
+            case referringPartners = "referring_partners"
+            case partnerPercent = "partner_percent"
+        }
+    }
+
+    /// Payments less credits and voids, by where each client came from: a partner kind, or
+    /// `not_referred`. Per currency, never added across currencies.
+    public struct CollectedRevenue: Sendable, Hashable, Encodable {
+        /// The window: the twelve months up to the period's end.
+        public var from: Date
+        public var to: Date
+        public var bySource: [Source]
+        public var total: [Money]
+
+        public struct Source: Sendable, Hashable, Encodable {
+            /// A partner kind (`center_of_influence`) or `not_referred`.
+            public var source: String
+            public var clients: Int
+            public var collected: [Money]
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case from, to, total
+            case bySource = "by_source"
+        }
+    }
+
+    /// Lifetime value: cash collected per client, from its first payment to the period's end.
+    public struct LifetimeValue: Sendable, Hashable, Encodable {
+        public var referred: Cohort
+        public var others: Cohort
+        /// Referred clients' value per client over the others', per currency (1.35 = 35 % more).
+        public var referredToOthers: [CurrencyRatio]
+
+        public struct Cohort: Sendable, Hashable, Encodable {
+            /// Clients that started before the period's end.
+            public var clients: Int
+            public var collected: [Money]
+            /// `collected` divided by `clients`, rounded to the minor unit.
+            public var perClient: [Money]
+
+            enum CodingKeys: String, CodingKey {
+                case clients, collected
+                case perClient = "per_client"
+            }
+        }
+
+        public struct CurrencyRatio: Sendable, Hashable, Encodable {
+            public var currency: CurrencyCode
+            public var ratio: Double?
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case referred, others
+            case referredToOthers = "referred_to_others"
+        }
+    }
 
     /// New MRR in one currency and how much of it referrals brought.
     public struct MRRShare: Sendable, Hashable, Encodable {
@@ -183,6 +265,9 @@ public struct ProgramMetrics: Sendable, Encodable {
         case byPartner = "by_partner"
         case giveGet = "give_get"
         case topPartners = "top_partners"
+        case participation
+        case collectedRevenue = "collected_revenue"
+        case lifetimeValue = "lifetime_value"
     }
 }
 
@@ -218,7 +303,7 @@ extension ProgramMetrics {
             value: activeAtStart == 0 ? nil : (Double(clientReferred) / Double(activeAtStart) * 100).rounded() / 100)
 
         let signedInPeriod = contracts.filter { period.contains($0.startedAt) }
-        let running = contracts.filter { $0.isRunning(at: period.end) }
+        let running = roster.running(contracts, on: period.end)
         byPartner = partners.map { partner in
             let mine = signedInPeriod.filter { $0.partnerID == partner.id }
             let runningMine = running.filter { $0.partnerID == partner.id }
@@ -241,6 +326,69 @@ extension ProgramMetrics {
         self.giveGet = giveGet
         retention = Self.retention(roster, at: period.end)
         topPartners = Self.top(byPartner, percent: topPercent, of: partners.count)
+        participation = Self.participation(partners: partners, introduced: introduced, roster: roster, period: period)
+        collectedRevenue = Self.collectedRevenue(roster: roster, kinds: kinds, to: period.end, calendar: calendar)
+        lifetimeValue = Self.lifetimeValue(roster: roster, through: period.end)
+    }
+
+    private static func participation(
+        partners: [Partner], introduced: [(Referral, Referral.Status)], roster: ClientRoster, period: ReportPeriod
+    ) -> Participation {
+        let referring = Set(introduced.map(\.0.partnerID))
+        // A client refers as a partner of kind `client` whose domain or vendor id is the company's.
+        let referringCompanies = Set(
+            partners.filter { $0.kind == .client && referring.contains($0.id) }
+                .flatMap { partner in partner.ownKeys.compactMap { roster.client(matching: $0)?.key } })
+        let active = roster.active(on: period.end)
+        let registered = partners.filter { $0.createdAt < period.end }
+        var participation = Participation()
+        participation.activeClients = active.count
+        participation.referringClients = active.filter { referringCompanies.contains($0.key) }.count
+        participation.clientPercent = percent(participation.referringClients, of: participation.activeClients)
+        participation.partners = registered.count
+        participation.referringPartners = registered.filter { referring.contains($0.id) }.count
+        participation.partnerPercent = percent(participation.referringPartners, of: participation.partners)
+        return participation
+    }
+
+    static let notReferred = "not_referred"
+
+    private static func collectedRevenue(roster: ClientRoster, kinds: [PartnerID: Partner.Kind], to end: Date, calendar: Calendar) -> CollectedRevenue {
+        let start = calendar.date(byAdding: .month, value: -12, to: end)!
+        func source(_ client: ClientRecord) -> String { client.partnerID.flatMap { kinds[$0]?.rawValue } ?? notReferred }
+        let sources = Partner.Kind.allCases.map(\.rawValue) + [notReferred]
+        var clients: [String: Int] = [:]
+        var amounts: [String: [Money]] = [:]
+        for client in roster.clients {
+            let inWindow = client.collected.filter { $0.on >= start && $0.on < end }
+            guard !inWindow.isEmpty else { continue }
+            clients[source(client), default: 0] += 1
+            amounts[source(client), default: []] += inWindow.map(\.amount)
+        }
+        return CollectedRevenue(
+            from: start, to: end,
+            bySource: sources.map { CollectedRevenue.Source(source: $0, clients: clients[$0] ?? 0, collected: Money.sums(amounts[$0] ?? [])) },
+            total: Money.sums(amounts.values.flatMap { $0 }))
+    }
+
+    private static func lifetimeValue(roster: ClientRoster, through end: Date) -> LifetimeValue {
+        func cohort(_ clients: [ClientRecord]) -> LifetimeValue.Cohort {
+            let collected = Money.sums(clients.flatMap { $0.collected.filter { $0.on < end }.map(\.amount) })
+            return LifetimeValue.Cohort(
+                clients: clients.count, collected: collected,
+                perClient: collected.map { $0.prorated(1, of: Int64(clients.count)) })
+        }
+        let started = roster.clients.filter { $0.startedAt < end }
+        let referred = cohort(started.filter { $0.partnerID != nil })
+        let others = cohort(started.filter { $0.partnerID == nil })
+        let currencies = Set((referred.perClient + others.perClient).map(\.currency)).sorted { $0.code < $1.code }
+        return LifetimeValue(
+            referred: referred, others: others,
+            referredToOthers: currencies.map { currency in
+                let mine = referred.perClient.first { $0.currency == currency }?.minorUnits ?? 0
+                let theirs = others.perClient.first { $0.currency == currency }?.minorUnits ?? 0
+                return .init(currency: currency, ratio: theirs == 0 ? nil : (Double(mine) / Double(theirs) * 100).rounded() / 100)
+            })
     }
 
     private static func shares(of clients: [ClientRecord]) -> [MRRShare] {
@@ -318,13 +466,6 @@ extension ProgramMetrics {
                         top.flatMap(\.runningMRR).filter { $0.currency == currency }.reduce(0) { $0 + $1.minorUnits },
                         of: currencies[currency] ?? 0))
             })
-    }
-}
-
-extension Contract {
-    /// Whether the contract started before `date` and had not ended by then.
-    public func isRunning(at date: Date) -> Bool {
-        startedAt < date && (endedAt.map { $0 >= date } ?? true)
     }
 }
 

@@ -147,3 +147,44 @@ public struct ClientReviewInput: Sendable, Hashable, Decodable {
         case reviewedOn = "reviewed_on"
     }
 }
+
+/// A change to the program settings: the fields given replace the current ones and the others
+/// stay, so changing the give-and-get ratio never resets the conflict rule.
+public struct SettingsInput: Sendable, Hashable, Decodable {
+    public var conflictRule: ProgramSettings.ConflictRule?
+    /// Replaces every threshold when given.
+    public var approvalThresholds: [String: Int64]?
+    public var giveGetRatio: Int?
+    public var giveGetWindowMonths: Int?
+    public var askWindowDays: Int?
+
+    public init(
+        conflictRule: ProgramSettings.ConflictRule? = nil, approvalThresholds: [String: Int64]? = nil, giveGetRatio: Int? = nil,
+        giveGetWindowMonths: Int? = nil, askWindowDays: Int? = nil
+    ) {
+        self.conflictRule = conflictRule
+        self.approvalThresholds = approvalThresholds
+        self.giveGetRatio = giveGetRatio
+        self.giveGetWindowMonths = giveGetWindowMonths
+        self.askWindowDays = askWindowDays
+    }
+
+    /// `settings` with the given fields replaced.
+    public func applied(to settings: ProgramSettings) -> ProgramSettings {
+        var settings = settings
+        if let conflictRule { settings.conflictRule = conflictRule }
+        if let approvalThresholds { settings.approvalThresholds = approvalThresholds }
+        if let giveGetRatio { settings.giveGetRatio = giveGetRatio }
+        if let giveGetWindowMonths { settings.giveGetWindowMonths = giveGetWindowMonths }
+        if let askWindowDays { settings.askWindowDays = askWindowDays }
+        return settings
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case conflictRule = "conflict_rule"
+        case approvalThresholds = "approval_thresholds"
+        case giveGetRatio = "give_get_ratio"
+        case giveGetWindowMonths = "give_get_window_months"
+        case askWindowDays = "ask_window_days"
+    }
+}

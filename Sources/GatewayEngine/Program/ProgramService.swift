@@ -132,6 +132,11 @@ public struct ProgramService: Sendable {
         try await store.program.settings()
     }
 
+    /// Replaces the settings `input` names and keeps the others; the ledger is recomputed.
+    public func updateSettings(_ input: SettingsInput, at now: Date) async throws -> ProgramSettings {
+        try await saveSettings(input.applied(to: try await settings()), at: now)
+    }
+
     /// Saves the settings; the ledger is recomputed with them.
     public func saveSettings(_ settings: ProgramSettings, at now: Date) async throws -> ProgramSettings {
         let settings = try ProgramValidation.settings(settings)

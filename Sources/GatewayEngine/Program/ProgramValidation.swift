@@ -69,7 +69,16 @@ public enum ProgramValidation {
             guard CurrencyCode(currency) != nil else { throw .invalid("approval threshold currency \(currency) is not an ISO 4217 code") }
             guard threshold >= 0 else { throw .invalid("approval thresholds must be 0 or more") }
         }
+        guard (1...100).contains(settings.giveGetRatio) else { throw .invalid("give_get_ratio must be 1 to 100 (3 means 3 to 1)") }
+        guard (1...60).contains(settings.giveGetWindowMonths) else { throw .invalid("give_get_window_months must be 1 to 60") }
+        _ = try askWindowDays(settings.askWindowDays)
         return settings
+    }
+
+    /// How far back "who to ask next" looks: 1 to 365 days.
+    public static func askWindowDays(_ days: Int) throws(GatewayError) -> Int {
+        guard (1...365).contains(days) else { throw .invalid("ask_window_days must be 1 to 365") }
+        return days
     }
 
     /// `<source>:<id>` (`stripe:cus_123`) as the customer's key.

@@ -41,8 +41,12 @@ public struct ReportService: Sendable {
         try await store.reports.clientRoster()
     }
 
-    /// What each partner sent the MSP against what the MSP sent them.
+    /// What each partner sent the MSP against what the MSP sent them over the settings' window,
+    /// flagged by the settings' ratio.
     public func giveGet(at now: Date, quietAfterDays: Int) async throws -> [GiveGetBalance] {
+        let settings = try await store.program.settings()
+        let policy = GiveGetBalance.Policy(
+            ratio: settings.giveGetRatio, windowMonths: settings.giveGetWindowMonths, quietAfterDays: max(1, quietAfterDays))
         let referrals = try await store.program.referrals().map(\.referral)
         let contracts = try await store.ledger.contracts()
         let outbound = try await store.program.outboundReferrals()
@@ -50,8 +54,38 @@ public struct ReportService: Sendable {
             GiveGetBalance(
                 partner: partner, referrals: referrals.filter { $0.partnerID == partner.id },
                 contracts: contracts.filter { $0.partnerID == partner.id }, outbound: outbound.filter { $0.partnerID == partner.id },
-                now: now, quietAfterDays: max(1, quietAfterDays))
+                now: now, policy: policy)
         }
+    }
+
+    /// The partners the MSP owes a give-back: those who sent more than the settings' ratio times
+    /// what they got, most referrals received first.
+    public func owedGiveBack(at now: Date, quietAfterDays: Int = 90) async throws -> [GiveGetBalance] {
+        try await giveGet(at: now, quietAfterDays: quietAfterDays).filter { $0.flags.contains(.owedGiveBack) }
+            .sorted { ($0.referralsReceived, -$0.partnerID.rawValue) > ($1.referralsReceived, -$1.partnerID.rawValue) }
+    }
+
+    /// Who to ask for a referral next: clients at a high-intent moment with no ask recorded in the
+    /// last `windowDays` (the settings' `ask_window_days` when `nil`).
+    public func askNext(at now: Date, windowDays: Int? = nil, roster: ClientRoster? = nil) async throws -> [AskSuggestion] {
+        var days = try await store.program.settings().askWindowDays
+        if let windowDays { days = try ProgramValidation.askWindowDays(windowDays) }
+        let clients: ClientRoster
+        if let roster { clients = roster } else { clients = try await clientRoster() }
+        return AskSuggestion.list(roster: clients, reviews: try await store.program.clientReviews(), now: now, windowDays: days)
+    }
+
+    /// A partner's running MRR on each of `dates`, by the one running rule.
+    public func runningMRR(of partner: PartnerID, on dates: [Date]) async throws -> [[Money]] {
+        let roster = try await clientRoster()
+        let contracts = try await store.ledger.contracts().filter { $0.partnerID == partner }
+        return dates.map { roster.runningMRR(contracts, on: $0) }
+    }
+
+    /// Each partner's running contracts on `date`, by the one running rule.
+    public func runningContracts(on date: Date) async throws -> [PartnerID: [Contract]] {
+        let roster = try await clientRoster()
+        return Dictionary(grouping: roster.running(try await store.ledger.contracts(), on: date), by: \.partnerID)
     }
 
     /// The program's metrics over `period`, as of `now`.

@@ -101,14 +101,16 @@ struct AdminController: Sendable {
             return try JSONResponse.make(try await program.addOutboundReferral(input, at: now()), status: .created)
         }
         admin.get("/give-get") { request, _ in
-            let quiet = request.uri.queryParameters.get("quiet_days", as: Int.self) ?? 90
+            let parameters = request.uri.queryParameters
+            let quiet = parameters.get("quiet_days", as: Int.self) ?? 90
+            if try ReportQuery.flag(request, "owed") { return try JSONResponse.make(try await reports.owedGiveBack(at: now(), quietAfterDays: quiet)) }
             return try JSONResponse.make(try await reports.giveGet(at: now(), quietAfterDays: quiet))
         }
 
         admin.get("/settings") { _, _ in try JSONResponse.make(try await program.settings()) }
         admin.put("/settings") { request, context in
-            let settings = try await request.decodeInput(as: ProgramSettings.self, context: context)
-            return try JSONResponse.make(try await program.saveSettings(settings, at: now()))
+            let input = try await request.decodeInput(as: SettingsInput.self, context: context)
+            return try JSONResponse.make(try await program.updateSettings(input, at: now()))
         }
         admin.get("/audit") { _, _ in try JSONResponse.make(try await program.auditLog()) }
         admin.post("/ledger/rebuild") { _, _ in

@@ -26,6 +26,8 @@ struct ConsolePages: Sendable {
         let roster = try await reports.clientRoster()
         let metrics = try await reports.programMetrics(period: period, at: date, roster: roster)
         let reviews = try await reports.clientReviewKPIs(period: period, roster: roster)
+        let settings = try await program.settings()
+        let askNext = try await reports.askNext(at: date, roster: roster)
         let main = metrics.newMRR.max { $0.total.minorUnits < $1.total.minorUnits }?.total.currency
         let chart = SVGChart(
             title: "Referral-sourced share of new MRR\(main.map { " (\($0))" } ?? "") by month",
@@ -34,6 +36,8 @@ struct ConsolePages: Sendable {
                 return SVGChart.Bar(label: month.month, value: share ?? 0, caption: Display.percent(share))
             }, maximum: 100)
         let partnerNames = Dictionary(uniqueKeysWithValues: metrics.byPartner.map { ($0.partnerID, $0.name) })
+        let owed = metrics.giveGet.filter { $0.flags.contains(.owedGiveBack) }
+            .sorted { ($0.referralsReceived, -$0.partnerID.rawValue) > ($1.referralsReceived, -$1.partnerID.rawValue) }
         let top = metrics.topPartners
         let view = OverviewView(
             period: .init(from: Display.day(period.start), to: Display.day(period.end.addingTimeInterval(-1))),
@@ -69,17 +73,58 @@ struct ConsolePages: Sendable {
                         id: partner.partnerID.rawValue, name: partner.name, kind: Display.kind(partner.kind), signed: partner.signed,
                         runningMRR: Display.money(partner.runningMRR))
                 }),
-            giveGet: metrics.giveGet.map { balance in
+            participation: Self.participation(metrics.participation),
+            lifetimeValue: Self.lifetimeValue(metrics.lifetimeValue),
+            collected: Self.collected(metrics.collectedRevenue),
+            giveGetWindow: "\(settings.giveGetWindowMonths) months", giveGetRatio: "\(settings.giveGetRatio)",
+            giveGet: metrics.giveGet.map { Self.giveGetRow($0, name: partnerNames[$0.partnerID]) },
+            owed: owed.map { Self.giveGetRow($0, name: partnerNames[$0.partnerID]) }, hasOwed: !owed.isEmpty,
+            askNext: askNext.map { suggestion in
                 .init(
-                    id: balance.partnerID.rawValue, name: partnerNames[balance.partnerID] ?? balance.partnerName, received: balance.referralsReceived,
-                    given: balance.referralsGiven, flags: balance.flags.map { Display.words($0.rawValue) }.joined(separator: ", "))
-            },
+                    key: suggestion.client, name: suggestion.name ?? suggestion.client,
+                    reasons: suggestion.moments.map { "\(Display.words($0.reason.rawValue)) on \(Display.day($0.on))" }.joined(separator: "; "),
+                    lastAsked: suggestion.lastAskedOn.map { Display.day($0) } ?? "never")
+            }, hasAskNext: !askNext.isEmpty,
             reviews: .init(
                 reviewed: Display.percent(reviews.reviewedPercent), clientsReviewed: reviews.clientsReviewed, activeClients: reviews.activeClients,
                 perMonth: Display.number(reviews.reviewsPerMonth), target: Display.number(reviews.monthlyTarget),
-                health: Display.percent(reviews.healthPercent), asked: Display.percent(reviews.referralAskedPercent),
+                health: Display.percent(reviews.healthPercent), healthyWithoutAsk: Display.percent(reviews.healthyWithoutAskPercent),
                 risk: Display.percent(reviews.riskPercent), unknown: Display.percent(reviews.unknownPercent)))
         return render("overview", .init(title: "Overview", csrf: session.csrf), view)
+    }
+
+    private static func participation(_ participation: ProgramMetrics.Participation) -> OverviewView.Participation {
+        .init(
+            clients: Display.percent(participation.clientPercent),
+            clientsDetail: "\(participation.referringClients) of \(participation.activeClients) active clients made a referral",
+            partners: Display.percent(participation.partnerPercent),
+            partnersDetail: "\(participation.referringPartners) of \(participation.partners) partners made a referral")
+    }
+
+    private static func lifetimeValue(_ value: ProgramMetrics.LifetimeValue) -> [OverviewView.LifetimeValue] {
+        value.referredToOthers.map { currency in
+            let amount = { (cohort: ProgramMetrics.LifetimeValue.Cohort) in cohort.perClient.first { $0.currency == currency.currency }?.description ?? "—" }
+            return .init(
+                currency: currency.currency.code, referred: amount(value.referred), others: amount(value.others),
+                ratio: currency.ratio.map { "referred clients bring \(Display.number($0))× the others" } ?? "")
+        }
+    }
+
+    private static func collected(_ revenue: ProgramMetrics.CollectedRevenue) -> OverviewView.Collected {
+        .init(
+            window: "\(Display.day(revenue.from)) to \(Display.day(revenue.to.addingTimeInterval(-1)))",
+            sources: revenue.bySource.map { source in
+                .init(
+                    source: source.source, label: Partner.Kind(rawValue: source.source).map(Display.kind) ?? Display.words(source.source),
+                    clients: source.clients, amount: Display.money(source.collected))
+            }, total: Display.money(revenue.total))
+    }
+
+    private static func giveGetRow(_ balance: GiveGetBalance, name: String?) -> OverviewView.GiveGetRow {
+        .init(
+            id: balance.partnerID.rawValue, name: name ?? balance.partnerName, received: balance.referralsReceived, given: balance.referralsGiven,
+            mrrReceived: Display.money(balance.mrrReceived), mrrGiven: Display.money(balance.mrrGiven),
+            flags: balance.flags.map { Display.words($0.rawValue) }.joined(separator: ", "))
     }
 
     // MARK: Deliveries
@@ -172,11 +217,11 @@ struct ConsolePages: Sendable {
     func partners(session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         let partners = try await program.partners()
-        let contracts = try await store.ledger.contracts()
+        let running = try await reports.runningContracts(on: date)
         let balances = try await reports.partnerBalances(at: date)
         let giveGet = Dictionary(uniqueKeysWithValues: try await reports.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
         let rows = partners.map { partner -> PartnersView.Row in
-            let running = contracts.filter { $0.partnerID == partner.id && $0.isRunning(at: date) }
+            let running = running[partner.id] ?? []
             let balance = balances[partner.id] ?? []
             let balanceOf = { (status: Accrual.Status) in Display.money(balance.map { $0.amount(status) }.filter { $0.minorUnits != 0 }) }
             return PartnersView.Row(
@@ -192,9 +237,10 @@ struct ConsolePages: Sendable {
     func partner(_ id: PartnerID, period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         let statement = try await reports.statement(partner: id, period: period, at: date)
-        let contracts = try await store.ledger.contracts().filter { $0.partnerID == id }
         let months = ReportPeriod.trailingYear(to: date).months()
-        let byMonth = months.map { month in Money.sums(contracts.filter { $0.isRunning(at: month.end) }.compactMap(\.monthlyValue)) }
+        // Each month's bar is what is running at its end (today, for the month in progress).
+        let mrr = try await reports.runningMRR(of: id, on: months.map { min($0.end, date) } + [date])
+        let byMonth = Array(mrr.dropLast())
         let main = Dictionary(grouping: byMonth.flatMap { $0 }, by: \.currency).max { $0.value.count < $1.value.count }?.key
         let chart = SVGChart(
             title: "MRR sourced by \(statement.partner.name)\(main.map { " (\($0))" } ?? "") by month",
@@ -205,13 +251,13 @@ struct ConsolePages: Sendable {
             }, maximum: nil)
         let view = PartnerView(
             id: id.rawValue, statement: StatementView(statement), chart: chart.svg,
-            mrr: Display.money(Money.sums(contracts.filter { $0.isRunning(at: date) }.compactMap(\.monthlyValue))))
+            mrr: Display.money(mrr.last ?? []))
         return render("partner", .init(title: statement.partner.name, csrf: session.csrf), view)
     }
 
     // MARK: Clients
 
-    /// The clients that paid in the last twelve months, their latest review, and the review form.
+    /// The clients active today, their latest review, and the review form.
     func clients(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         let roster = try await reports.clientRoster()
@@ -220,7 +266,7 @@ struct ConsolePages: Sendable {
         let latest = Dictionary(reviews.map { ($0.client, $0) }, uniquingKeysWith: { $0.reviewedOn > $1.reviewedOn ? $0 : $1 })
         let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
         let view = ClientsView(
-            rows: roster.paying(within12MonthsOf: date, calendar: .reports).map { client in
+            rows: roster.active(on: date).map { client in
                 .init(
                     key: client.key, name: client.name ?? client.key, referred: client.partnerID.flatMap { names[$0] } ?? "—",
                     mrr: client.monthlyValue?.description ?? "—", lastPaid: Display.day(client.lastPaidAt),

@@ -35,13 +35,22 @@ struct OverviewView {
         var id: Int64
         var name: String
         var received, given: Int
-        var flags: String
+        var mrrReceived, mrrGiven, flags: String
     }
     struct Reviews {
         var reviewed: String
         var clientsReviewed, activeClients: Int
-        var perMonth, target, health, asked, risk, unknown: String
+        var perMonth, target, health, healthyWithoutAsk, risk, unknown: String
     }
+    struct Participation { var clients, clientsDetail, partners, partnersDetail: String }
+    struct LifetimeValue { var currency, referred, others, ratio: String }
+    struct Collected {
+        struct Source { var source, label: String; var clients: Int; var amount: String }
+        var window: String
+        var sources: [Source]
+        var total: String
+    }
+    struct AskRow { var key, name, reasons, lastAsked: String }
 
     var period: Period
     var mrrShares: [MRRShare]
@@ -52,7 +61,15 @@ struct OverviewView {
     var chart: String
     var byKind: [KindRow]
     var top: Top
+    var participation: Participation
+    var lifetimeValue: [LifetimeValue]
+    var collected: Collected
+    var giveGetWindow, giveGetRatio: String
     var giveGet: [GiveGetRow]
+    var owed: [GiveGetRow]
+    var hasOwed: Bool
+    var askNext: [AskRow]
+    var hasAskNext: Bool
     var reviews: Reviews
 }
 

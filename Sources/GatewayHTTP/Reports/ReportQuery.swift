@@ -25,4 +25,18 @@ enum ReportQuery {
         }
         return format
     }
+
+    /// `?name=true|false`, false when absent; anything else is refused rather than read as false.
+    static func flag(_ request: Request, _ name: String) throws -> Bool {
+        guard let text = request.uri.queryParameters.get(name) else { return false }
+        guard let value = Bool(text) else { throw GatewayError.invalid("\(name) must be true or false") }
+        return value
+    }
+
+    /// `?name=<whole number>`, `nil` when absent; anything else is refused.
+    static func integer(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let value = Int(text) else { throw GatewayError.invalid("\(name) must be a whole number") }
+        return value
+    }
 }

@@ -50,6 +50,10 @@ struct ReportsController: Sendable {
             let input = try await request.decodeInput(as: ClientReviewInput.self, context: context)
             return try JSONResponse.make(try await program.addClientReview(input, at: now()), status: .created)
         }
+        admin.get("/ask-next") { request, _ in
+            let days = try ReportQuery.integer(request, "days")
+            return try JSONResponse.make(try await reports.askNext(at: now(), windowDays: days))
+        }
         admin.get("/client-reviews/kpis") { request, _ in
             try JSONResponse.make(try await reports.clientReviewKPIs(period: try ReportQuery.period(request, default: .trailingYear(to: now()))))
         }
