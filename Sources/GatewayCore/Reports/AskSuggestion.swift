@@ -31,8 +31,8 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
     /// The last review that asked, if any (older than the window, or the client would not be listed).
     public var lastAskedOn: Date?
 
-    /// Active clients with a moment in the `windowDays` up to `now` and no referral ask in them,
-    /// the most recent moment first.
+    /// Active clients with a moment in the `windowDays` up to `now`, no referral ask in them, and
+    /// a latest review that is not at risk; the most recent moment first.
     public static func list(roster: ClientRoster, reviews: [ClientReview], now: Date, windowDays: Int) -> [AskSuggestion] {
         let since = now.addingTimeInterval(-Double(windowDays) * 86_400)
         let inWindow = { (date: Date) in date > since && date <= now }
@@ -41,7 +41,8 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
         for client in roster.active(on: now) {
             let reviews = (byClient[client.key] ?? []).sorted { ($0.reviewedOn, $0.id) < ($1.reviewedOn, $1.id) }
             let asks = reviews.filter { $0.outcome == .referralAsked }.map(\.reviewedOn)
-            if asks.contains(where: inWindow) { continue }
+            // Asked recently, or at risk (a retention effort comes before any ask): not now.
+            if asks.contains(where: inWindow) || reviews.last?.outcome == .atRisk { continue }
             var moments: [Moment] = []
             let ninetyDays = client.startedAt.addingTimeInterval(Double(ClientRoster.lapseDays) * 86_400)
             if inWindow(ninetyDays) { moments.append(Moment(reason: .ninetyDaysIn, on: ninetyDays)) }
