@@ -123,6 +123,40 @@ import Testing
 }
 
 extension ConsoleBrowserTests {
+    /// The overview of a year (`YearStory`): the figures the story test works out by hand, as
+    /// the owner reads them.
+    @Test func theOverviewShowsTheYearsFigures() async throws {
+        let gateway = try TestGateway(now: { YearStory.now })
+        let story = try await YearStory.load(into: gateway.store, program: gateway.program)
+        try await gateway.application.test(.live) { client in
+            let port = try #require(client.port)
+            let base = "http://127.0.0.1:\(port)/console"
+            try await withBrowser { browser in
+                try await browser.navigate(to: base)
+                try await browser.fill("input[name=token]", with: TestGateway.adminToken.value)
+                try await browser.click("button[type=submit]")
+                try await browser.waitUntil("the overview") { try await browser.currentURL() == base }
+                try await browser.navigate(to: "\(base)?from=2025-01-01&to=2025-12-31")
+                #expect(try await browser.text(of: "[data-metric=referral-share-USD] b") == "84.3 %")
+                #expect(try await browser.text(of: "[data-metric=client-participation] b") == "25.0 %")
+                #expect(try await browser.text(of: "[data-metric=client-participation]").contains("1 of 4 active clients"))
+                #expect(try await browser.text(of: "[data-metric=partner-participation] b") == "66.7 %")
+                #expect(try await browser.text(of: "[data-metric=lifetime-value-USD] b") == "2850.00 USD / 7200.00 USD")
+                #expect(try await browser.text(of: "[data-source=not_referred]").contains("14400.00 USD"))
+                #expect(try await browser.text(of: "[data-source=center_of_influence]").contains("10500.00 USD"))
+                #expect(try await browser.text(of: "[data-metric=health] b") == "25.0 %")
+                #expect(try await browser.text(of: "[data-metric=healthy-without-ask] b") == "50.0 %")
+                #expect(
+                    try await browser.findElements("[data-owed]").asyncMap { try await $0.attribute("data-owed") }
+                        == ["\(story.acme.id.rawValue)", "\(story.happy.id.rawValue)"])
+                #expect(
+                    try await browser.findElements("[data-ask]").asyncMap { try await $0.attribute("data-ask") }
+                        == ["domain:new.example", "domain:bright.example", "domain:grow.example"])
+                #expect(try await browser.text(of: "[data-ask='domain:grow.example']").contains("Expanded on 2025-12-01"))
+            }
+        }
+    }
+
     static var today: String { Date().formatted(.iso8601.year().month().day()) }
 }
 

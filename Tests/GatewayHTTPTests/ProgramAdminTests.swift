@@ -226,7 +226,7 @@ import Testing
             let badFlag: Refusal = try await call(client, .get, "/admin/give-get?owed=maybe", expect: .badRequest)
             #expect(badFlag.reason == "owed must be true or false")
 
-            // Over 24 months it counts, like with like: one introduction each way.
+            // Over 24 months the 2024 give-back counts: Old Friend got one and sent none.
             let _: ProgramSettings = try await call(client, .put, "/admin/settings", #"{"give_get_window_months":24,"give_get_ratio":3}"#)
             balances = try await call(client, .get, "/admin/give-get?quiet_days=365")
             quietBalance = try #require(balances.first { $0.partner_id == quiet.id })

@@ -50,6 +50,21 @@ import Testing
         #expect(try Self.run(["reviews", "add", "--client", "domain:nobody.example", "--outcome", "healthy"] + data).0 != 0)
         #expect(try await gateway.program.clientReviews().map(\.client) == ["domain:brightdental.example"])
         let (_, kpis) = try Self.run(["reviews", "kpis", "--from", "2025-06-01", "--to", "2025-06-30"] + data)
-        #expect(kpis.contains("\"health_percent\" : 100"))
+        // A healthy review without the ask is not health yet: it is counted apart.
+        #expect(kpis.contains("\"health_percent\" : 0"))
+        #expect(kpis.contains("\"healthy_without_ask_percent\" : 100"))
+
+        // Today Bright Dental has lapsed (it last paid in June 2025), so nobody is due an ask.
+        let (dueStatus, due) = try Self.run(["reviews", "due"] + data)
+        #expect(dueStatus == 0 && due.filter { !$0.isWhitespace } == "[]")
+        #expect(try Self.run(["reviews", "due", "--days", "0"] + data).0 != 0)
+        let (owedStatus, owed) = try Self.run(["give-get", "--owed"] + data)
+        #expect(owedStatus == 0 && owed.filter { !$0.isWhitespace } == "[]")
+        #expect(try Self.run(["settings", "set", "--give-get-ratio", "0"] + data).0 != 0)
+        let (_, settings) = try Self.run(["settings", "set", "--give-get-window-months", "60"] + data)
+        #expect(settings.contains("\"give_get_window_months\" : 60") && settings.contains("\"conflict_rule\" : \"first_valid_claim\""))
+        // Acme's 2025 introduction is inside 60 months, and the MSP sent Acme nothing back.
+        let (_, owedNow) = try Self.run(["give-get", "--owed"] + data)
+        #expect(owedNow.contains("\"partner_name\" : \"Acme Accounting\""))
     }
 }

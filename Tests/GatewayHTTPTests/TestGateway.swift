@@ -49,7 +49,8 @@ final class TestGateway: Sendable {
         var allSecrets = secrets
         if !stripeSecrets.isEmpty { allSecrets["stripe"] = stripeSecrets }
         configuration = GatewayConfiguration(
-            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, policies: policies, secrets: allSecrets, adminTokens: adminTokens)
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, policies: policies, secrets: allSecrets, adminTokens: adminTokens,
+            now: now)
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
         processor = DeliveryProcessor(
             store: store, adapters: self.adapters, fetchers: fetchers(store), idleInterval: .seconds(3600), retry: retry, now: now,
