@@ -209,6 +209,32 @@ import Testing
         #expect(kpis.unreviewed.map(\.key) == ["domain:c.example", "domain:d.example"])
     }
 
+    @Test func whoToAskNextSkipsClientsAtRiskOrAskedInTheWindowAndSaysWhenTheLastAskWas() {
+        let clients = ["a", "b", "c"].map { Self.customer($0, domain: "\($0).example") }
+        // All three became clients on 1 September: 90 days in on 30 November.
+        let roster = ClientRoster(events: clients.map { Self.paid($0, 10_000, on: "2025-09-01") } + clients.map { Self.paid($0, 10_000, on: "2025-11-01") }, contracts: [])
+        let reviews = [
+            ClientReview(id: 1, client: "domain:a.example", reviewedOn: Self.day("2025-06-01"), outcome: .referralAsked),
+            ClientReview(id: 2, client: "domain:b.example", reviewedOn: Self.day("2025-11-10"), outcome: .atRisk),
+            ClientReview(id: 3, client: "domain:c.example", reviewedOn: Self.day("2025-11-20"), outcome: .referralAsked),
+        ]
+        let asks = AskSuggestion.list(roster: roster, reviews: reviews, now: Self.day("2025-12-01"), windowDays: 30)
+        #expect(asks.map(\.client) == ["domain:a.example"])
+        #expect(asks.first?.moments.map(\.reason) == [.ninetyDaysIn])
+        #expect(asks.first?.moments.map(\.on) == [Self.day("2025-11-30")])
+        #expect(asks.first?.lastAskedOn == Self.day("2025-06-01"))
+        // A day before the moment, nobody is due.
+        #expect(AskSuggestion.list(roster: roster, reviews: reviews, now: Self.day("2025-11-29"), windowDays: 30).isEmpty)
+    }
+
+    @Test func settingsSavedBeforeTheReportSettingsExistedTakeTheirDefaults() throws {
+        let stored = Data(#"{"conflict_rule":"split","approval_thresholds":{"USD":100000}}"#.utf8)
+        let settings = try JSONDecoder().decode(ProgramSettings.self, from: stored)
+        #expect(settings.conflictRule == .split)
+        #expect(settings.approvalThresholds == ["USD": 100_000])
+        #expect((settings.giveGetRatio, settings.giveGetWindowMonths, settings.askWindowDays) == (3, 12, 90))
+    }
+
     // MARK: Statements and payouts
 
     static func line(

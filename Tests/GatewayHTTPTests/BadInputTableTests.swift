@@ -78,6 +78,15 @@ import Testing
             body: #"{"customer":"stripe:cus_nobody","reason":"the owner says so"}"#,
             command: ["referrals", "override", "1", "--customer", "stripe:cus_nobody", "--reason", "the owner says so"], status: .notFound,
             reason: "no stored event names customer stripe:cus_nobody"),
+        BadInput(
+            name: "a give-and-get ratio of 0", method: .put, path: "/admin/settings", body: #"{"give_get_ratio":0}"#,
+            command: ["settings", "set", "--give-get-ratio", "0"], status: .badRequest, reason: "give_get_ratio must be 1 to 100"),
+        BadInput(
+            name: "a give-and-get window of 61 months", method: .put, path: "/admin/settings", body: #"{"give_get_window_months":61}"#,
+            command: ["settings", "set", "--give-get-window-months", "61"], status: .badRequest, reason: "give_get_window_months must be 1 to 60"),
+        BadInput(
+            name: "an ask window of 0 days", method: .get, path: "/admin/ask-next?days=0", body: "",
+            command: ["reviews", "due", "--days", "0"], status: .badRequest, reason: "ask_window_days must be 1 to 365"),
     ]
 
     /// What a refused input must leave as it was.

@@ -146,4 +146,33 @@ import Testing
             #expect(values["unknown_percent"] as? Double == 0)
         }
     }
+
+    @Test func theYearsFiguresThroughTheAPI() async throws {
+        let gateway = try TestGateway(now: { YearStory.now })
+        let story = try await YearStory.load(into: gateway.store, program: gateway.program)
+        try await gateway.application.test(.router) { client in
+            func json(_ uri: String) async throws -> Any {
+                let (status, _, body) = try await get(client, uri)
+                #expect(status == .ok, "\(uri): \(body)")
+                return try JSONSerialization.jsonObject(with: Data(body.utf8))
+            }
+            let metrics = try #require(try await json("/admin/metrics?from=2025-01-01&to=2025-12-31") as? [String: Any])
+            let participation = try #require(metrics["participation"] as? [String: Any])
+            #expect(participation["client_percent"] as? Double == 25)
+            #expect(participation["partner_percent"] as? Double == 66.7)
+            let collected = try #require(metrics["collected_revenue"] as? [String: Any])
+            #expect((collected["total"] as? [[String: Any]])?.first?["minor_units"] as? Int == 2_580_000)
+            let value = try #require(metrics["lifetime_value"] as? [String: Any])
+            #expect((value["referred_to_others"] as? [[String: Any]])?.first?["ratio"] as? Double == 0.4)
+
+            let asks = try #require(try await json("/admin/ask-next") as? [[String: Any]])
+            #expect(asks.map { $0["client"] as? String } == ["domain:new.example", "domain:bright.example", "domain:grow.example"])
+            #expect((asks.last?["moments"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["expanded", "ninety_days_in"])
+            #expect((try await json("/admin/ask-next?days=5") as? [Any])?.isEmpty == true)
+            #expect(try await get(client, "/admin/ask-next?days=soon").0 == .badRequest)
+
+            let owed = try #require(try await json("/admin/give-get?owed=true") as? [[String: Any]])
+            #expect(owed.map { $0["partner_id"] as? Int64 } == [story.acme.id.rawValue, story.happy.id.rawValue])
+        }
+    }
 }
