@@ -113,24 +113,61 @@ public struct Adapter: Sendable {
             guard !requests.isEmpty else { return .ignored(reason: "the notification names nothing the ledger uses") }
             return .needsEnrichment(requests)
         }
+        let mapping: EventMapping
+        switch try self.mapping(of: document) {
+        case .found(let found): mapping = found
+        case .unmapped(let ignored): return ignored
+        }
+        if let fetch = mapping.fetch, fetch.unless.flatMap({ document.value(at: $0) }) == nil {
+            // Conditions on what is fetched wait for it; the others can ignore the event now.
+            if let condition = mapping.ignoreWhen.first(where: { !$0.readsFetched && $0.holds(for: document) }) {
+                return .ignored(reason: condition.reason)
+            }
+            guard let id = fetch.id.resolve(in: document)?.scalarText, !id.isEmpty else {
+                throw MappingError(.missingField, "\(fetch.entity) id not found at \(fetch.id.pathDescription)")
+            }
+            let account = mapping.fields["account"]?.resolve(in: document)?.scalarText ?? "-"
+            return .needsEnrichment(
+                [EnrichmentRequest(connector: fetch.connector, account: account, entity: fetch.entity, id: id, operation: "Read", occurredAt: nil)])
+        }
+        if let condition = mapping.ignoreWhen.first(where: { !$0.readsFetched && $0.holds(for: document) }) {
+            return .ignored(reason: condition.reason)
+        }
+        return Self.outcome(of: try mapping.build(from: document, source: definition.customerSource ?? source))
+    }
+
+    /// The built event, unless it changes nothing: a credit of zero (a credit note whose whole
+    /// amount went back to the card is counted from the refund's own event).
+    private static func outcome(of event: BusinessEvent) -> MappingOutcome {
+        if case .creditIssued(let credit) = event, credit.amount.minorUnits == 0 {
+            return .ignored(reason: "the credit's amount is zero: nothing is taken back")
+        }
+        return .mapped([event])
+    }
+
+    /// The mapping of the document's event type, or why there is none to apply.
+    private func mapping(of document: JSONValue) throws(MappingError) -> MappingLookup {
         guard let spec = definition.eventType, case .string(let type)? = spec.resolve(in: document) else {
             throw MappingError(.missingField, "event type not found at \(definition.eventType?.pathDescription ?? "-")")
         }
         guard let mapping = definition.events[type] else {
-            return .ignored(reason: "event type \(type) is not mapped by the \(source) adapter (version \(version))")
+            return .unmapped(.ignored(reason: "event type \(type) is not mapped by the \(source) adapter (version \(version))"))
         }
-        if let condition = mapping.ignoreWhen.first(where: { $0.holds(for: document) }) {
-            return .ignored(reason: condition.reason)
-        }
-        return .mapped([try mapping.build(from: document, source: definition.customerSource ?? source)])
+        return .found(mapping)
+    }
+
+    private enum MappingLookup {
+        case found(EventMapping)
+        case unmapped(MappingOutcome)
     }
 }
 
 extension Adapter {
     /// Maps entities fetched for a `needsEnrichment` outcome: their events in order, or the reasons
-    /// they were all ignored.
-    public func complete(_ fetched: [FetchedEntity]) throws(MappingError) -> MappingOutcome {
-        guard let connector else { throw MappingError(.invalidField, "the \(source) adapter has no connector to map fetched entities") }
+    /// they were all ignored. Without a connector, the event mapping that asked for the fetch reads
+    /// the delivery's `body` with the fetched entity under `fetched`.
+    public func complete(_ fetched: [FetchedEntity], body: Data = Data()) throws(MappingError) -> MappingOutcome {
+        guard let connector else { return try completeMapping(with: fetched.first?.entity, body: body) }
         var events: [BusinessEvent] = []
         var reasons: [String] = []
         for entity in fetched {
@@ -141,6 +178,21 @@ extension Adapter {
             }
         }
         return events.isEmpty ? .ignored(reason: reasons.joined(separator: "; ")) : .mapped(events)
+    }
+
+    private func completeMapping(with entity: JSONValue?, body: Data) throws(MappingError) -> MappingOutcome {
+        guard case .object(var members)? = try? JSONValue.parse(body) else { throw MappingError(.malformedBody, "the body is not a JSON object") }
+        members[EventMapping.fetchedMember] = entity ?? .null
+        let document = JSONValue.object(members)
+        let mapping: EventMapping
+        switch try self.mapping(of: document) {
+        case .found(let found): mapping = found
+        case .unmapped(let ignored): return ignored
+        }
+        if let condition = mapping.ignoreWhen.first(where: { $0.holds(for: document) }) {
+            return .ignored(reason: condition.reason)
+        }
+        return Self.outcome(of: try mapping.build(from: document, source: definition.customerSource ?? source))
     }
 }
 

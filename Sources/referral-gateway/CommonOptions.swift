@@ -81,9 +81,20 @@ enum Environment {
         return AutotaskContractPoller.Credentials(apiBase: base, integrationCode: code, userName: user, secret: Secret(secret))
     }
 
-    /// The vendor API clients the environment configures (QuickBooks), for thin notifications.
+    /// `GATEWAY_STRIPE_API_KEY` (and `GATEWAY_STRIPE_API_BASE`): the Stripe API client, or `nil`.
+    static func stripeCredentials() -> StripeClient.Credentials? {
+        guard let key = value("GATEWAY_STRIPE_API_KEY") else { return nil }
+        var credentials = StripeClient.Credentials(apiKey: Secret(key))
+        if let base = value("GATEWAY_STRIPE_API_BASE").flatMap(URL.init(string:)) { credentials.apiBase = base }
+        return credentials
+    }
+
+    /// The vendor API clients the environment configures (QuickBooks, Stripe), for what
+    /// notifications leave out.
     static func fetchers(store: any Repositories) throws -> [any EntityFetcher] {
-        try quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, store: store)] } ?? []
+        var fetchers: [any EntityFetcher] = try quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, store: store)] } ?? []
+        if let stripe = stripeCredentials() { fetchers.append(StripeClient(credentials: stripe, client: HTTPClient.shared)) }
+        return fetchers
     }
 
     /// `GATEWAY_<SOURCE>_SECRETS`, comma-separated.

@@ -16,6 +16,8 @@ public struct FieldSpec: Sendable, Hashable {
         /// A company domain from a web address or an email (`https://www.brightdental.example/` or
         /// `ap@brightdental.example` → `brightdental.example`).
         case domain
+        /// A number with its sign turned (a dispute's reinstated funds undo a withdrawal).
+        case negate
     }
 
     /// How an amount is written: integer minor units (Stripe's cents) or a decimal number of
@@ -33,10 +35,13 @@ public struct FieldSpec: Sendable, Hashable {
     public var separator: String
     public var transform: Transform?
     public var format: AmountFormat
+    /// A number to subtract from this one (absent counts as zero): Stripe's `charge.refunded`
+    /// gives the refunded total before and after, and the refund is the difference.
+    public var minus: [FieldSpec]
 
     public init(
         paths: [FieldPath], join: [FieldSpec]? = nil, constant: JSONValue? = nil, separator: String = ":",
-        transform: Transform? = nil, format: AmountFormat = .minorUnits
+        transform: Transform? = nil, format: AmountFormat = .minorUnits, minus: [FieldSpec] = []
     ) {
         self.paths = paths
         self.join = join
@@ -44,6 +49,7 @@ public struct FieldSpec: Sendable, Hashable {
         self.separator = separator
         self.transform = transform
         self.format = format
+        self.minus = minus
     }
 
     /// The field's value in `document`, transformed; `nil` when no path holds one.
@@ -57,6 +63,32 @@ public struct FieldSpec: Sendable, Hashable {
         } else {
             found = paths.lazy.compactMap { document.value(at: $0) }.first
         }
+        let value = minus.isEmpty ? found : found.flatMap { Self.difference($0, minus.compactMap { $0.resolve(in: document) }) }
+        return Self.transformed(value, transform)
+    }
+
+    /// `value` less each of `subtrahends`, for integers and decimals alike; `nil` when any is not a number.
+    private static func difference(_ value: JSONValue, _ subtrahends: [JSONValue]) -> JSONValue? {
+        func decimal(_ value: JSONValue) -> Decimal? {
+            switch value {
+            case .integer(let number): Decimal(number)
+            case .decimal(let number): number
+            default: nil
+            }
+        }
+        if case .integer(var result) = value, subtrahends.allSatisfy({ if case .integer = $0 { true } else { false } }) {
+            for case .integer(let number) in subtrahends { result -= number }
+            return .integer(result)
+        }
+        guard var result = decimal(value) else { return nil }
+        for subtrahend in subtrahends {
+            guard let number = decimal(subtrahend) else { return nil }
+            result -= number
+        }
+        return .decimal(result)
+    }
+
+    private static func transformed(_ found: JSONValue?, _ transform: Transform?) -> JSONValue? {
         switch transform {
         case nil:
             return found
@@ -71,6 +103,12 @@ public struct FieldSpec: Sendable, Hashable {
         case .domain:
             guard case .string(let text) = found else { return found }
             return Self.domain(of: text).map(JSONValue.string)
+        case .negate:
+            switch found {
+            case .integer(let number): return .integer(-number)
+            case .decimal(let number): return .decimal(-number)
+            default: return found
+            }
         }
     }
 
@@ -83,6 +121,13 @@ public struct FieldSpec: Sendable, Hashable {
         return host.contains(".") ? host : nil
     }
 
+    /// `minus: path` or `minus: [path, path]`.
+    private static func specs(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [FieldSpec] {
+        guard container.contains(key) else { return [] }
+        if let one = try? container.decode(FieldSpec.self, forKey: key) { return [one] }
+        return try container.decode([FieldSpec].self, forKey: key)
+    }
+
     /// How the spec reads in a message: `data.object.customer` or `first of [a, b]`.
     var pathDescription: String {
         if let constant { return "the constant \(constant.scalarText ?? "value")" }
@@ -93,7 +138,7 @@ public struct FieldSpec: Sendable, Hashable {
 
 extension FieldSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case path, join, separator, transform, format, value
+        case path, join, separator, transform, format, value, minus
         case firstOf = "first_of"
     }
 
@@ -116,9 +161,10 @@ extension FieldSpec: Decodable {
                 constant: constant,
                 separator: try container.decodeIfPresent(String.self, forKey: .separator) ?? ":",
                 transform: try container.decodeIfPresent(Transform.self, forKey: .transform),
-                format: try container.decodeIfPresent(AmountFormat.self, forKey: .format) ?? .minorUnits)
+                format: try container.decodeIfPresent(AmountFormat.self, forKey: .format) ?? .minorUnits,
+                minus: try Self.specs(container, .minus))
         }
-        for path in paths where !path.isValid {
+        for path in paths + minus.flatMap(\.paths) where !path.isValid {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "malformed path \(path)"))
         }
     }

@@ -1,13 +1,16 @@
 /// A payload the adapter deliberately leaves out of the ledger, with the reason recorded on the
-/// delivery: `{ path: data.object.amount_paid, equals: 0, reason: "zero-amount invoice" }`.
+/// delivery: `{ path: data.object.amount_paid, equals: 0, reason: "zero-amount invoice" }`, or
+/// `{ path: data.object.refund, present: true, reason: … }` for whether a value is there at all.
 public struct IgnoreCondition: Sendable, Hashable, Decodable {
     public var path: FieldPath
     public var equals: JSONValue?
     public var notEquals: JSONValue?
+    /// Holds when the path has a non-null value (`true`) or has none (`false`).
+    public var present: Bool?
     public var reason: String
 
     private enum CodingKeys: String, CodingKey {
-        case path, equals, reason
+        case path, equals, reason, present
         case notEquals = "not_equals"
     }
 
@@ -16,9 +19,11 @@ public struct IgnoreCondition: Sendable, Hashable, Decodable {
         self.path = FieldPath(try container.decode(String.self, forKey: .path))
         self.equals = try Self.scalar(container, .equals)
         self.notEquals = try Self.scalar(container, .notEquals)
+        self.present = try container.decodeIfPresent(Bool.self, forKey: .present)
         self.reason = try container.decode(String.self, forKey: .reason)
-        guard (equals == nil) != (notEquals == nil) else {
-            throw DecodingError.dataCorruptedError(forKey: .equals, in: container, debugDescription: "give exactly one of equals or not_equals")
+        guard [equals != nil, notEquals != nil, present != nil].filter({ $0 }).count == 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .equals, in: container, debugDescription: "give exactly one of equals, not_equals or present")
         }
     }
 
@@ -31,10 +36,14 @@ public struct IgnoreCondition: Sendable, Hashable, Decodable {
         return .string(try container.decode(String.self, forKey: key))
     }
 
+    /// Whether the condition reads a fetched entity (`fetched.…`), so waits for the fetch.
+    var readsFetched: Bool { path.segments.first == EventMapping.fetchedMember }
+
     /// Whether `document` should be ignored. Scalars compare by their text, since vendors write
     /// picklist values as strings (`"1"`) and YAML reads `1` as a number; an absent value equals
     /// nothing.
     func holds(for document: JSONValue) -> Bool {
+        if let present { return (document.value(at: path) != nil) == present }
         let value = document.value(at: path)?.scalarText
         if let equals { return value != nil && value == equals.scalarText }
         if let notEquals { return value == nil || value != notEquals.scalarText }

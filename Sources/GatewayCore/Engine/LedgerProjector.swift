@@ -461,8 +461,10 @@ private struct Reversals {
         if voids[paid.invoiceID, default: []].contains(where: { $0.paymentID == nil || $0.paymentID == paid.paymentID }) {
             return paid.amountPaid.minorUnits
         }
+        // A negative credit gives back what an earlier one took (a dispute's reinstated funds);
+        // whatever the order they arrive in, no more than was paid and never less than nothing.
         let credited = credits[paid.invoiceID, default: []].filter { $0.currency == paid.amountPaid.currency }.reduce(Int64(0)) { $0 + $1.minorUnits }
-        return min(credited, paid.amountPaid.minorUnits)
+        return max(0, min(credited, paid.amountPaid.minorUnits))
     }
 }
 

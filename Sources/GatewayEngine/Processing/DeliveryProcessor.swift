@@ -137,7 +137,7 @@ public final class DeliveryProcessor: Service, Sendable {
             case .mapped(let events): return .mapped(events, adapterVersion: adapter.version)
             case .ignored(let reason): return .ignored(reason: reason, adapterVersion: adapter.version)
             case .needsEnrichment(let requests):
-                return try await enrich(requests, with: adapter, attempts: delivery.attempts)
+                return try await enrich(requests, with: adapter, delivery: delivery)
             }
         } catch {
             return .failed(reason: error.description, adapterVersion: adapter.version)
@@ -146,15 +146,14 @@ public final class DeliveryProcessor: Service, Sendable {
 
     /// Fetches every entity (and its customer) a notification names, then maps them. A fetch that
     /// keeps failing leaves the delivery failed with the reason; a replay fetches again.
-    private func enrich(_ requests: [EnrichmentRequest], with adapter: Adapter, attempts: Int) async throws(MappingError) -> ProcessingResult {
-        guard let connector = adapter.connector, let fetcher = fetchers[connector.name] else {
-            return .failed(
-                reason: "no API client is configured for \(adapter.source); set GATEWAY_\(adapter.source.uppercased())_CLIENT_ID and its companions",
-                adapterVersion: adapter.version)
-        }
+    private func enrich(_ requests: [EnrichmentRequest], with adapter: Adapter, delivery: StoredDelivery) async throws(MappingError) -> ProcessingResult {
+        let connector = adapter.connector
         var fetched: [FetchedEntity] = []
         var customers: [String: JSONValue] = [:]
         for request in requests {
+            guard let fetcher = fetchers[request.connector] else {
+                return .failed(reason: Self.unconfigured(request.connector), adapterVersion: adapter.version)
+            }
             do {
                 guard request.needsFetch else {
                     fetched.append(FetchedEntity(request: request, entity: nil))
@@ -162,7 +161,7 @@ public final class DeliveryProcessor: Service, Sendable {
                 }
                 let entity = try await fetcher.fetch(request)
                 var customer: JSONValue?
-                if request.entity != "Customer", let id = connector.customerID(in: entity) {
+                if request.entity != "Customer", let id = connector?.customerID(in: entity) {
                     if let known = customers[id] {
                         customer = known
                     } else {
@@ -179,7 +178,7 @@ public final class DeliveryProcessor: Service, Sendable {
                 let reason = "\(adapter.source) fetch: \(error.reason)"
                 guard error.transient else { return .failed(reason: reason, adapterVersion: adapter.version) }
                 // Transient: try again later with backoff, until the retries are used up.
-                let attempt = attempts + 1
+                let attempt = delivery.attempts + 1
                 guard attempt < retry.attempts else {
                     return .dead(reason: "\(reason) (gave up after \(attempt) processing attempts)", adapterVersion: adapter.version)
                 }
@@ -188,10 +187,20 @@ public final class DeliveryProcessor: Service, Sendable {
                 return .retry(reason: reason, adapterVersion: adapter.version, at: now().addingTimeInterval(seconds))
             }
         }
-        switch try adapter.complete(fetched) {
+        switch try adapter.complete(fetched, body: delivery.body) {
         case .mapped(let events): return .mapped(events, adapterVersion: adapter.version)
         case .ignored(let reason): return .ignored(reason: reason, adapterVersion: adapter.version)
         case .needsEnrichment: return .failed(reason: "fetched entities asked for more fetching", adapterVersion: adapter.version)
+        }
+    }
+}
+
+extension DeliveryProcessor {
+    /// Why a fetch could not be made: the client's configuration is missing.
+    static func unconfigured(_ connector: String) -> String {
+        switch connector {
+        case "stripe": "no Stripe API client is configured; set GATEWAY_STRIPE_API_KEY"
+        default: "no API client is configured for \(connector); set GATEWAY_\(connector.uppercased())_CLIENT_ID and its companions"
         }
     }
 }
