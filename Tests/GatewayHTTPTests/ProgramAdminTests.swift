@@ -84,9 +84,11 @@ import Testing
             #expect(paid.paid_at != nil)
             let _: Refusal = try await call(client, .post, "/admin/payouts/\(payout.id)/paid", expect: .unprocessableContent)
 
-            // Stripe reports a $100 credit note on the paid invoice: a clawback, deducted from the next payout.
-            let creditNote = try String(contentsOf: TestGateway.root.appendingPathComponent("fixtures/stripe/credit_note.created.json"), encoding: .utf8)
-                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: "in_a")
+            // Stripe reports a $100 credit note to the customer's balance on the paid invoice: a
+            // clawback, deducted from the next payout.
+            let creditNote = try String(
+                contentsOf: TestGateway.root.appendingPathComponent("fixtures/stripe/credit_note.created.credit-balance.json"), encoding: .utf8)
+                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: "in_a").replacingOccurrences(of: "5000", with: "10000")
             try await deliver(client, Data(creditNote.utf8))
             try await gateway.processor.drain()
             let lines: [Line] = try await call(client, .get, "/admin/accruals?partner_id=\(acme.id)")
