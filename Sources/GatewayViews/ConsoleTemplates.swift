@@ -92,6 +92,7 @@ public enum ConsoleTemplates {
         <div class="card" data-metric="conversion">Referral conversion<b>{{conversion.rate}}</b>{{conversion.signed}} of {{conversion.introduced}} signed; median {{conversion.medianDays}} days</div>
         <div class="card" data-metric="k-factor">K-factor<b>{{kFactor}}</b>{{kFactorDetail}}</div>
         <div class="card" data-metric="retention">Retention, referred vs others<b>{{retention.referred}} / {{retention.others}}</b>tenure {{retention.referredTenure}} vs {{retention.othersTenure}} days</div>
+        <div class="card" data-metric="mrr-movement">Expansion / contraction MRR<b>{{expansion}} / {{contraction}}</b>existing clients' agreements, apart from new MRR</div>
         <div class="card" data-metric="client-participation">Clients who referred<b>{{participation.clients}}</b>{{participation.clientsDetail}}</div>
         <div class="card" data-metric="partner-participation">Partners who referred<b>{{participation.partners}}</b>{{participation.partnersDetail}}</div>
         {{#lifetimeValue}}<div class="card" data-metric="lifetime-value-{{currency}}">Collected per client ({{currency}}), referred vs others<b>{{referred}} / {{others}}</b>{{ratio}}</div>{{/lifetimeValue}}
@@ -236,7 +237,8 @@ public enum ConsoleTemplates {
         <h1>Clients and reviews</h1>
         <div class="cards">
         <div class="card" data-metric="reviewed">Clients reviewed<b>{{kpis.reviewed}}</b>{{kpis.clientsReviewed}} of {{kpis.activeClients}} active clients</div>
-        <div class="card" data-metric="health">Client health<b>{{kpis.health}}</b></div>
+        <div class="card" data-metric="health">Client health<b>{{kpis.health}}</b>latest review ended with the referral asked</div>
+        <div class="card" data-metric="healthy-without-ask">Healthy, not asked<b>{{kpis.healthyWithoutAsk}}</b></div>
         <div class="card" data-metric="risk">Client risk<b>{{kpis.risk}}</b></div>
         <div class="card" data-metric="unknown">Unknown status<b>{{kpis.unknown}}</b></div>
         </div>

@@ -34,19 +34,19 @@ import Testing
         #expect(metrics.kFactor.activeClientsAtStart == 1)
         #expect(metrics.kFactor.value == 1)
 
-        // Running at the year's end: bright (paid 1 December) and grow (open agreement); lapsed
-        // lapsed on 30 June, cancel's agreement ended on 30 September.
+        // Running at the year's end: bright (paid 1 December, 500) and grow (open agreement, raised
+        // to 1,999); lapsed lapsed on 30 June, cancel's agreement ended on 30 September.
         let byPartner = Dictionary(uniqueKeysWithValues: metrics.byPartner.map { ($0.partnerID, $0) })
         #expect(byPartner[story.acme.id]?.signed == 3)
         #expect(byPartner[story.acme.id]?.newMRR == Self.usd(399_900))
         #expect(byPartner[story.acme.id]?.runningClients == 2)
-        #expect(byPartner[story.acme.id]?.runningMRR == Self.usd(199_900))
+        #expect(byPartner[story.acme.id]?.runningMRR == Self.usd(249_900))
         #expect(byPartner[story.happy.id]?.newMRR == Self.usd(30_000))
         #expect(byPartner[story.happy.id]?.runningClients == 0)
         #expect(byPartner[story.happy.id]?.runningMRR == [])
         let byKind = Dictionary(uniqueKeysWithValues: metrics.byKind.map { ($0.kind, $0) })
         #expect(byKind[.centerOfInfluence]?.conversionPercent == 75)
-        #expect(byKind[.centerOfInfluence]?.runningMRR == Self.usd(199_900))
+        #expect(byKind[.centerOfInfluence]?.runningMRR == Self.usd(249_900))
         #expect(byKind[.client]?.runningMRR == [])
         #expect(metrics.topPartners.partners.map(\.partnerID) == [story.acme.id])
         #expect(metrics.topPartners.signedSharePercent == 75)
@@ -76,11 +76,19 @@ import Testing
         #expect(collected["client"]?.collected == Self.usd(90_000))
         #expect(collected["peer_msp"]?.collected == [])
         #expect(metrics.collectedRevenue.total == Self.usd(2_580_000))
-        // Lifetime value: 11,400 over four referred clients against 14,400 over two others.
+        // Lifetime value: 11,400 over the three referred clients that paid (grow bills through its
+        // agreement only) against 14,400 over two others.
+        #expect(metrics.lifetimeValue.referred.clients == 4)
         #expect(metrics.lifetimeValue.referred.collected == Self.usd(1_140_000))
-        #expect(metrics.lifetimeValue.referred.perClient == Self.usd(285_000))
+        #expect(metrics.lifetimeValue.referred.perClient == Self.usd(380_000))
         #expect(metrics.lifetimeValue.others.perClient == Self.usd(720_000))
-        #expect(metrics.lifetimeValue.referredToOthers.first?.ratio == 0.4)
+        #expect(metrics.lifetimeValue.referredToOthers.first?.ratio == 0.53)
+
+        // Expansion: grow's raise of 500 in December; happy's renewal moves nothing, and cancel's
+        // ending is churn, not contraction.
+        #expect(metrics.expansionMRR == Self.usd(50_000))
+        #expect(metrics.contractionMRR == [])
+        #expect(metrics.months.map(\.expansionMRR) == Array(repeating: [], count: 11) + [Self.usd(50_000)])
 
         // Give and get over twelve months at 3 to 1: Acme sent four and got one; Happy sent one
         // and got none; Peer got two and sent none.
@@ -128,7 +136,7 @@ import Testing
         #expect(try await reports.runningMRR(of: story.happy.id, on: [Self.day("2025-06-29"), Self.day("2025-06-30")]) == [Self.usd(30_000), []])
         #expect(try await metrics(endingOn: "2025-06-29")[story.happy.id]?.runningMRR == Self.usd(30_000))
         #expect(try await metrics(endingOn: "2025-06-30")[story.happy.id]?.runningMRR == [])
-        #expect(try await reports.runningContracts(on: Self.day("2025-06-30"))[story.happy.id] == nil)
+        #expect(try await reports.running(on: Self.day("2025-06-30"))[story.happy.id] == nil)
 
         // cancel's agreement ended on 30 September: Acme runs bright, cancel and grow the day before.
         #expect(
@@ -136,7 +144,11 @@ import Testing
                 == [Self.usd(399_900), Self.usd(199_900)])
         #expect(try await metrics(endingOn: "2025-09-29")[story.acme.id]?.runningClients == 3)
         #expect(try await metrics(endingOn: "2025-09-30")[story.acme.id]?.runningClients == 2)
-        #expect(try await reports.runningContracts(on: Self.day("2025-09-30"))[story.acme.id]?.count == 2)
+        #expect(try await reports.running(on: Self.day("2025-09-30"))[story.acme.id]?.clients == 2)
+        // grow's agreement raised from 1,499 to 1,999 counts 1,999 from the change date.
+        #expect(
+            try await reports.runningMRR(of: story.acme.id, on: [Self.day("2025-11-30"), Self.day("2025-12-01")])
+                == [Self.usd(199_900), Self.usd(249_900)])
         // The client roster says the same of the clients themselves.
         let roster = try await reports.clientRoster()
         #expect(roster.client("domain:lapsed.example")?.isActive(on: Self.day("2025-06-30")) == false)

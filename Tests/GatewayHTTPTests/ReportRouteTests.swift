@@ -163,7 +163,7 @@ import Testing
             let collected = try #require(metrics["collected_revenue"] as? [String: Any])
             #expect((collected["total"] as? [[String: Any]])?.first?["minor_units"] as? Int == 2_580_000)
             let value = try #require(metrics["lifetime_value"] as? [String: Any])
-            #expect((value["referred_to_others"] as? [[String: Any]])?.first?["ratio"] as? Double == 0.4)
+            #expect((value["referred_to_others"] as? [[String: Any]])?.first?["ratio"] as? Double == 0.53)
 
             let asks = try #require(try await json("/admin/ask-next") as? [[String: Any]])
             #expect(asks.map { $0["client"] as? String } == ["domain:new.example", "domain:bright.example", "domain:grow.example"])

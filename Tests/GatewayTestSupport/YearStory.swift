@@ -7,11 +7,12 @@ public import GatewayRepositories
 /// ledger: what the report tests check every figure of by hand.
 ///
 /// - Happy Client Co (a client partner, itself the client `happy.example`) has an agreement of
-///   1,000/month since June 2024, pays 1,000 each month of 2025, renews on 15 November.
+///   1,000/month since June 2024, pays 1,000 each month of 2025, and renews on 15 November (the
+///   old agreement ends that day, a new one starts).
 /// - Acme Accounting (a center of influence) introduces bright (paying 500/month from 1 March),
 ///   cancel (an agreement of 2,000/month from 1 April, ended 30 September; three payments of 2,000
-///   and a 500 credit), grow (an agreement of 1,499/month from 1 August, a second one of
-///   1,999/month from 1 December) and a prospect that is lost.
+///   and a 500 credit), grow (an agreement of 1,499/month from 1 August, raised to 1,999 from
+///   1 December) and a prospect that is lost.
 /// - Happy Client Co introduces lapsed, which pays 300 on 1 February, March and April and stops.
 /// - new.example comes unreferred, paying 800 from 15 September; its December invoice is voided.
 /// - The MSP sends Acme one referral and Peer Partners two; reviews end with each outcome.
@@ -58,6 +59,8 @@ public enum YearStory {
         }
         agreement("happy", "AH", monthly: 1_000, on: "2024-06-01")
         for month in 1...12 { paid("happy", "in_h\(month)", dollars: 1_000, on: String(format: "2025-%02d-05", month)) }
+        // The renewal: the old agreement ends the day the new one starts.
+        events.append(Events.cancelled("AH", on: "2025-11-15"))
         agreement("happy", "AH2", monthly: 1_000, on: "2025-11-15")
         for month in 3...12 { paid("bright", "in_b\(month)", dollars: 500, on: String(format: "2025-%02d-01", month)) }
         for month in 2...4 { paid("lapsed", "in_l\(month)", dollars: 300, on: String(format: "2025-%02d-01", month)) }
@@ -66,7 +69,12 @@ public enum YearStory {
         events.append(Events.credit("cn_c1", invoice: "in_c6", customer: "cus_cancel", dollars: 500, on: "2025-06-20"))
         events.append(Events.cancelled("AC", on: "2025-09-30"))
         agreement("grow", "AG1", monthly: 1_499, on: "2025-08-01")
-        agreement("grow", "AG2", monthly: 1_999, on: "2025-12-01")
+        // The expansion: the agreement is raised to 1,999 a month from 1 December.
+        events.append(
+            .agreementChanged(
+                AgreementChanged(
+                    agreementID: "AG1", customer: CustomerReference(source: "connectwise", id: "cw_grow", domain: "grow.example"),
+                    recurringAmount: Events.usd(1_999), effectiveAt: Events.date("2025-12-01"))))
         for month in 9...12 { paid("new", "in_n\(month)", dollars: 800, on: String(format: "2025-%02d-15", month)) }
         events.append(Events.void("in_n12", customer: "cus_new", on: "2025-12-20"))
         // Stripe reports one payment twice (invoice.paid and invoice.payment_succeeded): counted once.

@@ -29,6 +29,10 @@ struct EventSchema: Sendable {
             EventSchema(
                 required: ["agreement_id", "customer_id", "start_date"],
                 optional: customerFields.union(["account", "name", "recurring_amount", "currency", "billing_cycle"]))
+        case .agreementChanged:
+            EventSchema(
+                required: ["agreement_id", "customer_id", "recurring_amount", "currency", "effective_at"],
+                optional: customerFields.union(["account", "billing_cycle"]))
         case .agreementCancelled:
             EventSchema(required: ["agreement_id"], optional: customerFields.union(["account", "customer_id", "end_date"]))
         case .clientSigned:

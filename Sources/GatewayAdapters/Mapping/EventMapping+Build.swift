@@ -52,6 +52,13 @@ extension EventMapping {
                     customer: try reader.customer(source: source), name: try reader.optionalString("name"),
                     recurringAmount: amount, billingCycle: try reader.optionalString("billing_cycle"),
                     startDate: try reader.date("start_date")))
+        case .agreementChanged:
+            return .agreementChanged(
+                AgreementChanged(
+                    account: try reader.optionalString("account"), agreementID: try reader.string("agreement_id"),
+                    customer: try reader.customer(source: source),
+                    recurringAmount: try reader.money("recurring_amount", currency: try reader.currency("currency")),
+                    billingCycle: try reader.optionalString("billing_cycle"), effectiveAt: try reader.date("effective_at")))
         case .agreementCancelled:
             let customer: CustomerReference? =
                 try reader.optionalString("customer_id") == nil ? nil : try reader.customer(source: source)

@@ -74,6 +74,12 @@ public struct GiveGetBalance: Sendable, Hashable, Encodable {
         self.flags = flags
     }
 
+    /// The balances flagged `owedGiveBack`, the partners who sent most first.
+    public static func owedGiveBack(_ balances: [GiveGetBalance]) -> [GiveGetBalance] {
+        balances.filter { $0.flags.contains(.owedGiveBack) }
+            .sorted { ($0.referralsReceived, -$0.partnerID.rawValue) > ($1.referralsReceived, -$1.partnerID.rawValue) }
+    }
+
     enum CodingKeys: String, CodingKey {
         case kind, flags, ratio
         case partnerID = "partner_id"

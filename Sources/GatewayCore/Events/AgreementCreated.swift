@@ -64,13 +64,17 @@ extension AgreementCreated {
     /// The agreement's recurring amount per month: an annual amount is a twelfth, a quarterly one
     /// a third (rounded half away from zero); any other cycle is taken as monthly.
     public var monthlyAmount: Money? {
-        guard let recurringAmount else { return nil }
+        recurringAmount.map { Self.perMonth($0, cycle: billingCycle) }
+    }
+
+    /// `amount` billed each `cycle`, per month.
+    static func perMonth(_ amount: Money, cycle: String?) -> Money {
         let months: Int64 =
-            switch billingCycle?.lowercased() {
+            switch cycle?.lowercased() {
             case "annual", "annually", "yearly": 12
             case "quarterly": 3
             default: 1
             }
-        return recurringAmount.prorated(1, of: months)
+        return amount.prorated(1, of: months)
     }
 }

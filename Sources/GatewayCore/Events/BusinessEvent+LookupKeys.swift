@@ -5,6 +5,7 @@ extension BusinessEvent {
         var keys = customer.map { ReferralMatchKey.candidates(for: $0).map(\.storageKey) } ?? []
         switch self {
         case .agreementCreated(let agreement): keys.append("agreement:\(agreement.customer.source):\(agreement.agreementID)")
+        case .agreementChanged(let change): keys.append("agreement:\(change.customer.source):\(change.agreementID)")
         case .agreementCancelled(let cancelled): keys.append("agreement:\(cancelled.source):\(cancelled.agreementID)")
         default: break
         }

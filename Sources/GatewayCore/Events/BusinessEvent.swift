@@ -9,6 +9,7 @@ public enum BusinessEvent: Hashable, Sendable {
     case invoiceVoided(InvoiceVoided)
     case creditIssued(CreditIssued)
     case agreementCreated(AgreementCreated)
+    case agreementChanged(AgreementChanged)
     case agreementCancelled(AgreementCancelled)
     case clientSigned(ClientSigned)
     case customerSeen(CustomerSeen)
@@ -19,6 +20,7 @@ public enum BusinessEvent: Hashable, Sendable {
         case invoiceVoided = "invoice_voided"
         case creditIssued = "credit_issued"
         case agreementCreated = "agreement_created"
+        case agreementChanged = "agreement_changed"
         case agreementCancelled = "agreement_cancelled"
         case clientSigned = "client_signed"
         case customerSeen = "customer_seen"
@@ -30,6 +32,7 @@ public enum BusinessEvent: Hashable, Sendable {
         case .invoiceVoided: .invoiceVoided
         case .creditIssued: .creditIssued
         case .agreementCreated: .agreementCreated
+        case .agreementChanged: .agreementChanged
         case .agreementCancelled: .agreementCancelled
         case .clientSigned: .clientSigned
         case .customerSeen: .customerSeen
@@ -51,6 +54,8 @@ public enum BusinessEvent: Hashable, Sendable {
             "\(credit.customer.source):\(credit.account ?? "-"):credit:\(credit.creditID)"
         case .agreementCreated(let agreement):
             "\(agreement.customer.source):\(agreement.account ?? "-"):agreement:\(agreement.agreementID):created"
+        case .agreementChanged(let change):
+            "\(change.customer.source):\(change.account ?? "-"):agreement:\(change.agreementID):changed:\(Int64(change.effectiveAt.timeIntervalSince1970))"
         case .agreementCancelled(let cancelled):
             "\(cancelled.source):\(cancelled.account ?? "-"):agreement:\(cancelled.agreementID):cancelled"
         case .clientSigned(let signed):
@@ -67,6 +72,7 @@ public enum BusinessEvent: Hashable, Sendable {
         case .invoiceVoided(let event): event.customer
         case .creditIssued(let event): event.customer
         case .agreementCreated(let event): event.customer
+        case .agreementChanged(let event): event.customer
         case .agreementCancelled(let event): event.customer
         case .clientSigned(let event): event.customer
         case .customerSeen(let event): event.customer
@@ -80,6 +86,7 @@ public enum BusinessEvent: Hashable, Sendable {
         case .invoiceVoided(let event): event.voidedAt
         case .creditIssued(let event): event.issuedAt
         case .agreementCreated(let event): event.startDate
+        case .agreementChanged(let event): event.effectiveAt
         case .agreementCancelled(let event): event.endDate
         case .clientSigned(let event): event.signedAt
         case .customerSeen(let event): event.seenAt
@@ -96,6 +103,7 @@ extension BusinessEvent: Codable {
         case .invoiceVoided: self = .invoiceVoided(try InvoiceVoided(from: decoder))
         case .creditIssued: self = .creditIssued(try CreditIssued(from: decoder))
         case .agreementCreated: self = .agreementCreated(try AgreementCreated(from: decoder))
+        case .agreementChanged: self = .agreementChanged(try AgreementChanged(from: decoder))
         case .agreementCancelled: self = .agreementCancelled(try AgreementCancelled(from: decoder))
         case .clientSigned: self = .clientSigned(try ClientSigned(from: decoder))
         case .customerSeen: self = .customerSeen(try CustomerSeen(from: decoder))
@@ -110,6 +118,7 @@ extension BusinessEvent: Codable {
         case .invoiceVoided(let event): try event.encode(to: encoder)
         case .creditIssued(let event): try event.encode(to: encoder)
         case .agreementCreated(let event): try event.encode(to: encoder)
+        case .agreementChanged(let event): try event.encode(to: encoder)
         case .agreementCancelled(let event): try event.encode(to: encoder)
         case .clientSigned(let event): try event.encode(to: encoder)
         case .customerSeen(let event): try event.encode(to: encoder)

@@ -7,9 +7,9 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
     public enum Reason: String, Sendable, Hashable, Encodable, CaseIterable {
         /// The client completed its first 90 days.
         case ninetyDaysIn = "ninety_days_in"
-        /// A further agreement started at the same or a lower amount per month.
+        /// A new agreement started within 30 days of another of the client's ending, for no more a month.
         case renewed
-        /// A further agreement started at a higher amount per month.
+        /// The client's agreements came to bill more a month (a change, or a further agreement).
         case expanded
         /// Its latest review found no roadblock, but the ask was not made.
         case reviewedHealthy = "reviewed_healthy"
@@ -31,8 +31,11 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
     /// The last review that asked, if any (older than the window, or the client would not be listed).
     public var lastAskedOn: Date?
 
-    /// Active clients with a moment in the `windowDays` up to `now`, no referral ask in them, and
-    /// a latest review that is not at risk; the most recent moment first.
+    /// How long a new client settles in before the first natural moment to ask.
+    public static let settlingInDays = 90
+
+    /// Active clients with a moment in the `windowDays` up to `now`, and no referral ask and no
+    /// review that found them at risk in those days; the most recent moment first.
     public static func list(roster: ClientRoster, reviews: [ClientReview], now: Date, windowDays: Int) -> [AskSuggestion] {
         let since = now.addingTimeInterval(-Double(windowDays) * 86_400)
         let inWindow = { (date: Date) in date > since && date <= now }
@@ -41,15 +44,20 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
         for client in roster.active(on: now) {
             let reviews = (byClient[client.key] ?? []).sorted { ($0.reviewedOn, $0.id) < ($1.reviewedOn, $1.id) }
             let asks = reviews.filter { $0.outcome == .referralAsked }.map(\.reviewedOn)
-            // Asked recently, or at risk (a retention effort comes before any ask): not now.
-            if asks.contains(where: inWindow) || reviews.last?.outcome == .atRisk { continue }
+            // Asked recently, or found at risk recently (a retention effort comes before any ask): not now.
+            if asks.contains(where: inWindow) { continue }
+            if let latest = reviews.last, latest.outcome == .atRisk, inWindow(latest.reviewedOn) { continue }
             var moments: [Moment] = []
-            let ninetyDays = client.startedAt.addingTimeInterval(Double(ClientRoster.lapseDays) * 86_400)
-            if inWindow(ninetyDays) { moments.append(Moment(reason: .ninetyDaysIn, on: ninetyDays)) }
-            for (previous, start) in zip(client.agreementStarts, client.agreementStarts.dropFirst()) where inWindow(start.on) {
-                let expanded = (start.monthlyValue?.minorUnits ?? 0) > (previous.monthlyValue?.minorUnits ?? 0)
-                    && start.monthlyValue?.currency == previous.monthlyValue?.currency
-                moments.append(Moment(reason: expanded ? .expanded : .renewed, on: start.on))
+            let settledIn = client.startedAt.addingTimeInterval(Double(settlingInDays) * 86_400)
+            if inWindow(settledIn) { moments.append(Moment(reason: .ninetyDaysIn, on: settledIn)) }
+            let expansions = client.mrrChanges.filter { $0.after.minorUnits > $0.before.minorUnits }.map(\.on)
+            moments += expansions.filter(inWindow).map { Moment(reason: .expanded, on: $0) }
+            for agreement in client.agreements where inWindow(agreement.start) && !expansions.contains(agreement.start) {
+                let renews = client.agreements.contains { other in
+                    other.id != agreement.id
+                        && other.end.map { $0 <= agreement.start && $0 >= agreement.start.addingTimeInterval(-30 * 86_400) } ?? false
+                }
+                if renews { moments.append(Moment(reason: .renewed, on: agreement.start)) }
             }
             if let latest = reviews.last, latest.outcome == .healthy, inWindow(latest.reviewedOn) {
                 moments.append(Moment(reason: .reviewedHealthy, on: latest.reviewedOn))

@@ -7,7 +7,7 @@ public struct CashMovement: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         /// A payment collected (`amount` is what was paid).
         case payment
-        /// A credit or refund issued (`amount` is what was given back).
+        /// A credit or refund issued (`amount` is what was given back; negative gives it back again).
         case credit
         /// An invoice, or one payment on it, voided: the payments it names are taken back on that day.
         case void
@@ -21,19 +21,26 @@ public struct CashMovement: Sendable, Hashable {
     public var at: Date
     /// Absent for a void, which names its invoice, not an amount.
     public var amount: Money?
+    /// The invoice paid, credited or voided (a credit may name none).
+    public var invoiceID: String?
+    /// The payment, when the vendor settles an invoice in several (QuickBooks).
+    public var paymentID: String?
 
-    public init(kind: Kind, vendorKey: String, businessKey: String, at: Date, amount: Money?) {
+    public init(
+        kind: Kind, vendorKey: String, businessKey: String, at: Date, amount: Money?, invoiceID: String? = nil, paymentID: String? = nil
+    ) {
         self.kind = kind
         self.vendorKey = vendorKey
         self.businessKey = businessKey
         self.at = at
         self.amount = amount
+        self.invoiceID = invoiceID
+        self.paymentID = paymentID
     }
 
-    /// The invoice (and payment) the key names, without the effect: what a void and the payments
-    /// it takes back have in common (`stripe:-:invoice:in_1`).
-    var invoiceKey: String {
-        for suffix in [":paid", ":voided"] where businessKey.hasSuffix(suffix) { return String(businessKey.dropLast(suffix.count)) }
-        return businessKey
+    /// The invoice within its vendor account (`stripe:-:in_1`): a business key starts with the
+    /// source and the account, so the same invoice id in two accounts stays two invoices.
+    var invoiceKey: String? {
+        invoiceID.map { "\(businessKey.split(separator: ":", maxSplits: 2).prefix(2).joined(separator: ":")):\($0)" }
     }
 }

@@ -10,12 +10,21 @@ extension ClientRoster {
     /// Whether `contract` is running on `date`.
     public func isRunning(_ contract: Contract, on date: Date) -> Bool {
         guard contract.startedAt <= date else { return false }
-        if let ended = contract.endedAt, ended <= date { return false }
-        // A contract whose client the stored events do not describe (its events were pruned or
-        // replayed away) counts by its own dates alone.
-        guard let client = client(matching: ReferralMatchKey.vendor(source: contract.customer.source, id: contract.customer.id).storageKey)
-        else { return true }
+        // The client's agreements decide, not the contract's first one: a renewal that cancels
+        // the old agreement and opens a new one keeps the contract running.
+        guard let client = client(of: contract) else {
+            // A contract whose client the stored events no longer describe (pruned or replayed
+            // away) counts by its own dates.
+            return contract.endedAt.map { $0 > date } ?? true
+        }
         return client.isActive(on: date)
+    }
+
+    /// What `contract` brings a month on `date`: its client's open agreements as they stand that
+    /// day (so an expansion counts from its date), or, without agreements, its value at signing.
+    public func monthlyValue(of contract: Contract, on date: Date) -> Money? {
+        guard let client = client(of: contract), !client.agreements.isEmpty else { return contract.monthlyValue }
+        return client.monthlyValue(on: date)
     }
 
     /// The contracts of `contracts` running on `date`.
@@ -25,6 +34,10 @@ extension ClientRoster {
 
     /// What the contracts of `contracts` running on `date` bring each month, per currency.
     public func runningMRR(_ contracts: [Contract], on date: Date) -> [Money] {
-        Money.sums(running(contracts, on: date).compactMap(\.monthlyValue))
+        Money.sums(running(contracts, on: date).compactMap { monthlyValue(of: $0, on: date) })
+    }
+
+    private func client(of contract: Contract) -> ClientRecord? {
+        client(matching: ReferralMatchKey.vendor(source: contract.customer.source, id: contract.customer.id).storageKey)
     }
 }

@@ -1,69 +1,5 @@
 public import Foundation
 
-/// One client company as the stored events describe it, whichever systems named it.
-public struct ClientRecord: Hashable, Sendable, Encodable {
-    /// `domain:brightdental.example` when a company domain is known, else `vendor:<source>:<id>`,
-    /// so a company billed in Stripe and managed in Autotask is one client.
-    public var key: String
-    public var name: String?
-    /// The first agreement, signing or payment: when the company became a client.
-    public var startedAt: Date
-    /// The first agreement's amount per month, else the first payment's recurring lines.
-    public var monthlyValue: Money?
-    /// When its last running agreement was cancelled, if every agreement it had was.
-    public var endedAt: Date?
-    public var lastPaidAt: Date?
-    /// The referral (and its partner) the company's contract is attributed to, if any.
-    public var referralID: ReferralID?
-    public var partnerID: PartnerID?
-    /// When its first agreement started, if it has one.
-    public var agreementSince: Date?
-    /// Every payment date, oldest first.
-    public var payments: [Date]
-    /// Each agreement's start and amount per month, oldest first: the second and later ones are
-    /// renewals or expansions.
-    public var agreementStarts: [AgreementStart] = []
-    /// Money collected (positive) and given back (negative), oldest first.
-    public var collected: [Collected] = []
-
-    /// An agreement starting, with its amount per month when the PSA gives one.
-    public struct AgreementStart: Hashable, Sendable {
-        public var on: Date
-        public var monthlyValue: Money?
-    }
-
-    /// Cash in (a payment) or out (a credit, a voided payment) on a day.
-    public struct Collected: Hashable, Sendable {
-        public var on: Date
-        public var amount: Money
-    }
-
-    /// Whether the company was a client on `date`: started and not ended, and either under an
-    /// agreement or paying (a payment within `lapseDays` before that date).
-    public func isActive(on date: Date, lapseDays: Int = ClientRoster.lapseDays) -> Bool {
-        guard startedAt <= date else { return false }
-        if let endedAt, endedAt <= date { return false }
-        if let agreementSince, agreementSince <= date { return true }
-        return paid(after: date.addingTimeInterval(-Double(lapseDays) * 86_400), through: date)
-    }
-
-    /// Whether a payment falls in `(start, end]`.
-    public func paid(after start: Date, through end: Date) -> Bool {
-        payments.contains { $0 > start && $0 <= end }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case key, name
-        case startedAt = "started_at"
-        case monthlyValue = "monthly_value"
-        case endedAt = "ended_at"
-        case lastPaidAt = "last_paid_at"
-        case agreementSince = "agreement_since"
-        case referralID = "referral_id"
-        case partnerID = "partner_id"
-    }
-}
-
 /// Every client company the MSP has, derived from the stored events and the ledger's contracts:
 /// what program metrics count new MRR, retention and client reviews against.
 public struct ClientRoster: Sendable {
@@ -99,9 +35,8 @@ public struct ClientRoster: Sendable {
     public init(entries: [Entry], contracts: [Contract], cash: [CashMovement] = []) {
         var records: [String: ClientRecord] = [:]
         var companyOf: [String: String] = [:]
-        var agreementOwner: [String: String] = [:]
-        var runningAgreements: [String: Set<String>] = [:]
-        var cancellations: [String: Date] = [:]
+        /// Each agreement's company and its position in that company's `agreements`.
+        var agreementAt: [String: (company: String, index: Int)] = [:]
         var payments: [(String, Date)] = []
         let events = entries.compactMap { entry -> BusinessEvent? in
             switch entry {
@@ -113,13 +48,21 @@ public struct ClientRoster: Sendable {
         }
         let ordered = events.sorted { ($0.occurredAt ?? .distantPast) < ($1.occurredAt ?? .distantPast) }
         for event in ordered {
+            // A deletion carries no date: when the agreement stopped is unknown, so it is not ended.
             guard let date = event.occurredAt else { continue }
-            if case .agreementCancelled(let cancelled) = event {
-                let agreement = "\(cancelled.source):\(cancelled.agreementID)"
-                guard let owner = cancelled.customer.map(Self.key(for:)) ?? agreementOwner[agreement] else { continue }
-                runningAgreements[owner, default: []].remove(agreement)
-                cancellations[owner] = date
+            switch event {
+            case .agreementCancelled(let cancelled):
+                if let (company, index) = agreementAt["\(cancelled.source):\(cancelled.agreementID)"] {
+                    records[company]?.agreements[index].end = date
+                }
                 continue
+            case .agreementChanged(let change):
+                if let (company, index) = agreementAt["\(change.customer.source):\(change.agreementID)"] {
+                    records[company]?.agreements[index].amounts.append((date, change.monthlyAmount))
+                }
+                continue
+            default:
+                break
             }
             guard event.startsContract, let customer = event.customer else { continue }
             let key = Self.key(for: customer)
@@ -131,12 +74,13 @@ public struct ClientRoster: Sendable {
             switch event {
             case .agreementCreated(let agreement):
                 let id = "\(agreement.customer.source):\(agreement.agreementID)"
-                agreementOwner[id] = key
-                runningAgreements[key, default: []].insert(id)
+                // The same agreement delivered twice is one agreement.
+                guard agreementAt[id] == nil else { continue }
+                agreementAt[id] = (key, record.agreements.count)
+                record.agreements.append(.init(id: id, start: date, end: nil, amounts: [(date, agreement.monthlyAmount)]))
                 // The first agreement's amount is the contract's value, over a payment's.
                 if record.agreementSince == nil, let monthly = agreement.monthlyAmount { record.monthlyValue = monthly }
                 record.agreementSince = record.agreementSince ?? date
-                record.agreementStarts.append(.init(on: date, monthlyValue: agreement.monthlyAmount))
             case .invoicePaid(let paid):
                 record.payments.append(paid.paidAt)
                 if record.monthlyValue == nil { record.monthlyValue = paid.recurringAmount(excludingOneTimeLines: true) }
@@ -152,10 +96,9 @@ public struct ClientRoster: Sendable {
             var record = record
             record.payments.sort()
             record.lastPaidAt = record.payments.last
+            let ends = record.agreements.map(\.end)
+            if !ends.isEmpty, !ends.contains(nil) { record.endedAt = ends.compactMap { $0 }.max() }
             return record
-        }
-        for (key, cancelledAt) in cancellations where runningAgreements[key, default: []].isEmpty {
-            records[key]?.endedAt = cancelledAt
         }
         for contract in contracts {
             let key = Self.key(for: contract.customer)
@@ -163,39 +106,53 @@ public struct ClientRoster: Sendable {
             records[key]?.partnerID = contract.partnerID
             if records[key]?.monthlyValue == nil { records[key]?.monthlyValue = contract.monthlyValue }
         }
-        for (key, collected) in Self.collected(cash, companyOf: companyOf) { records[key]?.collected = collected }
+        for (key, entries) in Self.cash(cash, companyOf: companyOf) { records[key]?.cash = entries }
         clients = records.values.sorted { ($0.startedAt, $0.key) < ($1.startedAt, $1.key) }
         positions = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.key, $0) })
         companyOfVendorCustomer = companyOf
     }
 
     /// Each company's cash, oldest first: every business effect once (Stripe reports one payment
-    /// as two events), a credit as money out, and a void as the payments on its invoice taken back.
-    private static func collected(_ cash: [CashMovement], companyOf: [String: String]) -> [String: [ClientRecord.Collected]] {
+    /// as two events), a credit as money out, and a void as the payments it names taken back,
+    /// whatever order they came in; never more taken back from an invoice than was paid on it.
+    private static func cash(_ movements: [CashMovement], companyOf: [String: String]) -> [String: [ClientRecord.CashEntry]] {
         var seen: Set<String> = []
-        var paymentsByInvoice: [String: [Money]] = [:]
-        var collected: [String: [ClientRecord.Collected]] = [:]
-        for movement in cash.sorted(by: { ($0.at, $0.businessKey) < ($1.at, $1.businessKey) }) {
-            guard let company = companyOf[movement.vendorKey], seen.insert(movement.businessKey).inserted else { continue }
+        let unique = movements.sorted { ($0.at, $0.businessKey) < ($1.at, $1.businessKey) }
+            .filter { companyOf[$0.vendorKey] != nil && seen.insert($0.businessKey).inserted }
+        // Payments first, so a void or credit dated before its payment still finds it.
+        var payments: [String: [(paymentID: String?, amount: Money)]] = [:]
+        for movement in unique where movement.kind == .payment {
+            if let invoice = movement.invoiceKey, let amount = movement.amount { payments[invoice, default: []].append((movement.paymentID, amount)) }
+        }
+        var takenBack: [String: Int64] = [:]
+        var entries: [String: [ClientRecord.CashEntry]] = [:]
+        for movement in unique {
+            let company = companyOf[movement.vendorKey]!
+            var amount: Int64
             switch movement.kind {
             case .payment:
-                guard let amount = movement.amount else { continue }
-                paymentsByInvoice[movement.invoiceKey, default: []].append(amount)
-                collected[company, default: []].append(.init(on: movement.at, amount: amount))
+                if let paid = movement.amount { entries[company, default: []].append(.init(on: movement.at, amount: paid)) }
+                continue
             case .credit:
-                guard let amount = movement.amount else { continue }
-                collected[company, default: []].append(.init(on: movement.at, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)))
+                guard let credited = movement.amount else { continue }
+                amount = credited.minorUnits
             case .void:
                 // A void of the invoice takes back every payment on it; a void of one payment, that one.
-                let invoice = movement.invoiceKey
-                for key in paymentsByInvoice.keys where key == invoice || key.hasPrefix(invoice + ":payment:") {
-                    for amount in paymentsByInvoice.removeValue(forKey: key) ?? [] {
-                        collected[company, default: []].append(.init(on: movement.at, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)))
-                    }
-                }
+                let voided = payments[movement.invoiceKey ?? "", default: []].filter { movement.paymentID == nil || $0.paymentID == movement.paymentID }
+                amount = voided.reduce(0) { $0 + $1.amount.minorUnits }
             }
+            guard let currency = movement.amount?.currency ?? payments[movement.invoiceKey ?? ""]?.first?.amount.currency else { continue }
+            if let invoice = movement.invoiceKey, let paid = payments[invoice] {
+                // What is left to take back from this invoice (a negative credit gives some back).
+                let total = paid.filter { $0.amount.currency == currency }.reduce(0) { $0 + $1.amount.minorUnits }
+                let already = takenBack[invoice, default: 0]
+                amount = min(max(amount, -already), total - already)
+                takenBack[invoice, default: 0] += amount
+            }
+            guard amount != 0 else { continue }
+            entries[company, default: []].append(.init(on: movement.at, amount: Money(minorUnits: -amount, currency: currency)))
         }
-        return collected
+        return entries.mapValues { $0.sorted { $0.on < $1.on } }
     }
 
     /// The client with roster key `key`.

@@ -22,6 +22,11 @@ public struct ProgramMetrics: Sendable, Encodable {
     public var topPartners: TopPartners
     /// New MRR and its referral-sourced share, month by month (the overview chart).
     public var months: [MonthShare]
+    /// What existing clients' agreements added in the period (a raise, a further agreement),
+    /// apart from new MRR; per currency.
+    public var expansionMRR: [Money]
+    /// What they took away without the client leaving (a cut, one of several agreements ending).
+    public var contractionMRR: [Money]
     public var participation: Participation
     /// Cash collected in the twelve months up to the period's end, per source.
     public var collectedRevenue: CollectedRevenue
@@ -85,7 +90,8 @@ public struct ProgramMetrics: Sendable, Encodable {
             /// Clients that started before the period's end.
             public var clients: Int
             public var collected: [Money]
-            /// `collected` divided by `clients`, rounded to the minor unit.
+            /// `collected` in each currency over the clients that moved money in it, rounded to
+            /// the minor unit.
             public var perClient: [Money]
 
             enum CodingKeys: String, CodingKey {
@@ -247,10 +253,14 @@ public struct ProgramMetrics: Sendable, Encodable {
         /// `2025-06`.
         public var month: String
         public var newMRR: [MRRShare]
+        public var expansionMRR: [Money]
+        public var contractionMRR: [Money]
 
         enum CodingKeys: String, CodingKey {
             case month
             case newMRR = "new_mrr"
+            case expansionMRR = "expansion_mrr"
+            case contractionMRR = "contraction_mrr"
         }
     }
 
@@ -266,6 +276,8 @@ public struct ProgramMetrics: Sendable, Encodable {
         case giveGet = "give_get"
         case topPartners = "top_partners"
         case participation
+        case expansionMRR = "expansion_mrr"
+        case contractionMRR = "contraction_mrr"
         case collectedRevenue = "collected_revenue"
         case lifetimeValue = "lifetime_value"
     }
@@ -286,10 +298,13 @@ extension ProgramMetrics {
         self.newClients = newClients.count
         referredNewClients = newClients.filter { $0.partnerID != nil }.count
         newMRR = Self.shares(of: newClients)
+        let changes = roster.clients.flatMap(\.mrrChanges)
+        (expansionMRR, contractionMRR) = Self.movements(changes.filter { period.contains($0.on) })
         months = period.months(calendar: calendar).map { month in
-            MonthShare(
+            let (expansion, contraction) = Self.movements(changes.filter { month.contains($0.on) })
+            return MonthShare(
                 month: ReportPeriod.monthLabel(month.start, calendar: calendar),
-                newMRR: Self.shares(of: newClients.filter { month.contains($0.startedAt) }))
+                newMRR: Self.shares(of: newClients.filter { month.contains($0.startedAt) }), expansionMRR: expansion, contractionMRR: contraction)
         }
 
         let contractByReferral = Dictionary(contracts.map { ($0.referralID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -311,7 +326,7 @@ extension ProgramMetrics {
                 partnerID: partner.id, name: partner.name, kind: partner.kind,
                 referrals: introduced.filter { $0.0.partnerID == partner.id }.count, signed: mine.count,
                 newMRR: Money.sums(mine.compactMap(\.monthlyValue)), runningClients: runningMine.count,
-                runningMRR: Money.sums(runningMine.compactMap(\.monthlyValue)))
+                runningMRR: roster.runningMRR(runningMine, on: period.end))
         }
         byKind = Partner.Kind.allCases.map { kind in
             let members = Set(partners.filter { $0.kind == kind }.map(\.id))
@@ -321,7 +336,7 @@ extension ProgramMetrics {
                 kind: kind, partners: members.count, activePartners: Set(referralsOfKind.map(\.0.partnerID)).count,
                 referrals: referralsOfKind.count, signed: signed, conversionPercent: percent(signed, of: referralsOfKind.count),
                 newMRR: Money.sums(signedInPeriod.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)),
-                runningMRR: Money.sums(running.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)))
+                runningMRR: roster.runningMRR(running.filter { members.contains($0.partnerID) }, on: period.end))
         }
         self.giveGet = giveGet
         retention = Self.retention(roster, at: period.end)
@@ -360,7 +375,7 @@ extension ProgramMetrics {
         var clients: [String: Int] = [:]
         var amounts: [String: [Money]] = [:]
         for client in roster.clients {
-            let inWindow = client.collected.filter { $0.on >= start && $0.on < end }
+            let inWindow = client.cash.filter { $0.on >= start && $0.on < end }
             guard !inWindow.isEmpty else { continue }
             clients[source(client), default: 0] += 1
             amounts[source(client), default: []] += inWindow.map(\.amount)
@@ -373,10 +388,15 @@ extension ProgramMetrics {
 
     private static func lifetimeValue(roster: ClientRoster, through end: Date) -> LifetimeValue {
         func cohort(_ clients: [ClientRecord]) -> LifetimeValue.Cohort {
-            let collected = Money.sums(clients.flatMap { $0.collected.filter { $0.on < end }.map(\.amount) })
+            let cash = clients.map { client in Money.sums(client.cash.filter { $0.on < end }.map(\.amount)) }
+            let collected = Money.sums(cash.flatMap { $0 })
+            // Per currency, over the clients that paid in it: a client billed in another currency,
+            // or not billed through a connected system, says nothing of this one's value.
             return LifetimeValue.Cohort(
                 clients: clients.count, collected: collected,
-                perClient: collected.map { $0.prorated(1, of: Int64(clients.count)) })
+                perClient: collected.map { total in
+                    total.prorated(1, of: Int64(cash.filter { $0.contains { $0.currency == total.currency } }.count))
+                })
         }
         let started = roster.clients.filter { $0.startedAt < end }
         let referred = cohort(started.filter { $0.partnerID != nil })
@@ -398,6 +418,17 @@ extension ProgramMetrics {
                 total: Money(minorUnits: values.reduce(0) { $0 + $1.0.minorUnits }, currency: currency),
                 referralSourced: Money(minorUnits: values.filter(\.1).reduce(0) { $0 + $1.0.minorUnits }, currency: currency))
         }.sorted { $0.total.currency.code < $1.total.currency.code }
+    }
+
+    /// Rises, and falls that leave the client billing something (a client's last agreement
+    /// ending is churn, counted by retention, not contraction).
+    private static func movements(_ changes: [ClientRecord.MRRChange]) -> (expansion: [Money], contraction: [Money]) {
+        let rises = changes.filter { $0.after.minorUnits > $0.before.minorUnits }
+        let falls = changes.filter { $0.after.minorUnits < $0.before.minorUnits && $0.after.minorUnits > 0 }
+        return (
+            Money.sums(rises.map { Money(minorUnits: $0.after.minorUnits - $0.before.minorUnits, currency: $0.after.currency) }),
+            Money.sums(falls.map { Money(minorUnits: $0.before.minorUnits - $0.after.minorUnits, currency: $0.after.currency) })
+        )
     }
 
     private static func conversion(of referrals: [(Referral, Referral.Status)], contracts: [ReferralID: Contract]) -> Conversion {

@@ -61,8 +61,7 @@ public struct ReportService: Sendable {
     /// The partners the MSP owes a give-back: those who sent more than the settings' ratio times
     /// what they got, most referrals received first.
     public func owedGiveBack(at now: Date, quietAfterDays: Int = 90) async throws -> [GiveGetBalance] {
-        try await giveGet(at: now, quietAfterDays: quietAfterDays).filter { $0.flags.contains(.owedGiveBack) }
-            .sorted { ($0.referralsReceived, -$0.partnerID.rawValue) > ($1.referralsReceived, -$1.partnerID.rawValue) }
+        GiveGetBalance.owedGiveBack(try await giveGet(at: now, quietAfterDays: quietAfterDays))
     }
 
     /// Who to ask for a referral next: clients at a high-intent moment with no ask recorded in the
@@ -82,10 +81,11 @@ public struct ReportService: Sendable {
         return dates.map { roster.runningMRR(contracts, on: $0) }
     }
 
-    /// Each partner's running contracts on `date`, by the one running rule.
-    public func runningContracts(on date: Date) async throws -> [PartnerID: [Contract]] {
+    /// Each partner's running clients and what they bring a month on `date`, by the one running rule.
+    public func running(on date: Date) async throws -> [PartnerID: (clients: Int, mrr: [Money])] {
         let roster = try await clientRoster()
         return Dictionary(grouping: roster.running(try await store.ledger.contracts(), on: date), by: \.partnerID)
+            .mapValues { ($0.count, roster.runningMRR($0, on: date)) }
     }
 
     /// The program's metrics over `period`, as of `now`.
@@ -96,7 +96,8 @@ public struct ReportService: Sendable {
     ) async throws -> ProgramMetrics {
         guard (1...100).contains(topPercent) else { throw GatewayError.invalid("top_percent must be 1 to 100") }
         let referrals = try await ProgramService(store: store).referrals(at: now).map { ($0.referral, $0.status) }
-        let giveGet = try await giveGet(at: now, quietAfterDays: quietAfterDays)
+        // Give and get as it stood at the period's end, like the rest of the metrics.
+        let giveGet = try await giveGet(at: min(period.end, now), quietAfterDays: quietAfterDays)
         let clients: ClientRoster
         if let roster { clients = roster } else { clients = try await clientRoster() }
         return ProgramMetrics(

@@ -36,8 +36,7 @@ struct ConsolePages: Sendable {
                 return SVGChart.Bar(label: month.month, value: share ?? 0, caption: Display.percent(share))
             }, maximum: 100)
         let partnerNames = Dictionary(uniqueKeysWithValues: metrics.byPartner.map { ($0.partnerID, $0.name) })
-        let owed = metrics.giveGet.filter { $0.flags.contains(.owedGiveBack) }
-            .sorted { ($0.referralsReceived, -$0.partnerID.rawValue) > ($1.referralsReceived, -$1.partnerID.rawValue) }
+        let owed = GiveGetBalance.owedGiveBack(metrics.giveGet)
         let top = metrics.topPartners
         let view = OverviewView(
             period: .init(from: Display.day(period.start), to: Display.day(period.end.addingTimeInterval(-1))),
@@ -73,6 +72,7 @@ struct ConsolePages: Sendable {
                         id: partner.partnerID.rawValue, name: partner.name, kind: Display.kind(partner.kind), signed: partner.signed,
                         runningMRR: Display.money(partner.runningMRR))
                 }),
+            expansion: Display.money(metrics.expansionMRR), contraction: Display.money(metrics.contractionMRR),
             participation: Self.participation(metrics.participation),
             lifetimeValue: Self.lifetimeValue(metrics.lifetimeValue),
             collected: Self.collected(metrics.collectedRevenue),
@@ -217,16 +217,16 @@ struct ConsolePages: Sendable {
     func partners(session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         let partners = try await program.partners()
-        let running = try await reports.runningContracts(on: date)
+        let running = try await reports.running(on: date)
         let balances = try await reports.partnerBalances(at: date)
         let giveGet = Dictionary(uniqueKeysWithValues: try await reports.giveGet(at: date, quietAfterDays: 90).map { ($0.partnerID, $0) })
         let rows = partners.map { partner -> PartnersView.Row in
-            let running = running[partner.id] ?? []
+            let running = running[partner.id] ?? (0, [])
             let balance = balances[partner.id] ?? []
             let balanceOf = { (status: Accrual.Status) in Display.money(balance.map { $0.amount(status) }.filter { $0.minorUnits != 0 }) }
             return PartnersView.Row(
-                id: partner.id.rawValue, name: partner.name, kind: Display.kind(partner.kind), clients: running.count,
-                mrr: Display.money(Money.sums(running.compactMap(\.monthlyValue))), pending: balanceOf(.pending), payable: balanceOf(.payable),
+                id: partner.id.rawValue, name: partner.name, kind: Display.kind(partner.kind), clients: running.clients,
+                mrr: Display.money(running.mrr), pending: balanceOf(.pending), payable: balanceOf(.payable),
                 paid: balanceOf(.paid), given: giveGet[partner.id]?.referralsGiven ?? 0, received: giveGet[partner.id]?.referralsReceived ?? 0,
                 flags: giveGet[partner.id]?.flags.map { Display.words($0.rawValue) }.joined(separator: ", ") ?? "")
         }
@@ -275,7 +275,8 @@ struct ConsolePages: Sendable {
             today: Display.day(date), outcomes: ClientReview.Outcome.allCases.map { .init(value: $0.rawValue, label: Display.words($0.rawValue)) },
             kpis: .init(
                 reviewed: Display.percent(kpis.reviewedPercent), clientsReviewed: kpis.clientsReviewed, activeClients: kpis.activeClients,
-                health: Display.percent(kpis.healthPercent), risk: Display.percent(kpis.riskPercent), unknown: Display.percent(kpis.unknownPercent)))
+                health: Display.percent(kpis.healthPercent), healthyWithoutAsk: Display.percent(kpis.healthyWithoutAskPercent),
+                risk: Display.percent(kpis.riskPercent), unknown: Display.percent(kpis.unknownPercent)))
         return render("clients", .init(title: "Clients", csrf: session.csrf, notice: notice == "reviewed" ? "Review recorded." : nil), view)
     }
 

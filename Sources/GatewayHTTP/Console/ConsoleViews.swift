@@ -61,6 +61,7 @@ struct OverviewView {
     var chart: String
     var byKind: [KindRow]
     var top: Top
+    var expansion, contraction: String
     var participation: Participation
     var lifetimeValue: [LifetimeValue]
     var collected: Collected
@@ -147,7 +148,7 @@ struct ClientsView {
     struct KPIs {
         var reviewed: String
         var clientsReviewed, activeClients: Int
-        var health, risk, unknown: String
+        var health, healthyWithoutAsk, risk, unknown: String
     }
 
     var rows: [Row]

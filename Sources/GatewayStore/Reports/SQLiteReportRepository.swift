@@ -130,7 +130,7 @@ struct SQLiteReportRepository: ReportRepository {
             sql: """
                 SELECT e.delivery_id, e.position, e.kind, e.customer_key, e.occurred_at FROM business_event e
                 JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
-                WHERE e.kind IN ('invoice_paid', 'agreement_created', 'agreement_cancelled', 'client_signed')
+                WHERE e.kind IN ('invoice_paid', 'agreement_created', 'agreement_changed', 'agreement_cancelled', 'client_signed')
                 ORDER BY e.occurred_at, e.delivery_id, e.position
                 """)
         let payload = try db.cachedStatement(sql: "SELECT payload FROM business_event WHERE delivery_id = ? AND position = ?")
@@ -165,7 +165,8 @@ struct SQLiteReportRepository: ReportRepository {
             sql: """
                 SELECT e.kind, e.customer_key, e.business_key, e.occurred_at,
                     json_extract(e.payload, CASE e.kind WHEN 'invoice_paid' THEN '$.amount_paid.minor_units' ELSE '$.amount.minor_units' END) AS minor,
-                    json_extract(e.payload, CASE e.kind WHEN 'invoice_paid' THEN '$.amount_paid.currency' ELSE '$.amount.currency' END) AS currency
+                    json_extract(e.payload, CASE e.kind WHEN 'invoice_paid' THEN '$.amount_paid.currency' ELSE '$.amount.currency' END) AS currency,
+                    json_extract(e.payload, '$.invoice_id') AS invoice_id, json_extract(e.payload, '$.payment_id') AS payment_id
                 FROM business_event e
                 JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
                 WHERE e.kind IN ('invoice_paid', 'credit_issued', 'invoice_voided') AND e.customer_key IS NOT NULL
@@ -174,7 +175,9 @@ struct SQLiteReportRepository: ReportRepository {
             guard let kind = kinds[row["kind"]], let vendorKey: String = row["customer_key"], let at: Date = row["occurred_at"] else { return nil }
             let currency = (row["currency"] as String?).flatMap(CurrencyCode.init)
             let amount = (row["minor"] as Int64?).flatMap { minor in currency.map { Money(minorUnits: minor, currency: $0) } }
-            return CashMovement(kind: kind, vendorKey: vendorKey, businessKey: row["business_key"], at: at, amount: amount)
+            return CashMovement(
+                kind: kind, vendorKey: vendorKey, businessKey: row["business_key"], at: at, amount: amount, invoiceID: row["invoice_id"],
+                paymentID: row["payment_id"])
         }
     }
 }
