@@ -227,6 +227,95 @@ import Testing
         #expect(AskSuggestion.list(roster: roster, reviews: reviews, now: Self.day("2025-11-29"), windowDays: 30).isEmpty)
     }
 
+    @Test func theRunningRuleFollowsTheClientsAgreementsOverTime() {
+        let signed = Self.customer("s1", domain: "signed.example", source: "autotask")
+        let renewing = Self.customer("r1", domain: "renewing.example", source: "connectwise")
+        let returning = Self.customer("b1", domain: "back.example", source: "connectwise")
+        func cancel(_ id: String, on day: String) -> BusinessEvent {
+            .agreementCancelled(AgreementCancelled(source: "connectwise", agreementID: id, endDate: Self.day(day)))
+        }
+        func contract(_ id: Int64, _ customer: CustomerReference, started: String, ended: String? = nil) -> Contract {
+            Contract(
+                id: ContractID(id), referralID: ReferralID(id), partnerID: PartnerID(1), planID: PlanID(1), customer: customer,
+                startedAt: Self.day(started), createdByDelivery: DeliveryID(id), endedAt: ended.map(Self.day), monthlyValue: Self.usd(10_000))
+        }
+        let contracts = [
+            contract(1, signed, started: "2025-01-10"),
+            // The ledger ends a contract when its first agreement is cancelled; the renewal keeps it running.
+            contract(2, renewing, started: "2025-01-01", ended: "2025-06-01"),
+            contract(3, returning, started: "2025-01-01", ended: "2025-03-01"),
+        ]
+        let roster = ClientRoster(
+            events: [
+                .clientSigned(ClientSigned(customer: signed, signedAt: Self.day("2025-01-10"))),
+                Self.agreement(renewing, 10_000, on: "2025-01-01", id: "R1"), cancel("R1", on: "2025-06-01"),
+                Self.agreement(renewing, 12_000, on: "2025-06-01", id: "R2"),
+                Self.agreement(returning, 10_000, on: "2025-01-01", id: "B1"), cancel("B1", on: "2025-03-01"),
+                Self.agreement(returning, 10_000, on: "2025-10-01", id: "B2"),
+                // The same agreement delivered twice is one agreement, not a renewal.
+                Self.agreement(returning, 10_000, on: "2025-10-01", id: "B2"),
+            ], contracts: contracts)
+        // A signing alone keeps a client for 90 days, as a payment does.
+        #expect(roster.isRunning(contracts[0], on: Self.day("2025-04-09")))
+        #expect(!roster.isRunning(contracts[0], on: Self.day("2025-04-10")))
+        // A renewal: running throughout, at the new amount from its start.
+        #expect(roster.runningMRR([contracts[1]], on: Self.day("2025-05-31")) == [Self.usd(10_000)])
+        #expect(roster.runningMRR([contracts[1]], on: Self.day("2025-06-01")) == [Self.usd(12_000)])
+        #expect(roster.client("domain:renewing.example")?.mrrChanges.map(\.after) == [Self.usd(12_000)])
+        // Cancelled in March, back in October: out in between, in again after.
+        #expect(roster.isRunning(contracts[2], on: Self.day("2025-02-28")))
+        #expect(!roster.isRunning(contracts[2], on: Self.day("2025-07-01")))
+        #expect(roster.isRunning(contracts[2], on: Self.day("2025-10-01")))
+        #expect(roster.client("domain:back.example")?.agreements.count == 2)
+    }
+
+    @Test func cashCountsEachEffectOnceAndNeverTakesBackMoreThanWasPaid() {
+        let client = Self.customer("cus_c", email: "ap@cash.example")
+        let eur = Self.customer("cus_e", email: "ap@euro.example")
+        let key = ReferralMatchKey.vendor(source: "stripe", id: "cus_c").storageKey
+        func movement(_ kind: CashMovement.Kind, _ businessKey: String, _ day: String, _ cents: Int64?, invoice: String) -> CashMovement {
+            CashMovement(kind: kind, vendorKey: key, businessKey: businessKey, at: Self.day(day), amount: cents.map(Self.usd), invoiceID: invoice)
+        }
+        let roster = ClientRoster(
+            events: [Self.paid(client, 10_000, on: "2025-03-01", invoice: "in_1"), Self.paid(eur, 10_000, on: "2025-03-01")],
+            contracts: [],
+            cash: [
+                movement(.payment, "stripe:-:invoice:in_1:paid", "2025-03-01", 10_000, invoice: "in_1"),
+                movement(.payment, "stripe:-:invoice:in_1:paid", "2025-03-01", 10_000, invoice: "in_1"),  // invoice.payment_succeeded
+                // A credit of 30.00, then the invoice voided: 100.00 taken back in all, not 130.00.
+                movement(.credit, "stripe:-:credit:cn_1", "2025-03-05", 3_000, invoice: "in_1"),
+                movement(.void, "stripe:-:invoice:in_1:voided", "2025-03-06", nil, invoice: "in_1"),
+                // A void that arrives dated before its payment still takes it back.
+                movement(.void, "stripe:-:invoice:in_2:voided", "2025-03-31", nil, invoice: "in_2"),
+                movement(.payment, "stripe:-:invoice:in_2:paid", "2025-04-01", 5_000, invoice: "in_2"),
+            ])
+        let cash = roster.client("domain:cash.example")?.cash.map(\.amount.minorUnits)
+        #expect(cash == [10_000, -3_000, -7_000, -5_000, 5_000])
+        #expect(Money.sums(roster.client("domain:cash.example")?.cash.map(\.amount) ?? []) == [Self.usd(0)])
+    }
+
+    @Test func lifetimeValueDividesEachCurrencyByTheClientsThatPaidInIt() {
+        let usdClients = ["a", "b", "c"].map { Self.customer("cus_\($0)", email: "ap@\($0).example") }
+        let euro = Self.customer("cus_eu", email: "ap@eu.example")
+        let eur = CurrencyCode("EUR")!
+        var cash = usdClients.map { client in
+            CashMovement(
+                kind: .payment, vendorKey: ReferralMatchKey.vendor(source: "stripe", id: client.id).storageKey,
+                businessKey: "stripe:-:invoice:\(client.id):paid", at: Self.day("2025-02-01"), amount: Self.usd(30_000), invoiceID: client.id)
+        }
+        cash.append(
+            CashMovement(
+                kind: .payment, vendorKey: ReferralMatchKey.vendor(source: "stripe", id: euro.id).storageKey, businessKey: "stripe:-:invoice:eu:paid",
+                at: Self.day("2025-02-01"), amount: Money(minorUnits: 50_000, currency: eur), invoiceID: "eu"))
+        let roster = ClientRoster(
+            events: (usdClients + [euro]).map { Self.paid($0, 30_000, on: "2025-02-01") }, contracts: [], cash: cash)
+        let metrics = ProgramMetrics(
+            period: ReportPeriod(start: Self.day("2025-01-01"), end: Self.day("2026-01-01")), generatedAt: Self.day("2026-01-01"), partners: [],
+            referrals: [], contracts: [], roster: roster, giveGet: [])
+        #expect(metrics.lifetimeValue.others.clients == 4)
+        #expect(Set(metrics.lifetimeValue.others.perClient) == [Self.usd(30_000), Money(minorUnits: 50_000, currency: eur)])
+    }
+
     @Test func settingsSavedBeforeTheReportSettingsExistedTakeTheirDefaults() throws {
         let stored = Data(#"{"conflict_rule":"split","approval_thresholds":{"USD":100000}}"#.utf8)
         let settings = try JSONDecoder().decode(ProgramSettings.self, from: stored)
