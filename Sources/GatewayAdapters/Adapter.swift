@@ -114,24 +114,18 @@ public struct Adapter: Sendable {
             return .needsEnrichment(requests)
         }
         let mapping: EventMapping
-        switch try self.mapping(of: document) {
+        switch try self.mapping(of: document, fetched: false) {
         case .found(let found): mapping = found
         case .unmapped(let ignored): return ignored
         }
+        // Conditions on what is fetched wait for it (and are left out when nothing needs fetching).
         if let fetch = mapping.fetch, fetch.unless.flatMap({ document.value(at: $0) }) == nil {
-            // Conditions on what is fetched wait for it; the others can ignore the event now.
-            if let condition = mapping.ignoreWhen.first(where: { !$0.readsFetched && $0.holds(for: document) }) {
-                return .ignored(reason: condition.reason)
-            }
             guard let id = fetch.id.resolve(in: document)?.scalarText, !id.isEmpty else {
                 throw MappingError(.missingField, "\(fetch.entity) id not found at \(fetch.id.pathDescription)")
             }
             let account = mapping.fields["account"]?.resolve(in: document)?.scalarText ?? "-"
             return .needsEnrichment(
                 [EnrichmentRequest(connector: fetch.connector, account: account, entity: fetch.entity, id: id, operation: "Read", occurredAt: nil)])
-        }
-        if let condition = mapping.ignoreWhen.first(where: { !$0.readsFetched && $0.holds(for: document) }) {
-            return .ignored(reason: condition.reason)
         }
         return Self.outcome(of: try mapping.build(from: document, source: definition.customerSource ?? source))
     }
@@ -145,15 +139,23 @@ public struct Adapter: Sendable {
         return .mapped([event])
     }
 
-    /// The mapping of the document's event type, or why there is none to apply.
-    private func mapping(of document: JSONValue) throws(MappingError) -> MappingLookup {
+    /// The mapping of the document's event type that applies (the first whose `ignore_when` does
+    /// not hold; conditions on `fetched.` only once `fetched`), or why none does.
+    private func mapping(of document: JSONValue, fetched: Bool) throws(MappingError) -> MappingLookup {
         guard let spec = definition.eventType, case .string(let type)? = spec.resolve(in: document) else {
             throw MappingError(.missingField, "event type not found at \(definition.eventType?.pathDescription ?? "-")")
         }
-        guard let mapping = definition.events[type] else {
+        guard let mappings = definition.events[type] else {
             return .unmapped(.ignored(reason: "event type \(type) is not mapped by the \(source) adapter (version \(version))"))
         }
-        return .found(mapping)
+        var reason = ""
+        for mapping in mappings {
+            guard let condition = mapping.ignoreWhen.first(where: { (fetched || !$0.readsFetched) && $0.holds(for: document) }) else {
+                return .found(mapping)
+            }
+            reason = condition.reason
+        }
+        return .unmapped(.ignored(reason: reason))
     }
 
     private enum MappingLookup {
@@ -185,12 +187,9 @@ extension Adapter {
         members[EventMapping.fetchedMember] = entity ?? .null
         let document = JSONValue.object(members)
         let mapping: EventMapping
-        switch try self.mapping(of: document) {
+        switch try self.mapping(of: document, fetched: true) {
         case .found(let found): mapping = found
         case .unmapped(let ignored): return ignored
-        }
-        if let condition = mapping.ignoreWhen.first(where: { $0.holds(for: document) }) {
-            return .ignored(reason: condition.reason)
         }
         return Self.outcome(of: try mapping.build(from: document, source: definition.customerSource ?? source))
     }

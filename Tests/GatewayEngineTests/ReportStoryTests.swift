@@ -1,6 +1,8 @@
 import Foundation
+import GatewayAdapters
 import GatewayCore
 import GatewayEngine
+import GatewayRepositories
 import GatewayTestSupport
 import Testing
 
@@ -154,5 +156,42 @@ import Testing
         #expect(roster.client("domain:lapsed.example")?.isActive(on: Self.day("2025-06-30")) == false)
         #expect(roster.client("domain:cancel.example")?.isActive(on: Self.day("2025-09-30")) == false)
         #expect(roster.client("domain:cancel.example")?.isActive(on: Self.day("2025-09-29")) == true)
+    }
+}
+
+/// ConnectWise's own callbacks, through the real adapter and store: an agreement of 1,499 a month
+/// raised to 1,999 on 1 December counts 1,999 from that day, and December's metrics show the 500
+/// as expansion MRR, apart from new MRR.
+@Suite struct AgreementExpansionStoryTests {
+    @Test func anAgreementRaisedFrom1499To1999() async throws {
+        let temporary = try TemporaryStore()
+        let setUp = Events.date("2025-05-01")
+        let partner = try await temporary.program.addPartner(PartnerInput(name: "Acme Accounting", kind: "center_of_influence"), at: setUp)
+        let plan = try await temporary.program.addPlan(
+            PlanInput(name: "10%", terms: PlanTerms(rules: [.recurringShare(rate: BasisPoints(1000), months: nil)])), at: setUp)
+        _ = try await temporary.program.addReferral(
+            ReferralInput(
+                partnerID: partner.id.rawValue, planID: plan.id.rawValue, prospectName: "Acme Dental", vendorIDs: ["connectwise": "250"],
+                introducedAt: "2025-05-20"), at: setUp)
+        let adapter = try #require(try AdapterCatalog.load(directory: Fixtures.adapters)["connectwise"])
+        for (index, fixture) in ["agreement.added.json", "agreement.updated.raised.json"].enumerated() {
+            guard case .mapped(let events) = try adapter.map(try Fixtures.data("connectwise/\(fixture)")) else {
+                Issue.record("\(fixture) did not map")
+                return
+            }
+            for event in events { try await YearStory.settle(event, id: "cw_\(index)", into: temporary.store) }
+        }
+
+        let reports = temporary.reports
+        #expect(
+            try await reports.runningMRR(of: partner.id, on: [Events.date("2025-11-30"), Events.date("2025-12-01")])
+                == [[Money(minorUnits: 149_900, currency: Events.usd)], [Money(minorUnits: 199_900, currency: Events.usd)]])
+        let december = try await reports.programMetrics(
+            period: ReportPeriod(start: Events.date("2025-12-01"), end: Events.date("2026-01-01")), at: Events.date("2026-01-01"))
+        #expect(december.expansionMRR == [Money(minorUnits: 50_000, currency: Events.usd)])
+        #expect(december.newMRR.isEmpty)
+        #expect(december.byPartner.first?.runningMRR == [Money(minorUnits: 199_900, currency: Events.usd)])
+        // Cash rules are unchanged: an agreement change accrues nothing.
+        #expect(try await temporary.store.ledger.accrualCount() == 0)
     }
 }

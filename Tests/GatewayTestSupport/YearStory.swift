@@ -100,7 +100,7 @@ public enum YearStory {
     }
 
     /// One delivery carrying `event`, claimed and settled as the processor does.
-    static func settle(_ event: BusinessEvent, id: String, into store: any Repositories) async throws {
+    public static func settle(_ event: BusinessEvent, id: String, into store: any Repositories) async throws {
         _ = try await store.inbox.ingest(
             IncomingDelivery(
                 source: event.customer?.source ?? "connectwise", vendorDeliveryID: id, eventType: nil, receivedAt: now, requestID: nil, body: Data(),

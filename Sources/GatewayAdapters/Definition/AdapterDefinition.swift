@@ -24,7 +24,10 @@ public struct AdapterDefinition: Sendable, Decodable {
     /// Payloads the whole source leaves out of the ledger.
     public var ignoreWhen: [IgnoreCondition]
     /// Vendor event type → mapping. Types not listed are stored and marked ignored.
-    public var events: [String: EventMapping]
+    /// Each vendor event type's mappings: usually one; several when one vendor event means
+    /// different things (ConnectWise's `agreement.updated` is a cancellation or an amount change),
+    /// and the first whose `ignore_when` does not hold applies.
+    public var events: [String: [EventMapping]]
 
     private enum CodingKeys: String, CodingKey {
         case source, version, description, signature, events, connector
@@ -47,7 +50,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         self.eventType = try container.decodeIfPresent(FieldSpec.self, forKey: .eventType)
         self.connector = try container.decodeIfPresent(ConnectorDefinition.self, forKey: .connector)
         self.ignoreWhen = try container.decodeIfPresent([IgnoreCondition].self, forKey: .ignoreWhen) ?? []
-        self.events = try container.decodeIfPresent([String: EventMapping].self, forKey: .events) ?? [:]
+        self.events = try (container.decodeIfPresent([String: OneOrMany<EventMapping>].self, forKey: .events) ?? [:]).mapValues(\.values)
     }
 
     /// Checks what decoding cannot: a usable source name and event mappings that give every
@@ -61,9 +64,12 @@ public struct AdapterDefinition: Sendable, Decodable {
         if connector == nil, eventType == nil {
             throw AdapterDefinitionError(field: "event_type", message: "required unless a connector maps the source")
         }
-        for (type, mapping) in events.sorted(by: { $0.key < $1.key }) {
-            let schema = EventSchema.of(mapping.emit)
-            try schema.check(fields: Set(mapping.fields.keys), lines: mapping.lines.map { Set($0.fields.keys) }, at: "events.\(type)")
+        for (type, mappings) in events.sorted(by: { $0.key < $1.key }) {
+            guard !mappings.isEmpty else { throw AdapterDefinitionError(field: "events.\(type)", message: "give a mapping or a list of them") }
+            for (index, mapping) in mappings.enumerated() {
+                let location = mappings.count == 1 ? "events.\(type)" : "events.\(type).\(index)"
+                try EventSchema.of(mapping.emit).check(fields: Set(mapping.fields.keys), lines: mapping.lines.map { Set($0.fields.keys) }, at: location)
+            }
         }
     }
 }
@@ -87,6 +93,19 @@ public struct ConnectorDefinition: Sendable, Hashable, Decodable {
             return QuickBooksConnector(homeCurrency: currency)
         default:
             throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks")
+        }
+    }
+}
+
+/// A YAML value written as one item or a list of them.
+struct OneOrMany<Element: Decodable>: Decodable {
+    var values: [Element]
+
+    init(from decoder: any Decoder) throws {
+        if let many = try? [Element](from: decoder) {
+            values = many
+        } else {
+            values = [try Element(from: decoder)]
         }
     }
 }
