@@ -78,7 +78,8 @@ enum Environment {
         guard let base = values[0].flatMap(URL.init(string:)), let code = values[1], let user = values[2], let secret = values[3] else {
             throw ValidationError("set all of \(names.joined(separator: ", ")) (API_BASE a URL) or none")
         }
-        return AutotaskContractPoller.Credentials(apiBase: base, integrationCode: code, userName: user, secret: Secret(secret))
+        return AutotaskContractPoller.Credentials(
+            apiBase: base, integrationCode: code, userName: user, secret: Secret(secret), changesField: value("GATEWAY_AUTOTASK_CONTRACT_CHANGES_FIELD"))
     }
 
     /// `GATEWAY_STRIPE_API_KEY` (and `GATEWAY_STRIPE_API_BASE`): the Stripe API client, or `nil`.

@@ -21,6 +21,8 @@ final class FakeAutotask: Sendable {
     struct State {
         var failWith: Int? = nil
         var requests: [String] = []
+        /// Contracts as they stand after a change, answered to a `lastModifiedDateTime gt` query.
+        var changed: [JSONValue] = []
     }
 
     let state = Mutex(State())
@@ -59,6 +61,14 @@ final class FakeAutotask: Sendable {
             var request = request
             let body = try JSONValue.parse(Data(try await request.collectBody(upTo: 4096).readableBytesView))
             if let refused = check(request, "query") { return refused }
+            if body.value(at: FieldPath("filter.0.field"))?.scalarText == "lastModifiedDateTime" {
+                let since = body.value(at: FieldPath("filter.0.value"))?.scalarText ?? ""
+                let items = self.state.withLock { $0.changed }.filter { ($0.value(at: FieldPath("lastModifiedDateTime"))?.scalarText ?? "") > since }
+                let text = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"items":\#(text),"pageDetails":{"count":\#(items.count),"requestCount":500,"prevPageUrl":null,"nextPageUrl":null}}"#)))
+            }
             let cursor = Int64(body.value(at: FieldPath("filter.0.value"))?.scalarText ?? "0") ?? 0
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: self.page(after: cursor, offset: 0, port: port()))))
         }
@@ -73,11 +83,11 @@ final class FakeAutotask: Sendable {
 }
 
 @Suite struct AutotaskContractPollerTests {
-    func poller(port: Int, gateway: TestGateway, secret: String = "api-secret") -> AutotaskContractPoller {
+    func poller(port: Int, gateway: TestGateway, secret: String = "api-secret", changesField: String? = nil) -> AutotaskContractPoller {
         AutotaskContractPoller(
             credentials: .init(
                 apiBase: URL(string: "http://127.0.0.1:\(port)/atservicesrest")!, integrationCode: "INTEGRATION", userName: "api@msp.example",
-                secret: Secret(secret)),
+                secret: Secret(secret), changesField: changesField),
             client: HTTPClient.shared, store: gateway.store, processor: nil,
             retry: RetryPolicy(attempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(10)),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -111,6 +121,37 @@ final class FakeAutotask: Sendable {
             }
             #expect(agreement.customer.source == "autotask")
             #expect(agreement.recurringAmount == Money(minorUnits: 149_900, currency: CurrencyCode("USD")!))
+        }
+    }
+
+    @Test func aContractChangedAfterTheFirstPollReachesRunningMRR() async throws {
+        let fake = FakeAutotask()
+        let port = Mutex(0)
+        try await fake.application(port: { port.withLock { $0 } }).test(.live) { client in
+            port.withLock { $0 = client.port! }
+            let gateway = try TestGateway()
+            let poller = poller(port: client.port!, gateway: gateway, changesField: "lastModifiedDateTime")
+            // The first poll stores the contracts and starts watching for changes from now.
+            #expect(try await poller.pollOnce(now: Events.date("2025-11-01")) == 3)
+            #expect(try await gateway.store.vendorState.pollerCursor(named: "autotask-contract-changes") == "2025-11-01T00:00:00Z")
+
+            // Contract 5011 is raised from 1,499 to 1,999 on 1 December.
+            let raised = try JSONValue.parse(TestGateway.fixture("autotask-contract-changes/contract.changed.json"))
+            fake.state.withLock { $0.changed = [raised] }
+            #expect(try await poller.pollOnce(now: Events.date("2025-12-02")) == 1)
+            #expect(try await poller.pollOnce(now: Events.date("2025-12-03")) == 0)
+            let changes = try await gateway.store.inbox.deliveries(matching: DeliveryQuery(source: "autotask-contract-changes"))
+            #expect(changes.map(\.vendorDeliveryID) == ["5011@2025-12-01T00:00:00.000Z"])
+
+            try await gateway.processor.drain()
+            let company = try #require(try await gateway.store.reports.clientRoster().client("vendor:autotask:29683512"))
+            let contract = try #require(company.agreements.first { $0.id == "autotask:5011" })
+            #expect(contract.monthly(on: Events.date("2025-11-30")) == Money(minorUnits: 149_900, currency: Events.usd))
+            #expect(contract.monthly(on: Events.date("2025-12-01")) == Money(minorUnits: 199_900, currency: Events.usd))
+            // The company's other contract runs on beside it: on 1 December its MRR moves by the 500.
+            let december = company.mrrChanges.last
+            #expect(december?.on == Events.date("2025-12-01"))
+            #expect(december.map { $0.after.minorUnits - $0.before.minorUnits } == 50_000)
         }
     }
 

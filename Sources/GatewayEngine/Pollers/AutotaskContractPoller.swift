@@ -10,7 +10,9 @@ public import ServiceLifecycle
 
 /// Autotask has no contract webhooks, so this service asks its REST API for contracts created
 /// since its cursor (ids above the highest seen) and puts each one in the inbox as a delivery of
-/// the `autotask-contracts` source: listed, processed, retried and replayable like a webhook.
+/// the `autotask-contracts` source: listed, processed, retried and replayable like a webhook. With
+/// a changes field configured, it also asks for contracts changed since the last change seen, as
+/// deliveries of `autotask-contract-changes` (an amount change reaches running MRR).
 ///
 /// The cursor moves only after every page is stored; a crash in between re-polls, and the inbox's
 /// deduplication (one delivery per contract id) keeps that harmless.
@@ -22,17 +24,23 @@ public final class AutotaskContractPoller: Service, Sendable {
         public var integrationCode: String
         public var userName: String
         public var secret: Secret
+        /// The Contracts field that says when a contract last changed, to poll amount changes
+        /// by (`lastModifiedDateTime`; UNCONFIRMED that Autotask has one, so off unless set).
+        public var changesField: String?
 
-        public init(apiBase: URL, integrationCode: String, userName: String, secret: Secret) {
+        public init(apiBase: URL, integrationCode: String, userName: String, secret: Secret, changesField: String? = nil) {
             self.apiBase = apiBase
             self.integrationCode = integrationCode
             self.userName = userName
             self.secret = secret
+            self.changesField = changesField
         }
     }
 
     /// The inbox source polled contracts are stored under.
     public static let source = "autotask-contracts"
+    /// The inbox source changed contracts are stored under, one delivery per contract and change time.
+    public static let changesSource = "autotask-contract-changes"
 
     private let credentials: Credentials
     private let client: HTTPClient
@@ -69,57 +77,94 @@ public final class AutotaskContractPoller: Service, Sendable {
         }
     }
 
-    /// One poll: every contract above the cursor, page by page, into the inbox.
+    /// One poll: every contract above the cursor, page by page, into the inbox; then, when a
+    /// changes field is configured, every contract changed since the last change seen.
     ///
     /// - Returns: how many new deliveries were stored.
     @discardableResult
     public func pollOnce(now: Date = Date()) async throws(FetchFailure) -> Int {
-        let cursorName = Self.source
-        let cursor: Int64
+        var stored = try await poll(.created, now: now)
+        if let field = credentials.changesField { stored += try await poll(.changed(field: field), now: now) }
+        if stored > 0 { processor?.wake() }
+        return stored
+    }
+
+    /// What one query pass asks for and how it stores and remembers what it found.
+    private enum Pass {
+        /// New contracts: ids above the highest seen.
+        case created
+        /// Changed contracts: `field` (a timestamp) after the latest seen; the first poll starts now,
+        /// so a history of old edits is not read as changes.
+        case changed(field: String)
+
+        var source: String { if case .created = self { AutotaskContractPoller.source } else { AutotaskContractPoller.changesSource } }
+        var eventType: String { if case .created = self { "contract.created" } else { "contract.changed" } }
+        var field: String { if case .changed(let field) = self { field } else { "id" } }
+
+        func query(after cursor: String, pageSize: Int) -> String {
+            let value = if case .created = self { cursor } else { "\"\(cursor)\"" }
+            return #"{"filter":[{"op":"gt","field":"\#(field)","value":\#(value)}],"maxRecords":\#(pageSize)}"#
+        }
+
+        /// Whether `candidate` is past `cursor`: ids as numbers, timestamps as ISO 8601 text.
+        func isAfter(_ candidate: String, _ cursor: String) -> Bool {
+            if case .created = self { return (Int64(candidate) ?? 0) > (Int64(cursor) ?? 0) }
+            return candidate > cursor
+        }
+    }
+
+    private func poll(_ pass: Pass, now: Date) async throws(FetchFailure) -> Int {
+        let cursorName = pass.source
+        let cursor: String
+        let saved: String?
         do {
-            cursor = try await store.vendorState.pollerCursor(named: cursorName).flatMap { Int64($0) } ?? 0
+            saved = try await store.vendorState.pollerCursor(named: cursorName)
+            if case .created = pass { cursor = saved ?? "0" } else { cursor = saved ?? now.formatted(.iso8601) }
         } catch {
             throw FetchFailure("the poller cursor could not be read: \(error)", transient: true)
         }
-        var highest = cursor
+        var latest = cursor
         var stored = 0
-        let query = #"{"filter":[{"op":"gt","field":"id","value":\#(cursor)}],"maxRecords":\#(pageSize)}"#
         var page = try await request(
-            url: credentials.apiBase.appendingPathComponent("v1.0/Contracts/query"), method: .POST, body: query)
+            url: credentials.apiBase.appendingPathComponent("v1.0/Contracts/query"), method: .POST, body: pass.query(after: cursor, pageSize: pageSize))
         while true {
             guard case .array(let items)? = page.value(at: FieldPath("items")) else {
                 throw FetchFailure("Autotask answered the contract query without items", transient: false)
             }
             for item in items {
-                guard let id = item.value(at: FieldPath("id"))?.scalarText, let number = Int64(id) else {
+                guard let id = item.value(at: FieldPath("id"))?.scalarText, Int64(id) != nil else {
                     throw FetchFailure("Autotask returned a contract without an id", transient: false)
+                }
+                guard let mark = item.value(at: FieldPath(pass.field))?.scalarText else {
+                    throw FetchFailure("Autotask returned contract \(id) without \(pass.field)", transient: false)
                 }
                 let body: Data
                 do {
                     body = try Self.encoder.encode(item)
+                    let deliveryID = if case .created = pass { id } else { "\(id)@\(mark)" }
                     let outcome = try await store.inbox.ingest(
                         IncomingDelivery(
-                            source: Self.source, vendorDeliveryID: id, eventType: "contract.created", receivedAt: now, requestID: nil,
+                            source: pass.source, vendorDeliveryID: deliveryID, eventType: pass.eventType, receivedAt: now, requestID: nil,
                             body: body, headers: [:], verification: PollerScheme.verification))
                     if case .stored = outcome { stored += 1 }
                 } catch {
                     throw FetchFailure("contract \(id) could not be stored: \(error)", transient: true)
                 }
-                highest = max(highest, number)
+                if pass.isAfter(mark, latest) { latest = mark }
             }
             guard let next = page.value(at: FieldPath("pageDetails.nextPageUrl"))?.scalarText, !next.isEmpty,
                 let nextURL = URL(string: next, relativeTo: credentials.apiBase)?.absoluteURL
             else { break }
             page = try await request(url: nextURL, method: .GET, body: nil)
         }
-        if highest > cursor {
+        // A first changes poll saves its starting time, so the next one does not start later.
+        if latest != cursor || saved == nil, latest != "0" {
             do {
-                try await store.vendorState.savePollerCursor(String(highest), named: cursorName, at: now)
+                try await store.vendorState.savePollerCursor(latest, named: cursorName, at: now)
             } catch {
                 throw FetchFailure("the poller cursor could not be saved: \(error)", transient: true)
             }
         }
-        if stored > 0 { processor?.wake() }
         return stored
     }
 
