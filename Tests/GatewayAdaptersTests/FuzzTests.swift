@@ -45,17 +45,19 @@ import Testing
         let secrets = [Self.symmetricSecret, Self.publicKey, Secret("fuzz-secret")]
         let fixtures = try FixtureCheck.fixtures(in: Repository.fixtures.appendingPathComponent(source)).map { try Data(contentsOf: $0) }
         let headerNames = ["Stripe-Signature", "intuit-signature", "X-Hook-Signature", "x-content-signature", "webhook-id", "webhook-timestamp",
-            "webhook-signature", "svix-id", "svix-timestamp", "svix-signature"]
+            "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "Authorization"]
         for round in 0..<400 {
             let body = round % 2 == 0 || fixtures.isEmpty ? randomBytes(&rng) : mangled(fixtures.randomElement(using: &rng)!, &rng)
             var headers: [(String, String)] = []
             for name in headerNames where Bool.random(using: &rng) {
                 let value = String(decoding: randomBytes(&rng).prefix(90), as: UTF8.self)
                 // Well-formed values as often as random ones, so the signature checks themselves run.
-                switch Int.random(in: 0..<4, using: &rng) {
+                switch Int.random(in: 0..<6, using: &rng) {
                 case 0: headers.append((name, value))
                 case 1: headers.append((name, "t=1748736000,v1=\(value),sha1=\(value)"))
                 case 2: headers.append((name, "1748736000"))
+                case 3: headers.append((name, "Basic \(Data("fuzz:\(value)".utf8).base64EncodedString())"))
+                case 4: headers.append((name, "Bearer \(randomBase64(24, &rng))"))
                 default: headers.append((name, "v1,\(randomBase64(32, &rng)) v1a,\(randomBase64(64, &rng))"))
                 }
             }
@@ -106,6 +108,39 @@ import Testing
             }
             #expect(throws: SignatureFailure.self, "round \(round): an altered delivery was accepted") {
                 _ = try scheme.verify(body: altered, headers: HeaderValues(headers), secrets: secrets, now: now)
+            }
+        }
+    }
+
+    /// A configured credential changed by one character, cut short or extended is refused, in
+    /// either presentation; only the exact one is accepted.
+    @Test func sharedCredentialsRefuseEveryNearMiss() throws {
+        let scheme = SharedCredentialScheme()
+        let now = Date(timeIntervalSince1970: 1_748_736_000)
+        var rng = Generator(state: 16)
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/ ")
+        for round in 0..<300 {
+            let word = { (count: Int) in String((0..<count).map { _ in alphabet.randomElement(using: &rng)! }) }
+            let isBasic = Bool.random(using: &rng)
+            let token = word(Int.random(in: 8...40, using: &rng)).replacingOccurrences(of: " ", with: "")
+            let secret = Secret(isBasic ? "\(word(6)):\(word(Int.random(in: 1...30, using: &rng)))" : (token.isEmpty ? "t" : token))
+            let signed = scheme.sign(body: Data(), secret: secret, at: now).map { ($0.name, $0.value) }
+            #expect(throws: Never.self, "round \(round): the exact credential was refused") {
+                _ = try scheme.verify(body: randomBytes(&rng), headers: HeaderValues(signed), secrets: [Secret("other:one"), secret], now: now)
+            }
+
+            var near = Array(secret.value)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0:
+                let index = Int.random(in: 0..<near.count, using: &rng)
+                near[index] = near[index] == "a" ? "b" : "a"
+            case 1: near.removeLast()
+            // Not a space: surrounding spaces are not part of a header value.
+            default: near.append(alphabet.dropLast().randomElement(using: &rng)!)
+            }
+            let altered = scheme.sign(body: Data(), secret: Secret(String(near)), at: now).map { ($0.name, $0.value) }
+            #expect(throws: SignatureFailure.self, "round \(round): a near miss was accepted") {
+                _ = try scheme.verify(body: Data(), headers: HeaderValues(altered), secrets: [secret], now: now)
             }
         }
     }

@@ -58,6 +58,11 @@ public struct AdapterDefinition: Sendable, Decodable {
             throw AdapterDefinitionError(field: "source", message: "must be lower-case letters, digits and '-' (it is a URL path segment)")
         }
         guard version > 0 else { throw AdapterDefinitionError(field: "version", message: "must be a positive integer") }
+        // Kept headers are stored beside the delivery and shown to admins: never a credential.
+        let credentialHeaders = ["authorization", "proxy-authorization"] + (signature.scheme == "shared_credential" ? [(signature.header ?? "").lowercased()] : [])
+        if let kept = keptHeaders.first(where: { credentialHeaders.contains($0.lowercased()) }) {
+            throw AdapterDefinitionError(field: "kept_headers", message: "\(kept) carries a credential and must not be stored")
+        }
         if connector == nil, eventType == nil {
             throw AdapterDefinitionError(field: "event_type", message: "required unless a connector maps the source")
         }
