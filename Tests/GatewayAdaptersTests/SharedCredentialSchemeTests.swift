@@ -14,16 +14,7 @@ import Testing
     func basic(_ pair: String) -> [(String, String)] { [("Authorization", "Basic \(Data(pair.utf8).base64EncodedString())")] }
 
     func outcome(_ headers: [(String, String)], _ secrets: [Secret], scheme: SharedCredentialScheme? = nil) -> Result<Int, SignatureFailure> {
-        do {
-            return .success(try (scheme ?? self.scheme).verify(body: body, headers: HeaderValues(headers), secrets: secrets, now: now).matchedSecretIndex)
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    func code(_ result: Result<Int, SignatureFailure>) -> SignatureFailure.Code? {
-        if case .failure(let failure) = result { return failure.code }
-        return nil
+        schemeOutcome(scheme ?? self.scheme, body: body, headers: headers, secrets: secrets, now: now)
     }
 
     @Test func theConfiguredBasicPairOrBearerTokenIsAccepted() throws {

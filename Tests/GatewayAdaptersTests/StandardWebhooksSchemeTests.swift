@@ -27,17 +27,7 @@ import Testing
     }
 
     func verify(_ headers: [(String, String)], _ secrets: [Secret], body: Data? = nil, now: Date? = nil) -> Result<Int, SignatureFailure> {
-        do {
-            let verification = try scheme.verify(body: body ?? self.body, headers: HeaderValues(headers), secrets: secrets, now: now ?? self.now)
-            return .success(verification.matchedSecretIndex)
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    func code(_ result: Result<Int, SignatureFailure>) -> SignatureFailure.Code? {
-        if case .failure(let failure) = result { return failure.code }
-        return nil
+        schemeOutcome(scheme, body: body ?? self.body, headers: headers, secrets: secrets, now: now ?? self.now)
     }
 
     // MARK: v1a
