@@ -45,7 +45,7 @@ import Testing
         let secrets = [Self.symmetricSecret, Self.publicKey, Secret("fuzz-secret")]
         let fixtures = try FixtureCheck.fixtures(in: Repository.fixtures.appendingPathComponent(source)).map { try Data(contentsOf: $0) }
         let headerNames = ["Stripe-Signature", "intuit-signature", "X-Hook-Signature", "x-content-signature", "webhook-id", "webhook-timestamp",
-            "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "Authorization"]
+            "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "Authorization", "x-xero-signature"]
         for round in 0..<400 {
             let body = round % 2 == 0 || fixtures.isEmpty ? randomBytes(&rng) : mangled(fixtures.randomElement(using: &rng)!, &rng)
             var headers: [(String, String)] = []

@@ -25,6 +25,9 @@ public struct AdapterDefinition: Sendable, Decodable {
     public var ignoreWhen: [IgnoreCondition]
     /// Vendor event type → mapping. Types not listed are stored and marked ignored.
     public var events: [String: EventMapping]
+    /// Answer this source's webhooks with a status and no body, refusals included: Xero's
+    /// intent-to-receive check wants no body in its 200 and 401 answers.
+    public var emptyResponses: Bool
 
     private enum CodingKeys: String, CodingKey {
         case source, version, description, signature, events, connector
@@ -33,6 +36,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         case deliveryID = "delivery_id"
         case eventType = "event_type"
         case ignoreWhen = "ignore_when"
+        case emptyResponses = "empty_responses"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +52,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         self.connector = try container.decodeIfPresent(ConnectorDefinition.self, forKey: .connector)
         self.ignoreWhen = try container.decodeIfPresent([IgnoreCondition].self, forKey: .ignoreWhen) ?? []
         self.events = try container.decodeIfPresent([String: EventMapping].self, forKey: .events) ?? [:]
+        self.emptyResponses = try container.decodeIfPresent(Bool.self, forKey: .emptyResponses) ?? false
     }
 
     /// Checks what decoding cannot: a usable source name and event mappings that give every
@@ -90,8 +95,14 @@ public struct ConnectorDefinition: Sendable, Hashable, Decodable {
                 throw AdapterDefinitionError(field: "connector.home_currency", message: "not an ISO 4217 currency code")
             }
             return QuickBooksConnector(homeCurrency: currency)
+        case "xero":
+            guard let homeCurrency else { return XeroConnector() }
+            guard let currency = CurrencyCode(homeCurrency) else {
+                throw AdapterDefinitionError(field: "connector.home_currency", message: "not an ISO 4217 currency code")
+            }
+            return XeroConnector(homeCurrency: currency)
         default:
-            throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks")
+            throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks, xero")
         }
     }
 }

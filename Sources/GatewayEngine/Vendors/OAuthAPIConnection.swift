@@ -10,32 +10,27 @@ import NIOHTTP1
 /// the store so a restart does not fall back to a spent one, and transient failures retried with
 /// backoff. The vendor clients build the URLs; this owns the token and the GET.
 actor OAuthAPIConnection {
-    struct Settings: Sendable {
-        /// How reasons name the vendor (`QuickBooks`).
-        var vendor: String
-        var tokenURL: URL
-        var clientID: String
-        var clientSecret: Secret
-        /// The refresh token to start from; a newer one saved in the store wins.
-        var refreshToken: Secret
-        /// The key the rotated token is saved under in the store (`quickbooks:<realm>`).
-        var tokenName: String
-        /// What the operator sets after reconnecting the app (`GATEWAY_QUICKBOOKS_REFRESH_TOKEN`).
-        var refreshTokenVariable: String
-    }
-
-    private let settings: Settings
+    /// How reasons name the vendor (`QuickBooks`).
+    private let vendor: String
+    private let app: any OAuthAppCredentials
+    /// The key the rotated token is saved under in the store (`quickbooks:<realm>`).
+    private let tokenName: String
     private let client: HTTPClient
     private let store: any Repositories
     private let retry: RetryPolicy
     private var token: OAuthToken?
 
-    init(settings: Settings, client: HTTPClient, store: any Repositories, retry: RetryPolicy) {
-        self.settings = settings
+    init(vendor: String, app: any OAuthAppCredentials, tokenName: String, client: HTTPClient, store: any Repositories, retry: RetryPolicy) {
+        self.vendor = vendor
+        self.app = app
+        self.tokenName = tokenName
         self.client = client
         self.store = store
         self.retry = retry
     }
+
+    /// What the operator sets after reconnecting the app (`GATEWAY_QUICKBOOKS_REFRESH_TOKEN`).
+    private var refreshTokenVariable: String { "GATEWAY_\(vendor.uppercased())_REFRESH_TOKEN" }
 
     /// The JSON at `url`, fetched with a valid access token and `headers`; `what` names it in reasons.
     func get(_ url: URL, headers: [(String, String)] = [], what: String) async throws(FetchFailure) -> JSONValue {
@@ -76,7 +71,6 @@ actor OAuthAPIConnection {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 4 << 20)
-        let vendor = settings.vendor
         switch response.status.code {
         case 200:
             do {
@@ -96,7 +90,7 @@ actor OAuthAPIConnection {
     /// An access token valid for at least another minute, refreshing it if needed.
     private func validAccessToken() async throws -> String {
         if token == nil {
-            token = try await store.vendorState.oauthToken(named: settings.tokenName) ?? OAuthToken(refreshToken: settings.refreshToken.value)
+            token = try await store.vendorState.oauthToken(named: tokenName) ?? OAuthToken(refreshToken: app.refreshToken.value)
         }
         if let access = token?.accessToken, let expires = token?.accessExpiresAt, expires > Date().addingTimeInterval(60) {
             return access
@@ -114,9 +108,9 @@ actor OAuthAPIConnection {
         form.queryItems = [
             URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: token?.refreshToken ?? ""),
         ]
-        var request = HTTPClientRequest(url: settings.tokenURL.absoluteString)
+        var request = HTTPClientRequest(url: app.tokenURL.absoluteString)
         request.method = .POST
-        let basic = Data("\(settings.clientID):\(settings.clientSecret.value)".utf8).base64EncodedString()
+        let basic = Data("\(app.clientID):\(app.clientSecret.value)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(basic)")
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -127,17 +121,17 @@ actor OAuthAPIConnection {
             // 400 invalid_grant means the refresh token is dead: only the operator can fix it.
             let transient = response.status.code >= 500 || response.status.code == 429
             throw FetchFailure(
-                "\(settings.vendor) token refresh failed: HTTP \(response.status.code)"
-                    + (transient ? "" : "; reconnect the app and set \(settings.refreshTokenVariable)"), transient: transient)
+                "\(vendor) token refresh failed: HTTP \(response.status.code)"
+                    + (transient ? "" : "; reconnect the app and set \(refreshTokenVariable)"), transient: transient)
         }
         guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)) else {
-            throw FetchFailure("\(settings.vendor) token refresh answered with an unreadable body", transient: false)
+            throw FetchFailure("\(vendor) token refresh answered with an unreadable body", transient: false)
         }
         let fresh = OAuthToken(
             refreshToken: decoded.refresh_token, accessToken: decoded.access_token,
             accessExpiresAt: Date().addingTimeInterval(TimeInterval(decoded.expires_in)))
         token = fresh
-        try await store.vendorState.saveOAuthToken(fresh, named: settings.tokenName, at: Date())
+        try await store.vendorState.saveOAuthToken(fresh, named: tokenName, at: Date())
         return decoded.access_token
     }
 }

@@ -8,7 +8,7 @@ public import GatewayRepositories
 /// transient failures retried with backoff).
 public actor QuickBooksClient: EntityFetcher {
     /// What the operator configures (`GATEWAY_QUICKBOOKS_*`).
-    public struct Credentials: Sendable {
+    public struct Credentials: OAuthAppCredentials {
         public var realmID: String
         public var clientID: String
         public var clientSecret: Secret
@@ -40,11 +40,7 @@ public actor QuickBooksClient: EntityFetcher {
     public init(credentials: Credentials, client: HTTPClient, store: any Repositories, retry: RetryPolicy = RetryPolicy()) {
         self.credentials = credentials
         self.connection = OAuthAPIConnection(
-            settings: .init(
-                vendor: "QuickBooks", tokenURL: credentials.tokenURL, clientID: credentials.clientID, clientSecret: credentials.clientSecret,
-                refreshToken: credentials.refreshToken, tokenName: "quickbooks:\(credentials.realmID)",
-                refreshTokenVariable: "GATEWAY_QUICKBOOKS_REFRESH_TOKEN"),
-            client: client, store: store, retry: retry)
+            vendor: "QuickBooks", app: credentials, tokenName: "quickbooks:\(credentials.realmID)", client: client, store: store, retry: retry)
     }
 
     public func fetch(_ request: EnrichmentRequest) async throws(FetchFailure) -> JSONValue {
