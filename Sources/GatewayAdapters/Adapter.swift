@@ -52,8 +52,8 @@ public struct Adapter: Sendable {
         switch definition.deliveryID {
         case .field(let spec):
             id = document.flatMap { spec.resolve(in: $0) }.flatMap(\.scalarText)
-        case .header(let name):
-            id = headers[name]
+        case .header(let names):
+            id = names.lazy.compactMap { headers[$0] }.first
         case .bodyDigest:
             id = nil
         }

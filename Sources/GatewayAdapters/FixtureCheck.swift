@@ -90,10 +90,21 @@ public enum FixtureCheck {
         }
     }
 
-    /// ISO 8601 dates, as in the expectation files.
+    /// ISO 8601 dates, as in the expectation files, with fractional seconds where the vendor's
+    /// timestamps have them (Xero's `eventDateUtc`).
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard
+                let date = (try? Date(text, strategy: .iso8601))
+                    ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not an ISO 8601 date")
+            }
+            return date
+        }
         return decoder
     }
 

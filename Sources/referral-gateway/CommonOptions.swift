@@ -55,9 +55,15 @@ enum Environment {
         }
     }
 
+    /// The variables each connector's API client needs (all or none), by connector name.
+    static let apiClientVariables = [
+        "quickbooks": ["REALM_ID", "CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN"].map { "GATEWAY_QUICKBOOKS_\($0)" },
+        "xero": ["CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN", "TENANT_IDS"].map { "GATEWAY_XERO_\($0)" },
+    ]
+
     /// `GATEWAY_QUICKBOOKS_*`: the Accounting API client, or `nil` when none of it is set.
     static func quickBooksCredentials() throws -> QuickBooksClient.Credentials? {
-        let names = ["REALM_ID", "CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN"].map { "GATEWAY_QUICKBOOKS_\($0)" }
+        let names = apiClientVariables["quickbooks"]!
         let values = names.map(value)
         if values.allSatisfy({ $0 == nil }) { return nil }
         guard let realm = values[0], let clientID = values[1], let clientSecret = values[2], let refreshToken = values[3] else {
@@ -90,11 +96,29 @@ enum Environment {
         return credentials
     }
 
-    /// The vendor API clients the environment configures (QuickBooks, Stripe), for what
+    /// `GATEWAY_XERO_*`: the Accounting API client, or `nil` when none of it is set.
+    static func xeroCredentials() throws -> XeroClient.Credentials? {
+        let names = apiClientVariables["xero"]!
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        let tenants = values[3].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        guard let clientID = values[0], let clientSecret = values[1], let refreshToken = values[2], !tenants.isEmpty else {
+            throw ValidationError("set all of \(names.joined(separator: ", ")) or none")
+        }
+        var credentials = XeroClient.Credentials(
+            clientID: clientID, clientSecret: Secret(clientSecret), refreshToken: Secret(refreshToken), tenantIDs: tenants)
+        if let base = value("GATEWAY_XERO_API_BASE").flatMap(URL.init(string:)) { credentials.apiBase = base }
+        if let tokenURL = value("GATEWAY_XERO_TOKEN_URL").flatMap(URL.init(string:)) { credentials.tokenURL = tokenURL }
+        return credentials
+    }
+
+    /// The vendor API clients the environment configures (QuickBooks, Xero, Stripe), for what
     /// notifications leave out.
     static func fetchers(store: any Repositories) throws -> [any EntityFetcher] {
-        var fetchers: [any EntityFetcher] = try quickBooksCredentials().map { [QuickBooksClient(credentials: $0, client: HTTPClient.shared, store: store)] } ?? []
-        if let stripe = stripeCredentials() { fetchers.append(StripeClient(credentials: stripe, client: HTTPClient.shared)) }
+        var fetchers: [any EntityFetcher] = []
+        if let credentials = try quickBooksCredentials() { fetchers.append(QuickBooksClient(credentials: credentials, client: HTTPClient.shared, store: store)) }
+        if let credentials = try xeroCredentials() { fetchers.append(XeroClient(credentials: credentials, client: HTTPClient.shared, store: store)) }
+        if let credentials = stripeCredentials() { fetchers.append(StripeClient(credentials: credentials, client: HTTPClient.shared)) }
         return fetchers
     }
 

@@ -39,6 +39,9 @@ struct Send: AsyncParsableCommand {
         guard let secret = secret.map(Secret.init) ?? Environment.secrets(for: source).first else {
             throw ValidationError("pass --secret or set \(Secret.environmentVariable(for: source))")
         }
+        if let refusal = adapter.scheme.signingRefusal(for: secret) {
+            throw ValidationError("cannot sign for '\(source)': \(refusal); pass --secret")
+        }
         let body = try Data(contentsOf: file)
 
         var request = HTTPClientRequest(url: "\(to.trimmingSuffix("/"))/webhooks/\(source)")

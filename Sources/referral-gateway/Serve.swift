@@ -101,12 +101,16 @@ struct Serve: AsyncParsableCommand {
         configuration.processingBatchSize = try processing.batchSize()
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         let fetchers = try Environment.fetchers(store: store)
-        if let credentials = try Environment.quickBooksCredentials() {
-            logger.info("QuickBooks API client ready", metadata: ["realm": "\(credentials.realmID)"])
-        } else if adapters["quickbooks"] != nil {
-            logger.warning(
-                "QuickBooks notifications will fail until the API client is configured",
-                metadata: ["set": "GATEWAY_QUICKBOOKS_REALM_ID, GATEWAY_QUICKBOOKS_CLIENT_ID, GATEWAY_QUICKBOOKS_CLIENT_SECRET, GATEWAY_QUICKBOOKS_REFRESH_TOKEN"])
+        // Thin notifications are kept either way, but fail until their API client is configured.
+        for source in adapters.sources {
+            guard let connector = adapters[source]?.connector?.name else { continue }
+            if fetchers.contains(where: { $0.connector == connector }) {
+                logger.info("API client ready", metadata: ["source": "\(source)", "connector": "\(connector)"])
+            } else {
+                logger.warning(
+                    "notifications will fail until the API client is configured",
+                    metadata: ["source": "\(source)", "set": "\(Environment.apiClientVariables[connector]?.joined(separator: ", ") ?? "-")"])
+            }
         }
         let metrics = GatewayMetrics()
         let processor = DeliveryProcessor(

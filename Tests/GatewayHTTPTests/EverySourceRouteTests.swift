@@ -70,6 +70,36 @@ import Testing
         #expect(stored.first?.verification.scheme == adapter.scheme.name)
     }
 
+    /// A Standard Webhooks sender on ed25519 through Svix: the gateway holds only the public key.
+    @Test func anEd25519SenderUsingSvixHeaderNamesIsStoredUnderItsSvixID() async throws {
+        let publicKey = Secret("whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=")
+        let privateKey = Secret("whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=")
+        let gateway = try TestGateway(secrets: ["generic": [Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), publicKey]])
+        let body = try TestGateway.fixture("generic/invoice.paid.json")
+        func fields(_ pairs: [(name: String, value: String)]) -> HTTPFields {
+            var fields: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in pairs { fields[HTTPField.Name(name)!] = value }
+            return fields
+        }
+        let scheme = StandardWebhooksSignatureScheme()
+        let signed = fields(scheme.sign(body: body, secret: privateKey, id: "msg_svix_1", at: Date(), names: .svix))
+        let wrongKey = fields(
+            scheme.sign(body: body, secret: Secret("whsk_\(Data(repeating: 1, count: 32).base64EncodedString())"), id: "msg_svix_2", at: Date(), names: .svix))
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/generic", method: .post, headers: wrongKey, body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .unauthorized)
+                #expect(String(buffer: $0.body).contains("no_signature_matched"))
+            }
+            try await client.execute(uri: "/webhooks/generic", method: .post, headers: signed, body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .ok)
+            }
+        }
+        let stored = try await gateway.store.inbox.deliveries(matching: DeliveryQuery())
+        #expect(stored.map(\.vendorDeliveryID) == ["msg_svix_1"])
+        #expect(stored.first?.verification.matchedSecretIndex == 1)
+        #expect(stored.first?.headers["svix-id"] == "msg_svix_1")
+    }
+
     @Test func aSourceDefinedOnlyByAFileIsServedAtItsRoute() async throws {
         let adapter = try AdapterCatalog.parseDefinition(
             """

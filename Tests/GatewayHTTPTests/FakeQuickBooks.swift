@@ -9,9 +9,12 @@ import Synchronization
 /// tokens the way Intuit does, and can be told to fail.
 final class FakeQuickBooks: Sendable {
     struct State {
-        var validAccessToken: String? = nil
-        var refreshToken = "refresh-0"
-        var refreshes = 0
+        var tokens = FakeOAuthTokens()
+        var validAccessToken: String? {
+            get { tokens.validAccessToken }
+            set { tokens.validAccessToken = newValue }
+        }
+        var refreshes: Int { tokens.refreshes }
         var entityRequests: [String] = []
         /// Answer this many entity requests with 503 before serving.
         var failuresBeforeSuccess = 0
@@ -28,22 +31,9 @@ final class FakeQuickBooks: Sendable {
     var application: some ApplicationProtocol {
         let router = Router()
         router.post("/oauth2/v1/tokens/bearer") { request, _ -> Response in
-            let expected = "Basic " + Data("\(Self.clientID):\(Self.clientSecret)".utf8).base64EncodedString()
-            guard request.headers[.authorization] == expected else { return Response(status: .unauthorized) }
-            var request = request
-            let form = String(buffer: try await request.collectBody(upTo: 4096))
-            let fields = Dictionary(uniqueKeysWithValues: URLComponents(string: "?\(form)")!.queryItems!.map { ($0.name, $0.value ?? "") })
-            let answer: String? = self.state.withLock { state in
-                guard fields["grant_type"] == "refresh_token", fields["refresh_token"] == state.refreshToken else { return nil }
-                state.refreshes += 1
-                state.validAccessToken = "access-\(state.refreshes)"
-                state.refreshToken = "refresh-\(state.refreshes)"
-                return #"{"access_token":"access-\#(state.refreshes)","refresh_token":"refresh-\#(state.refreshes)","token_type":"bearer","expires_in":3600,"x_refresh_token_expires_in":8726400}"#
+            try await FakeOAuthTokens.answer(request, clientID: Self.clientID, clientSecret: Self.clientSecret, expiresIn: 3600) { refresh in
+                self.state.withLock { refresh(&$0.tokens) }
             }
-            guard let answer else {
-                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
-            }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
         router.get("/v3/company/{realm}/{entity}/{id}") { request, context -> Response in
             let entity = try context.parameters.require("entity")

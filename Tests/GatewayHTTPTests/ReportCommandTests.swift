@@ -9,14 +9,15 @@ import Testing
 
 /// The report commands of the real executable, on the file a live gateway wrote.
 @Suite struct ReportCommandTests {
-    /// Runs `referral-gateway` with `arguments` and returns its exit status and standard output.
-    static func run(_ arguments: [String]) throws -> (Int32, String) {
+    /// Runs `referral-gateway` with `arguments` and returns its exit status and standard output
+    /// (or, with `readingErrors`, its standard error).
+    static func run(_ arguments: [String], readingErrors: Bool = false) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = ServerProcessTests.binary
         process.arguments = arguments
         let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardOutput = readingErrors ? FileHandle.nullDevice : output
+        process.standardError = readingErrors ? output : FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

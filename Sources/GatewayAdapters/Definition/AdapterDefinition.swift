@@ -28,6 +28,9 @@ public struct AdapterDefinition: Sendable, Decodable {
     /// different things (ConnectWise's `agreement.updated` is a cancellation or an amount change),
     /// and the first whose `ignore_when` does not hold applies.
     public var events: [String: [EventMapping]]
+    /// Answer this source's webhooks with a status and no body, refusals included: Xero's
+    /// intent-to-receive check wants no body in its 200 and 401 answers.
+    public var emptyResponses: Bool
 
     private enum CodingKeys: String, CodingKey {
         case source, version, description, signature, events, connector
@@ -36,6 +39,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         case deliveryID = "delivery_id"
         case eventType = "event_type"
         case ignoreWhen = "ignore_when"
+        case emptyResponses = "empty_responses"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +55,7 @@ public struct AdapterDefinition: Sendable, Decodable {
         self.connector = try container.decodeIfPresent(ConnectorDefinition.self, forKey: .connector)
         self.ignoreWhen = try container.decodeIfPresent([IgnoreCondition].self, forKey: .ignoreWhen) ?? []
         self.events = try (container.decodeIfPresent([String: OneOrMany<EventMapping>].self, forKey: .events) ?? [:]).mapValues(\.values)
+        self.emptyResponses = try container.decodeIfPresent(Bool.self, forKey: .emptyResponses) ?? false
     }
 
     /// Checks what decoding cannot: a usable source name and event mappings that give every
@@ -61,6 +66,11 @@ public struct AdapterDefinition: Sendable, Decodable {
             throw AdapterDefinitionError(field: "source", message: "must be lower-case letters, digits and '-' (it is a URL path segment)")
         }
         guard version > 0 else { throw AdapterDefinitionError(field: "version", message: "must be a positive integer") }
+        // Kept headers are stored beside the delivery and shown to admins: never a credential.
+        let credentialHeaders = ["authorization", "proxy-authorization"] + (signature.scheme == "shared_credential" ? [(signature.header ?? "").lowercased()] : [])
+        if let kept = keptHeaders.first(where: { credentialHeaders.contains($0.lowercased()) }) {
+            throw AdapterDefinitionError(field: "kept_headers", message: "\(kept) carries a credential and must not be stored")
+        }
         if connector == nil, eventType == nil {
             throw AdapterDefinitionError(field: "event_type", message: "required unless a connector maps the source")
         }
@@ -91,8 +101,14 @@ public struct ConnectorDefinition: Sendable, Hashable, Decodable {
                 throw AdapterDefinitionError(field: "connector.home_currency", message: "not an ISO 4217 currency code")
             }
             return QuickBooksConnector(homeCurrency: currency)
+        case "xero":
+            guard let homeCurrency else { return XeroConnector() }
+            guard let currency = CurrencyCode(homeCurrency) else {
+                throw AdapterDefinitionError(field: "connector.home_currency", message: "not an ISO 4217 currency code")
+            }
+            return XeroConnector(homeCurrency: currency)
         default:
-            throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks")
+            throw AdapterDefinitionError(field: "connector.name", message: "unknown connector \(name); known: quickbooks, xero")
         }
     }
 }

@@ -14,9 +14,11 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
     public var allowedKeyHosts: [String]?
     /// `connectwise`: refuse plain-http key URLs (default true; a loopback test may turn it off).
     public var requireHTTPS: Bool?
+    /// `shared_credential`: how the credential may be presented (`basic`, `bearer`; both by default).
+    public var accept: [SharedCredentialScheme.Kind]?
 
     private enum CodingKeys: String, CodingKey {
-        case scheme, header, algorithm, prefix
+        case scheme, header, algorithm, prefix, accept
         case toleranceSeconds = "tolerance_seconds"
         case futureToleranceSeconds = "future_tolerance_seconds"
         case keyURLPath = "key_url_path"
@@ -49,9 +51,15 @@ public struct SignatureDefinition: Sendable, Hashable, Decodable {
             if let allowedKeyHosts { connectwise.allowedKeyHosts = allowedKeyHosts.map { $0.lowercased() } }
             if let requireHTTPS { connectwise.requireHTTPS = requireHTTPS }
             return connectwise
+        case "shared_credential":
+            if let accept, accept.isEmpty {
+                throw AdapterDefinitionError(field: "signature.accept", message: "names no way to present the credential (basic, bearer)")
+            }
+            return SharedCredentialScheme(header: header ?? "Authorization", accepted: Set(accept ?? SharedCredentialScheme.Kind.allCases))
         default:
             throw AdapterDefinitionError(
-                field: "signature.scheme", message: "unknown scheme \(scheme); known: stripe, hmac_body, standard_webhooks, connectwise, poller")
+                field: "signature.scheme",
+                message: "unknown scheme \(scheme); known: stripe, hmac_body, standard_webhooks, connectwise, shared_credential, poller")
         }
     }
 }

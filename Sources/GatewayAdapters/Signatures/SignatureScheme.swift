@@ -20,11 +20,16 @@ public protocol SignatureScheme: Sendable {
 
     /// Whether the scheme can fetch its key (so a source without configured secrets still works).
     var fetchesSigningKeys: Bool { get }
+
+    /// Why `secret` cannot sign for this scheme (a public key only verifies), or `nil` when it can:
+    /// `send` says so instead of posting a request the gateway would refuse.
+    func signingRefusal(for secret: Secret) -> String?
 }
 
 extension SignatureScheme {
     public func keyLocation(in body: Data) throws(SignatureFailure) -> URL? { nil }
     public var fetchesSigningKeys: Bool { false }
+    public func signingRefusal(for secret: Secret) -> String? { nil }
 }
 
 /// Why a signature check failed. The detail never contains a secret or the body.

@@ -39,10 +39,12 @@ struct WebhookController: Sendable {
         var logger = context.logger
         logger[metadataKey: "source"] = "\(source)"
         let started = ContinuousClock.now
+        // Xero wants no body at all, not even on a refusal; its reason is still logged and kept below.
+        let emptyResponses = adapters[source]?.definition.emptyResponses == true
         do {
             let receipt = try await accept(request, source: source, context: context, logger: logger)
             metrics.ingestLatency(source, ContinuousClock.now - started)
-            return try JSONResponse.make(receipt)
+            return emptyResponses ? Response(status: .ok) : try JSONResponse.make(receipt)
         } catch let error as APIError {
             metrics.rejected(adapters[source] == nil ? "unknown" : source, reason: error.code)
             logger.notice(
@@ -56,6 +58,7 @@ struct WebhookController: Sendable {
                 Rejection(
                     at: configuration.now(), source: adapters[source] == nil ? "unknown" : source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
+            if emptyResponses { return Response(status: error.status, headers: error.headers) }
             throw error
         }
     }

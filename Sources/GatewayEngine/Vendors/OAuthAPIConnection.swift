@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAdapters
+import GatewayRepositories
+import NIOCore
+import NIOHTTP1
+
+/// A vendor API reached with OAuth 2 (QuickBooks, Xero): access tokens refreshed with the refresh
+/// token when they expire (and once more on a 401), the refresh token the vendor rotates saved in
+/// the store so a restart does not fall back to a spent one, and transient failures retried with
+/// backoff. The vendor clients build the URLs; this owns the token and the GET.
+actor OAuthAPIConnection {
+    /// How reasons name the vendor (`QuickBooks`).
+    private let vendor: String
+    private let app: any OAuthAppCredentials
+    /// The key the rotated token is saved under in the store (`quickbooks:<realm>`).
+    private let tokenName: String
+    private let client: HTTPClient
+    private let store: any Repositories
+    private let retry: RetryPolicy
+    private var token: OAuthToken?
+
+    init(vendor: String, app: any OAuthAppCredentials, tokenName: String, client: HTTPClient, store: any Repositories, retry: RetryPolicy) {
+        self.vendor = vendor
+        self.app = app
+        self.tokenName = tokenName
+        self.client = client
+        self.store = store
+        self.retry = retry
+    }
+
+    /// What the operator sets after reconnecting the app (`GATEWAY_QUICKBOOKS_REFRESH_TOKEN`).
+    private var refreshTokenVariable: String { "GATEWAY_\(vendor.uppercased())_REFRESH_TOKEN" }
+
+    /// The JSON at `url`, fetched with a valid access token and `headers`; `what` names it in reasons.
+    func get(_ url: URL, headers: [(String, String)] = [], what: String) async throws(FetchFailure) -> JSONValue {
+        var refreshedAfterUnauthorized = false
+        var attempt = 1
+        while true {
+            let outcome: Result<JSONValue, FetchFailure>
+            do {
+                let accessToken = try await validAccessToken()
+                outcome = try await get(url, accessToken: accessToken, headers: headers, what: what)
+            } catch let failure as FetchFailure {
+                outcome = .failure(failure)
+            } catch {
+                outcome = .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
+            }
+            switch outcome {
+            case .success(let entity):
+                return entity
+            case .failure(let failure) where failure.reason.hasSuffix("HTTP 401") && !refreshedAfterUnauthorized:
+                // The access token was revoked or expired early: refresh once, then try again.
+                refreshedAfterUnauthorized = true
+                token?.accessToken = nil
+            case .failure(let failure) where failure.transient && attempt < retry.attempts:
+                try? await Task.sleep(for: retry.delay(beforeRetry: attempt))
+                attempt += 1
+            case .failure(let failure):
+                throw FetchFailure(
+                    failure.transient ? "\(failure.reason) (gave up after \(attempt) attempts)" : failure.reason, transient: failure.transient)
+            }
+        }
+    }
+
+    /// One GET: the entity, or a failure saying whether it is worth retrying.
+    private func get(_ url: URL, accessToken: String, headers: [(String, String)], what: String) async throws -> Result<JSONValue, FetchFailure> {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 4 << 20)
+        switch response.status.code {
+        case 200:
+            do {
+                return .success(try JSONValue.parse(Data(body.readableBytesView)))
+            } catch {
+                return .failure(FetchFailure("\(vendor) answered \(what) with a body that is not JSON", transient: false))
+            }
+        case 401:
+            return .failure(FetchFailure("\(vendor) refused the access token for \(what): HTTP 401", transient: true))
+        case 408, 429, 500...599:
+            return .failure(FetchFailure("\(vendor) could not serve \(what): HTTP \(response.status.code)", transient: true))
+        default:
+            return .failure(FetchFailure("\(vendor) refused \(what): HTTP \(response.status.code)", transient: false))
+        }
+    }
+
+    /// An access token valid for at least another minute, refreshing it if needed.
+    private func validAccessToken() async throws -> String {
+        if token == nil {
+            token = try await store.vendorState.oauthToken(named: tokenName) ?? OAuthToken(refreshToken: app.refreshToken.value)
+        }
+        if let access = token?.accessToken, let expires = token?.accessExpiresAt, expires > Date().addingTimeInterval(60) {
+            return access
+        }
+        return try await refresh()
+    }
+
+    private func refresh() async throws -> String {
+        struct TokenResponse: Decodable {
+            var access_token: String
+            var refresh_token: String
+            var expires_in: Int
+        }
+        var form = URLComponents()
+        form.queryItems = [
+            URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: token?.refreshToken ?? ""),
+        ]
+        var request = HTTPClientRequest(url: app.tokenURL.absoluteString)
+        request.method = .POST
+        let basic = Data("\(app.clientID):\(app.clientSecret.value)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(basic)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: form.percentEncodedQuery ?? ""))
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else {
+            // 400 invalid_grant means the refresh token is dead: only the operator can fix it.
+            let transient = response.status.code >= 500 || response.status.code == 429
+            throw FetchFailure(
+                "\(vendor) token refresh failed: HTTP \(response.status.code)"
+                    + (transient ? "" : "; reconnect the app and set \(refreshTokenVariable)"), transient: transient)
+        }
+        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)) else {
+            throw FetchFailure("\(vendor) token refresh answered with an unreadable body", transient: false)
+        }
+        let fresh = OAuthToken(
+            refreshToken: decoded.refresh_token, accessToken: decoded.access_token,
+            accessExpiresAt: Date().addingTimeInterval(TimeInterval(decoded.expires_in)))
+        token = fresh
+        try await store.vendorState.saveOAuthToken(fresh, named: tokenName, at: Date())
+        return decoded.access_token
+    }
+}
