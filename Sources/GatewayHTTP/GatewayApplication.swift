@@ -59,6 +59,7 @@ public enum GatewayApplication {
             .addRoutes(to: router)
         AdminController(configuration: configuration, store: store, replays: replays, rejections: rejections).addRoutes(to: router)
         ReportsController(configuration: configuration, store: store).addRoutes(to: router)
+        ImportsController(configuration: configuration, store: store).addRoutes(to: router)
         ConsoleController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
         return Application(
             router: router,

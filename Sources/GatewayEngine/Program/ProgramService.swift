@@ -68,11 +68,8 @@ public struct ProgramService: Sendable {
         let referral = try ProgramValidation.referral(input, at: now)
         let partner = try await partner(referral.partnerID)
         guard let plan = try await store.program.plan(referral.planID) else { throw GatewayError.notFound("plan \(referral.planID) does not exist") }
+        try ProgramValidation.notSelfReferral(referral, by: partner)
         let keys = referral.matchKeys.map(\.storageKey)
-        let own = partner.ownKeys.intersection(keys)
-        guard own.isEmpty else {
-            throw GatewayError.refused("self-referral: \(own.sorted().joined(separator: ", ")) identifies partner \(partner.id) itself")
-        }
         var flags: [String] = []
         let claimed = try await store.program.claims(on: keys, otherThan: partner.id)
         if !claimed.isEmpty {
@@ -191,16 +188,9 @@ public struct ProgramService: Sendable {
     // MARK: Give and get, client reviews
 
     public func addOutboundReferral(_ input: OutboundReferralInput, at now: Date) async throws -> OutboundReferral {
-        guard let partnerID = input.partnerID else { throw GatewayError.invalid("partner_id is required") }
-        let client = try ProgramValidation.required(input.clientName, "client_name")
-        let date = try DateInput.parseIfPresent(input.referredAt, field: "referred_at") ?? now
-        if let value = input.monthlyValue, value.minorUnits <= 0 { throw GatewayError.invalid("monthly_value must be more than zero") }
-        _ = try await partner(PartnerID(partnerID))
-        let note = input.note?.trimmingCharacters(in: .whitespaces)
-        return try await store.program.addOutboundReferral(
-            OutboundReferral(
-                id: 0, partnerID: PartnerID(partnerID), clientName: client, referredAt: date, monthlyValue: input.monthlyValue,
-                note: note?.isEmpty == false ? note : nil), at: now)
+        let referral = try ProgramValidation.outboundReferral(input, at: now)
+        _ = try await partner(referral.partnerID)
+        return try await store.program.addOutboundReferral(referral, at: now)
     }
 
     public func outboundReferrals() async throws -> [OutboundReferral] {
@@ -211,15 +201,11 @@ public struct ProgramService: Sendable {
     ///
     /// - Throws: `GatewayError.notFound` when no stored event names the client.
     public func addClientReview(_ input: ClientReviewInput, at now: Date) async throws -> ClientReview {
-        let client = try ProgramValidation.required(input.client, "client")
-        let outcome = try ProgramValidation.choice(input.outcome, "outcome", ClientReview.Outcome.self)
-        let day = try DateInput.parseIfPresent(input.reviewedOn, field: "reviewed_on") ?? now
-        guard try await store.reports.clientRoster().clients.contains(where: { $0.key == client }) else {
-            throw GatewayError.notFound("no client \(client) in the roster (use a key from GET /admin/clients)")
+        let review = try ProgramValidation.clientReview(input, at: now)
+        guard try await store.reports.clientRoster().client(review.client) != nil else {
+            throw GatewayError.notFound("no client \(review.client) in the roster (use a key from GET /admin/clients)")
         }
-        let note = input.note?.trimmingCharacters(in: .whitespaces)
-        return try await store.program.addClientReview(
-            ClientReview(id: 0, client: client, reviewedOn: day, outcome: outcome, note: note?.isEmpty == false ? note : nil), at: now)
+        return try await store.program.addClientReview(review, at: now)
     }
 
     public func clientReviews() async throws -> [ClientReview] {

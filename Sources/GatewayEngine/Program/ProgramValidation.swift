@@ -81,6 +81,36 @@ public enum ProgramValidation {
         return days
     }
 
+    /// Refuses a referral of the partner's own company.
+    public static func notSelfReferral(_ referral: Referral, by partner: Partner) throws(GatewayError) {
+        let own = partner.ownKeys.intersection(referral.matchKeys.map(\.storageKey))
+        guard own.isEmpty else {
+            throw .refused("self-referral: \(own.sorted().joined(separator: ", ")) identifies partner \(partner.id) itself")
+        }
+    }
+
+    /// An outbound referral as given (its id is assigned by the store).
+    public static func outboundReferral(_ input: OutboundReferralInput, at now: Date) throws(GatewayError) -> OutboundReferral {
+        guard let partnerID = input.partnerID else { throw .invalid("partner_id is required") }
+        let client = try required(input.clientName, "client_name")
+        let date = try DateInput.parseIfPresent(input.referredAt, field: "referred_at") ?? now
+        if let value = input.monthlyValue, value.minorUnits <= 0 { throw .invalid("monthly_value must be more than zero") }
+        let note = input.note?.trimmingCharacters(in: .whitespaces)
+        return OutboundReferral(
+            id: 0, partnerID: PartnerID(partnerID), clientName: client, referredAt: date, monthlyValue: input.monthlyValue,
+            note: note?.isEmpty == false ? note : nil)
+    }
+
+    /// A client review as given (its id is assigned by the store; the client is checked against
+    /// the roster by the caller).
+    public static func clientReview(_ input: ClientReviewInput, at now: Date) throws(GatewayError) -> ClientReview {
+        let client = try required(input.client, "client")
+        let outcome = try choice(input.outcome, "outcome", ClientReview.Outcome.self)
+        let day = try DateInput.parseIfPresent(input.reviewedOn, field: "reviewed_on") ?? now
+        let note = input.note?.trimmingCharacters(in: .whitespaces)
+        return ClientReview(id: 0, client: client, reviewedOn: day, outcome: outcome, note: note?.isEmpty == false ? note : nil)
+    }
+
     /// `<source>:<id>` (`stripe:cus_123`) as the customer's key.
     public static func customerKey(_ text: String?) throws(GatewayError) -> String {
         let parts = (text ?? "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -25,6 +25,18 @@ struct SQLiteProgramRepository: ProgramRepository {
         }
     }
 
+    func updatePartner(_ partner: Partner, at now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ? WHERE id = ?",
+                arguments: [
+                    partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
+                    try StoreCoding.text(partner.domains), partner.id.rawValue,
+                ])
+            try LedgerSQL.audit("partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name], at: now, db)
+        }
+    }
+
     func partners() async throws -> [Partner] {
         try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY id").map(Partner.init(row:)) }
     }
@@ -239,6 +251,23 @@ struct SQLiteProgramRepository: ProgramRepository {
                     id: row["id"], partnerID: PartnerID(row["partner_id"]), clientName: row["client_name"], referredAt: row["referred_at"],
                     monthlyValue: try (row["monthly_value"] as String?).map { try StoreCoding.value(Money.self, from: $0) }, note: row["note"])
             }
+        }
+    }
+
+    func updateOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE outbound_referral SET monthly_value = ?, note = ? WHERE id = ?",
+                arguments: [try referral.monthlyValue.map(StoreCoding.text), referral.note, referral.id])
+            try LedgerSQL.audit("outbound.changed", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
+        }
+    }
+
+    func updateClientReview(_ review: ClientReview, at now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE client_review SET outcome = ?, note = ? WHERE id = ?", arguments: [review.outcome.rawValue, review.note, review.id])
+            try LedgerSQL.audit("client_review.changed", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, db)
         }
     }
 

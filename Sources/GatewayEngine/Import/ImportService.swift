@@ -1,0 +1,292 @@
+public import Foundation
+public import GatewayCore
+public import GatewayRepositories
+
+/// Imports the program an MSP kept in a spreadsheet: partners, referrals, outbound referrals and
+/// client reviews, one CSV file per kind. Every row goes through the engine's own validation (the
+/// same as the API's and the command line's); any refused row refuses the whole file, and nothing
+/// is written. Rows are matched to what is stored by natural keys, so importing the same file
+/// again changes nothing and a changed row updates.
+///
+/// Rows are written one by one after the whole file is checked: a crash part-way leaves the rows
+/// before it written, and importing the file again completes it.
+public struct ImportService: Sendable {
+    private let store: any Repositories
+    private let program: ProgramService
+
+    public init(store: any Repositories) {
+        self.store = store
+        self.program = ProgramService(store: store)
+    }
+
+    /// Checks `data` as a `kind` file and, unless `dryRun` or a row is refused, applies it.
+    ///
+    /// - Throws: `GatewayError.invalid` for a file that cannot be read as one (size, encoding,
+    ///   header); refused rows are in the report, not thrown.
+    public func run(_ kind: ImportKind, _ data: Data, dryRun: Bool, at now: Date) async throws -> ImportReport {
+        let file = try CSVImportFile(data, kind: kind)
+        var plan = Plan()
+        switch kind {
+        case .partners: try await planPartners(file, into: &plan, at: now)
+        case .referrals: try await planReferrals(file, into: &plan, at: now)
+        case .outbound: try await planOutbound(file, into: &plan, at: now)
+        case .reviews: try await planReviews(file, into: &plan, at: now)
+        }
+        let report = ImportReport(kind: kind, dryRun: dryRun, rows: plan.outcomes, refused: plan.refused)
+        if report.applied {
+            for write in plan.writes { try await write() }
+        }
+        return report
+    }
+
+    /// What the file would do: an outcome or a refusal per row, and the writes to make.
+    private struct Plan {
+        var outcomes: [ImportReport.RowOutcome] = []
+        var refused: [ImportReport.Refusal] = []
+        var writes: [@Sendable () async throws -> Void] = []
+        /// Natural keys seen so far in the file, with their line.
+        var seen: [String: Int] = [:]
+
+        /// Whether the row's key is new in the file; a repeat is refused.
+        mutating func first(_ key: String, line: Int) -> Bool {
+            if let earlier = seen[key.lowercased()] {
+                refused.append(.init(line: line, column: nil, reason: "repeats line \(earlier) (\(key))"))
+                return false
+            }
+            seen[key.lowercased()] = line
+            return true
+        }
+
+        mutating func refuse(_ line: Int, _ error: any Error, columns: [String]) {
+            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            refused.append(.init(line: line, column: Self.column(of: reason, among: columns), reason: reason))
+        }
+
+        /// The column a validation message is about: the one it starts with (`kind must be one of …`).
+        static func column(of reason: String, among columns: [String]) -> String? {
+            columns.sorted { $0.count > $1.count }.first { reason.hasPrefix($0 + " ") || reason.hasPrefix("the \($0) ") }
+        }
+    }
+
+    // MARK: Partners
+
+    private func planPartners(_ file: CSVImportFile, into plan: inout Plan, at now: Date) async throws {
+        let stored = try await program.partners()
+        for row in file.rows {
+            do {
+                var partner = try ProgramValidation.partner(
+                    PartnerInput(
+                        name: row["name"], kind: row["kind"], specialty: row["specialty"], payoutForm: row["payout_form"], email: row["email"],
+                        domains: Self.list(row["domains"])), at: now)
+                guard plan.first(partner.name, line: row.line) else { continue }
+                let existing = stored.first { $0.name.lowercased() == partner.name.lowercased() }
+                    ?? partner.email.flatMap { email in stored.first { $0.email?.lowercased() == email.lowercased() } }
+                guard let existing else {
+                    plan.outcomes.append(.init(line: row.line, action: .created, key: partner.name))
+                    plan.writes.append { [program, partner] in _ = try await program.addPartner(Self.input(of: partner), at: now) }
+                    continue
+                }
+                partner.id = existing.id
+                partner.vendorIDs = existing.vendorIDs
+                partner.createdAt = existing.createdAt
+                if partner == existing {
+                    plan.outcomes.append(.init(line: row.line, action: .unchanged, key: partner.name))
+                } else {
+                    plan.outcomes.append(.init(line: row.line, action: .changed, key: partner.name))
+                    plan.writes.append { [store, partner] in try await store.program.updatePartner(partner, at: now) }
+                }
+            } catch {
+                plan.refuse(row.line, error, columns: ImportKind.partners.columns)
+            }
+        }
+    }
+
+    private static func input(of partner: Partner) -> PartnerInput {
+        PartnerInput(
+            name: partner.name, kind: partner.kind.rawValue, specialty: partner.specialty?.rawValue, payoutForm: partner.payoutForm.rawValue,
+            email: partner.email, domains: partner.domains)
+    }
+
+    // MARK: Referrals
+
+    private func planReferrals(_ file: CSVImportFile, into plan: inout Plan, at now: Date) async throws {
+        let partners = try await program.partners()
+        let plans = try await program.plans()
+        let stored = try await store.program.referrals().map(\.referral)
+        for row in file.rows {
+            do {
+                let partner = try Self.partner(named: row["partner"], in: partners)
+                guard let planName = row["plan"], let planID = plans.first(where: { $0.name.lowercased() == planName.lowercased() })?.id else {
+                    throw GatewayError.invalid("plan \(row["plan"] ?? "") does not exist (plans are matched by name)")
+                }
+                let introduced = try DateInput.parseIfPresent(row["introduced_on"], field: "introduced_on") ?? now
+                let status = try ProgramValidation.choice(row["status"] ?? "introduced", "status", Referral.Status.self)
+                let referral = try ProgramValidation.referral(
+                    ReferralInput(
+                        partnerID: partner.id.rawValue, planID: planID.rawValue, prospectName: row["prospect"], domains: Self.list(row["domains"]),
+                        contactEmails: Self.list(row["emails"]), vendorIDs: try Self.vendorIDs(row["vendor_ids"]), referralCode: row["referral_code"],
+                        introducedAt: introduced.formatted(.iso8601)), at: now)
+                try ProgramValidation.notSelfReferral(referral, by: partner)
+                let day = introduced.formatted(.iso8601.year().month().day())
+                let key = "\(partner.name) · \(referral.domains.first ?? referral.prospectName) · \(day)"
+                guard plan.first(key, line: row.line) else { continue }
+                let existing = stored.first { candidate in
+                    candidate.partnerID == partner.id && candidate.introducedAt == referral.introducedAt
+                        && (candidate.domains.first ?? candidate.prospectName).lowercased() == (referral.domains.first ?? referral.prospectName).lowercased()
+                }
+                let reason = row["lost_reason"]
+                guard let existing else {
+                    plan.outcomes.append(.init(line: row.line, action: .created, key: key))
+                    plan.writes.append { [program] in
+                        let created = try await program.addReferral(Self.input(of: referral), at: now)
+                        try await Self.apply(status, reason: reason, to: created.referral.id, on: referral.introducedAt, program: program, at: now)
+                    }
+                    continue
+                }
+                let recorded: Referral.Status = existing.lostAt != nil ? .lost : existing.qualifiedAt != nil ? .qualified : .introduced
+                if existing.planID != planID || existing.contactEmails != referral.contactEmails || existing.vendorIDs != referral.vendorIDs {
+                    throw GatewayError.invalid(
+                        "referral \(existing.id) exists with another plan, emails or vendor ids; change those through the API, not an import")
+                }
+                // Only a status the sheet moved on (qualified, lost) changes a stored referral.
+                if status == recorded || status == .introduced || status == .signed || status == .expired {
+                    plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
+                } else {
+                    plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
+                    plan.writes.append { [program] in try await Self.apply(status, reason: reason, to: existing.id, on: now, program: program, at: now) }
+                }
+            } catch {
+                plan.refuse(row.line, error, columns: ImportKind.referrals.columns)
+            }
+        }
+    }
+
+    /// Records a status the sheet says the referral reached: qualified or lost (signed comes from
+    /// the billing and PSA events, and introduced is where every referral starts).
+    private static func apply(
+        _ status: Referral.Status, reason: String?, to id: ReferralID, on date: Date, program: ProgramService, at now: Date
+    ) async throws {
+        switch status {
+        case .qualified: _ = try await program.qualifyReferral(id, on: date.formatted(.iso8601), at: now)
+        case .lost: _ = try await program.loseReferral(id, on: date.formatted(.iso8601), reason: reason, at: now)
+        default: break
+        }
+    }
+
+    private static func input(of referral: Referral) -> ReferralInput {
+        ReferralInput(
+            partnerID: referral.partnerID.rawValue, planID: referral.planID.rawValue, prospectName: referral.prospectName,
+            domains: referral.domains, contactEmails: referral.contactEmails, vendorIDs: referral.vendorIDs, referralCode: referral.referralCode,
+            introducedAt: referral.introducedAt.formatted(.iso8601))
+    }
+
+    // MARK: Outbound referrals
+
+    private func planOutbound(_ file: CSVImportFile, into plan: inout Plan, at now: Date) async throws {
+        let partners = try await program.partners()
+        let stored = try await program.outboundReferrals()
+        for row in file.rows {
+            do {
+                let partner = try Self.partner(named: row["partner"], in: partners)
+                let sent = try DateInput.parse(row["sent_on"] ?? "", field: "sent_on")
+                var referral = try ProgramValidation.outboundReferral(
+                    OutboundReferralInput(
+                        partnerID: partner.id.rawValue, clientName: row["client"], referredAt: sent.formatted(.iso8601),
+                        monthlyValue: try Self.money(row["monthly_value"], currency: row["currency"])), at: now)
+                let key = "\(partner.name) · \(referral.clientName) · \(sent.formatted(.iso8601.year().month().day()))"
+                guard plan.first(key, line: row.line) else { continue }
+                guard let existing = stored.first(where: {
+                    $0.partnerID == partner.id && $0.referredAt == sent && $0.clientName.lowercased() == referral.clientName.lowercased()
+                }) else {
+                    plan.outcomes.append(.init(line: row.line, action: .created, key: key))
+                    plan.writes.append { [store, referral] in _ = try await store.program.addOutboundReferral(referral, at: now) }
+                    continue
+                }
+                referral.id = existing.id
+                referral.note = existing.note
+                if referral.monthlyValue == existing.monthlyValue {
+                    plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
+                } else {
+                    plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
+                    plan.writes.append { [store, referral] in try await store.program.updateOutboundReferral(referral, at: now) }
+                }
+            } catch {
+                plan.refuse(row.line, error, columns: ImportKind.outbound.columns)
+            }
+        }
+    }
+
+    // MARK: Client reviews
+
+    private func planReviews(_ file: CSVImportFile, into plan: inout Plan, at now: Date) async throws {
+        let roster = try await store.reports.clientRoster()
+        let stored = try await program.clientReviews()
+        for row in file.rows {
+            do {
+                let reviewed = try DateInput.parse(row["reviewed_on"] ?? "", field: "reviewed_on")
+                var review = try ProgramValidation.clientReview(
+                    ClientReviewInput(client: row["client"], reviewedOn: reviewed.formatted(.iso8601), outcome: row["outcome"], note: row["note"]),
+                    at: now)
+                guard roster.client(review.client) != nil else {
+                    throw GatewayError.invalid("client \(review.client) is not in the roster (use a key from GET /admin/clients)")
+                }
+                let key = "\(review.client) · \(reviewed.formatted(.iso8601.year().month().day()))"
+                guard plan.first(key, line: row.line) else { continue }
+                guard let existing = stored.first(where: { $0.client == review.client && $0.reviewedOn == reviewed }) else {
+                    plan.outcomes.append(.init(line: row.line, action: .created, key: key))
+                    plan.writes.append { [store, review] in _ = try await store.program.addClientReview(review, at: now) }
+                    continue
+                }
+                review.id = existing.id
+                if review.outcome == existing.outcome && review.note == existing.note {
+                    plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
+                } else {
+                    plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
+                    plan.writes.append { [store, review] in try await store.program.updateClientReview(review, at: now) }
+                }
+            } catch {
+                plan.refuse(row.line, error, columns: ImportKind.reviews.columns)
+            }
+        }
+    }
+
+    // MARK: Cells
+
+    private static func partner(named name: String?, in partners: [Partner]) throws(GatewayError) -> Partner {
+        guard let name, let partner = partners.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            throw .invalid("partner \(name ?? "") does not exist (partners are matched by name; import partners first)")
+        }
+        return partner
+    }
+
+    /// `a.example; b.example` as a list (empty cells as none).
+    private static func list(_ cell: String?) -> [String]? {
+        cell.map { $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
+
+    /// `stripe:cus_1; connectwise:250` as vendor ids by source.
+    private static func vendorIDs(_ cell: String?) throws(GatewayError) -> [String: String]? {
+        guard let items = list(cell) else { return nil }
+        var ids: [String: String] = [:]
+        for item in items {
+            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw .invalid("vendor_ids must be source:id pairs separated by ';', e.g. stripe:cus_1; connectwise:250")
+            }
+            ids[parts[0]] = parts[1]
+        }
+        return ids
+    }
+
+    /// `1499.00` in `currency` (both or neither).
+    private static func money(_ amount: String?, currency: String?) throws(GatewayError) -> Money? {
+        guard let amount else { return nil }
+        guard let code = currency.flatMap({ CurrencyCode($0.uppercased()) }) else {
+            throw .invalid("currency must be an ISO 4217 code beside monthly_value, e.g. USD")
+        }
+        guard let number = Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX")), let money = Money(decimal: number, currency: code) else {
+            throw .invalid("monthly_value must be an amount such as 1499.00 (at most \(code)'s decimals)")
+        }
+        return money
+    }
+}
