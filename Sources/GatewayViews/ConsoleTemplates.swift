@@ -23,7 +23,7 @@ public enum ConsoleTemplates {
     static let templates: [String: String] = [
         "layout": layout, "login": login, "overview": overview, "deliveries": deliveries, "delivery": delivery, "replay": replay,
         "partners": partners, "partner": partner, "payouts": payouts, "statement": statement, "statementTables": statementTables,
-        "message": message, "clients": clients,
+        "message": message, "clients": clients, "imports": imports,
     ]
 
     static let style = """
@@ -50,7 +50,7 @@ public enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
@@ -253,6 +253,30 @@ public enum ConsoleTemplates {
         {{#rows}}<tr><td>{{name}}</td><td><code>{{key}}</code></td><td>{{referred}}</td><td>{{mrr}}</td><td>{{lastPaid}}</td><td>{{review}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6">No client is active today.</td></tr>{{/rows}}
         </table>
+        {{/content}}{{/layout}}
+        """
+
+    static let imports = """
+        {{<layout}}{{$content}}
+        <h1>Import from a spreadsheet</h1>
+        <p>One CSV file per kind (columns in the documentation, examples in <code>fixtures/imports/</code>). The file is checked
+        whole and previewed first; nothing is written until you apply it, and a file with a refused row cannot be applied.</p>
+        <form method="post" action="/console/imports" enctype="multipart/form-data"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label>Kind <select name="kind">{{#kinds}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/kinds}}</select></label>
+        <label>File <input type="file" name="file" accept=".csv,text/csv" required></label> <button>Preview</button></form>
+        {{#report}}
+        <h2>{{heading}}</h2>
+        <p data-summary>{{summary}}</p>
+        {{#hasRefused}}<table class="refused"><tr><th class="num">Line</th><th>Column</th><th>Reason</th></tr>
+        {{#refused}}<tr data-line="{{line}}"><td class="num">{{line}}</td><td>{{column}}</td><td class="flag">{{reason}}</td></tr>{{/refused}}
+        </table>{{/hasRefused}}
+        {{#canApply}}<form method="post" action="/console/imports" enctype="multipart/form-data"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="content" value="{{content}}"><input type="hidden" name="apply" value="yes">
+        <button>Apply the import</button></form>{{/canApply}}
+        <table class="rows"><tr><th class="num">Line</th><th>Does</th><th>Row</th></tr>
+        {{#rows}}<tr><td class="num">{{line}}</td><td>{{action}}</td><td>{{key}}</td></tr>{{/rows}}
+        </table>
+        {{/report}}
         {{/content}}{{/layout}}
         """
 

@@ -158,6 +158,43 @@ extension ConsoleBrowserTests {
         }
     }
 
+    /// Partners from the example spreadsheet: chosen, previewed, applied; then a bad file refused
+    /// with its lines and nothing written.
+    @Test func anAdminImportsASpreadsheetThroughTheConsole() async throws {
+        let gateway = try TestGateway()
+        let directory = try TemporaryDirectory(prefix: "console-import")
+        let good = directory.url.appendingPathComponent("partners.csv")
+        try Fixtures.data("imports/partners.csv").write(to: good)
+        let bad = directory.url.appendingPathComponent("bad.csv")
+        try Data("name,kind\nAcme Accounting,wizard\nHarbor Law,center_of_influence\n,client\n".utf8).write(to: bad)
+        try await gateway.application.test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))/console"
+            try await withBrowser { browser in
+                try await browser.navigate(to: "\(base)/imports")
+                try await browser.fill("input[name=token]", with: TestGateway.adminToken.value)
+                try await browser.click("button[type=submit]")
+                try await browser.waitUntil("the import page") { try await browser.currentURL() == "\(base)/imports" }
+
+                try await browser.findElement("input[type=file]").sendKeys(good.path)
+                try await browser.click("form[enctype] button")
+                try await browser.waitUntil("the preview") { try await browser.text(of: "main h2") == "Preview of partners" }
+                #expect(try await browser.text(of: "[data-summary]") == "Nothing is written yet: 3 to create, 0 to change, 0 unchanged.")
+                #expect(try await gateway.program.partners().isEmpty)
+                try await browser.click("form input[name=apply] ~ button")
+                try await browser.waitUntil("the import") { try await browser.text(of: "main h2") == "Imported partners" }
+                #expect(try await gateway.program.partners().map(\.name) == ["Acme Accounting", "Harbor Law", "Happy Client Co"])
+
+                try await browser.findElement("input[type=file]").sendKeys(bad.path)
+                try await browser.click("form[enctype] button")
+                try await browser.waitUntil("the refusal") { try await browser.findElements("table.refused tr[data-line]").count == 2 }
+                #expect(try await browser.text(of: "tr[data-line='2']").contains("kind must be one of"))
+                #expect(try await browser.text(of: "tr[data-line='4']").contains("name must not be empty"))
+                #expect(try await browser.findElements("input[name=apply]").isEmpty)
+                #expect(try await gateway.program.partners().count == 3)
+            }
+        }
+    }
+
     static var today: String { Date().formatted(.iso8601.year().month().day()) }
 }
 

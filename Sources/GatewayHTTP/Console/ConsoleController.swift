@@ -16,10 +16,12 @@ struct ConsoleController: Sendable {
     let pages: ConsolePages
     let reports: ReportsController
     let sessions: ConsoleSessions
+    let imports: ImportService
 
     init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs) {
         self.configuration = configuration
         self.program = ProgramService(store: store)
+        self.imports = ImportService(store: store)
         self.pages = ConsolePages(
             store: store, program: program, reports: ReportService(store: store), replays: replays, now: configuration.now)
         self.reports = ReportsController(configuration: configuration, store: store)
@@ -112,6 +114,24 @@ struct ConsoleController: Sendable {
                 _ = try await program.addClientReview(
                     ClientReviewInput(client: fields["client"], reviewedOn: on, outcome: fields["outcome"], note: note), at: now())
                 return Self.redirect("/console/clients?notice=reviewed")
+            }
+        }
+        console.get("/imports") { request, _ in
+            try await page(request) { session in pages.imports(session: session) }
+        }
+        console.post("/imports") { request, _ in
+            guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+            return try await Self.explained {
+                let upload = try await ImportUpload(request)
+                guard ConsoleSecurity.csrfMatches(upload.csrf, session) else {
+                    return Self.message(
+                        "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+                }
+                guard let kind = ImportKind(rawValue: upload.kind) else {
+                    throw GatewayError.invalid("kind must be one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let report = try await imports.run(kind, upload.file, dryRun: !upload.apply, at: now())
+                return pages.imports(report, content: upload.file, session: session)
             }
         }
         console.get("/payouts") { request, _ in

@@ -255,6 +255,33 @@ struct ConsolePages: Sendable {
         return render("partner", .init(title: statement.partner.name, csrf: session.csrf), view)
     }
 
+    // MARK: Imports
+
+    /// The upload form, with the preview or the result of `report` when there is one.
+    func imports(_ report: ImportReport? = nil, content: Data = Data(), session: ConsoleSessions.Session) -> Response {
+        let view = ImportsView(
+            kinds: ImportKind.allCases.map { .init(value: $0.rawValue, selected: $0 == report?.kind) },
+            report: report.map { report in
+                let counts = "\(report.created) to create, \(report.changed) to change, \(report.unchanged) unchanged"
+                let summary: String
+                if !report.refused.isEmpty {
+                    summary = "\(report.refused.count) \(report.refused.count == 1 ? "row is" : "rows are") refused, so nothing can be imported: fix them and preview the file again."
+                } else if report.applied {
+                    summary = "Imported: \(report.created) created, \(report.changed) changed, \(report.unchanged) unchanged."
+                } else {
+                    summary = "Nothing is written yet: \(counts)."
+                }
+                return .init(
+                    heading: report.applied ? "Imported \(report.kind.rawValue)" : "Preview of \(report.kind.rawValue)", summary: summary,
+                    kind: report.kind.rawValue,
+                    rows: report.rows.map { .init(line: $0.line, action: $0.action.rawValue, key: $0.key) },
+                    refused: report.refused.map { .init(line: $0.line, column: $0.column ?? "", reason: $0.reason) },
+                    hasRefused: !report.refused.isEmpty, canApply: !report.applied && report.refused.isEmpty && report.created + report.changed > 0,
+                    content: content.base64EncodedString())
+            })
+        return render("imports", .init(title: "Import", csrf: session.csrf), view)
+    }
+
     // MARK: Clients
 
     /// The clients active today, their latest review, and the review form.

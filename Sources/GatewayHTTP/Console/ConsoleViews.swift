@@ -169,3 +169,22 @@ struct PayoutsView {
 
     var rows: [Row]
 }
+
+/// `/console/imports`: the upload form, and a preview (or the result) of an import.
+struct ImportsView {
+    struct Kind { var value: String; var selected: Bool }
+    struct Report {
+        struct Row { var line: Int; var action, key: String }
+        struct Refusal { var line: Int; var column, reason: String }
+        var heading, summary, kind: String
+        var rows: [Row]
+        var refused: [Refusal]
+        var hasRefused: Bool
+        var canApply: Bool
+        /// The previewed file, base64, carried by the apply form so it need not be chosen again.
+        var content: String
+    }
+
+    var kinds: [Kind]
+    var report: Report?
+}
