@@ -31,6 +31,22 @@ import Testing
         return gateway
     }
 
+    /// Runs `story` on a live gateway at `now` whose Stripe client talks to a live fake, with
+    /// Bright Dental's June invoice delivered and processed first.
+    static func story(
+        at now: Date, fake: FakeStripe = FakeStripe(), _ story: @escaping @Sendable (TestGateway, any TestClientProtocol) async throws -> Void
+    ) async throws -> TestGateway {
+        try await fake.application.test(.live) { fakeClient in
+            let gateway = try await Self.gateway(at: now, fakePort: try #require(fakeClient.port))
+            try await gateway.application.test(.live) { client in
+                try await Self.deliver(client, "invoice.paid.json", at: now)
+                try await gateway.processor.drain()
+                try await story(gateway, client)
+            }
+            return gateway
+        }
+    }
+
     /// A fixture with text replaced (another event id, amount or invoice), signed at `now`.
     static func deliver(
         _ client: some TestClientProtocol, _ fixture: String, replacing: [(String, String)] = [], at now: Date
@@ -65,23 +81,18 @@ import Testing
     @Test func aDashboardRefundOfThirtyPercentDuringTheHoldLeavesSeventyPercentPending() async throws {
         let now = Events.date("2025-06-10")
         let fake = FakeStripe()
-        try await fake.application.test(.live) { fakeClient in
-            let gateway = try await Self.gateway(at: now, fakePort: try #require(fakeClient.port))
-            try await gateway.application.test(.live) { client in
-                try await Self.deliver(client, "invoice.paid.json", at: now)
-                try await gateway.processor.drain()
-                #expect(try await Self.lines(gateway) == [4_990])
-                // 149.70 of the 499.00 back to the card: the basil charge names no invoice.
-                try await Self.deliver(client, "charge.refunded.json", replacing: Self.refund(to: 14_970, event: "evt_refund_30"), at: now)
-                try await gateway.processor.drain()
-            }
-            let all = try await gateway.store.inbox.deliveries(matching: DeliveryQuery(limit: 10))
-            #expect(all.map(\.status) == [.processed, .processed], "\(all.map { $0.statusReason ?? "-" })")
-            #expect(fake.state.withLock { $0.requests } == ["pi_3RZq3IKx7aQ2mN0p0GhIjKl2"])
-            let accruals = try await gateway.store.ledger.allAccruals()
-            #expect(accruals.map(\.line.amount.minorUnits) == [3_493])
-            #expect(accruals.map { $0.status(at: now) } == [.pending])
+        let gateway = try await Self.story(at: now, fake: fake) { gateway, client in
+            #expect(try await Self.lines(gateway) == [4_990])
+            // 149.70 of the 499.00 back to the card: the basil charge names no invoice.
+            try await Self.deliver(client, "charge.refunded.json", replacing: Self.refund(to: 14_970, event: "evt_refund_30"), at: now)
+            try await gateway.processor.drain()
         }
+        let all = try await gateway.store.inbox.deliveries(matching: DeliveryQuery(limit: 10))
+        #expect(all.map(\.status) == [.processed, .processed], "\(all.map { $0.statusReason ?? "-" })")
+        #expect(fake.state.withLock { $0.requests } == ["pi_3RZq3IKx7aQ2mN0p0GhIjKl2"])
+        let accruals = try await gateway.store.ledger.allAccruals()
+        #expect(accruals.map(\.line.amount.minorUnits) == [3_493])
+        #expect(accruals.map { $0.status(at: now) } == [.pending])
     }
 
     @Test func aFullRefundAfterThePayoutIsClawedBackFromTheNextPayout() async throws {
@@ -89,63 +100,46 @@ import Testing
         let fake = FakeStripe()
         // The first ask for the invoice meets a Stripe outage; the client retries.
         fake.state.withLock { $0.failuresBeforeSuccess = 1 }
-        try await fake.application.test(.live) { fakeClient in
-            let gateway = try await Self.gateway(at: now, fakePort: try #require(fakeClient.port))
-            try await gateway.application.test(.live) { client in
-                try await Self.deliver(client, "invoice.paid.json", at: now)
-                try await gateway.processor.drain()
-                let first = try await gateway.program.createPayout(note: "June", at: now)
-                _ = try await gateway.program.markPayoutPaid(first.id, at: now)
-
-                try await Self.deliver(client, "charge.refunded.json", replacing: Self.refund(to: 49_900, event: "evt_refund_all"), at: now)
-                try await Self.deliver(client, "invoice.paid.json", replacing: Self.invoice("in_b", paidAt: 1_751_328_004), at: now)
-                try await Self.deliver(client, "invoice.paid.json", replacing: Self.invoice("in_c", paidAt: 1_754_006_404), at: now)
-                try await gateway.processor.drain()
-            }
-            #expect(fake.state.withLock { $0.requests.count } == 2)
-            // The paid line stays; a clawback of it is payable beside July's and August's lines.
-            #expect(try await Self.lines(gateway) == [4_990, -4_990, 4_990, 4_990])
-            let next = try await gateway.program.createPayout(note: "August", at: now)
-            #expect(next.totals.map(\.amount.minorUnits) == [4_990])
+        let gateway = try await Self.story(at: now, fake: fake) { gateway, client in
+            let first = try await gateway.program.createPayout(note: "June", at: now)
+            _ = try await gateway.program.markPayoutPaid(first.id, at: now)
+            try await Self.deliver(client, "charge.refunded.json", replacing: Self.refund(to: 49_900, event: "evt_refund_all"), at: now)
+            try await Self.deliver(client, "invoice.paid.json", replacing: Self.invoice("in_b", paidAt: 1_751_328_004), at: now)
+            try await Self.deliver(client, "invoice.paid.json", replacing: Self.invoice("in_c", paidAt: 1_754_006_404), at: now)
+            try await gateway.processor.drain()
         }
+        #expect(fake.state.withLock { $0.requests.count } == 2)
+        // The paid line stays; a clawback of it is payable beside July's and August's lines.
+        #expect(try await Self.lines(gateway) == [4_990, -4_990, 4_990, 4_990])
+        let next = try await gateway.program.createPayout(note: "August", at: now)
+        #expect(next.totals.map(\.amount.minorUnits) == [4_990])
     }
 
     @Test func aDisputeLostThenReinstatedEndsWhereItStarted() async throws {
         let now = Events.date("2025-06-12")
-        let fake = FakeStripe()
-        try await fake.application.test(.live) { fakeClient in
-            let gateway = try await Self.gateway(at: now, fakePort: try #require(fakeClient.port))
-            try await gateway.application.test(.live) { client in
-                try await Self.deliver(client, "invoice.paid.json", at: now)
-                try await gateway.processor.drain()
-                try await Self.deliver(client, "charge.dispute.funds_withdrawn.json", at: now)
-                try await gateway.processor.drain()
-                // While the chargeback stands, nothing is due on the payment: its line is voided.
-                let withdrawn = try await Self.lines(gateway)
-                #expect(withdrawn.isEmpty, "\(withdrawn)")
-                try await Self.deliver(client, "charge.dispute.funds_reinstated.json", at: now)
-                try await gateway.processor.drain()
-            }
-            #expect(try await Self.lines(gateway) == [4_990])
-            let statuses = try await gateway.store.inbox.deliveries(matching: DeliveryQuery(limit: 10)).map(\.status)
-            #expect(statuses.allSatisfy { $0 == .processed })
+        let gateway = try await Self.story(at: now) { gateway, client in
+            try await Self.deliver(client, "charge.dispute.funds_withdrawn.json", at: now)
+            try await gateway.processor.drain()
+            // While the chargeback stands, nothing is due on the payment: its line is voided.
+            let withdrawn = try await Self.lines(gateway)
+            #expect(withdrawn.isEmpty, "\(withdrawn)")
+            try await Self.deliver(client, "charge.dispute.funds_reinstated.json", at: now)
+            try await gateway.processor.drain()
         }
+        #expect(try await Self.lines(gateway) == [4_990])
+        let statuses = try await gateway.store.inbox.deliveries(matching: DeliveryQuery(limit: 10)).map(\.status)
+        #expect(statuses.allSatisfy { $0 == .processed })
     }
 
     @Test func aCreditNoteAndTheChargeRefundItMadeCountOnce() async throws {
         let now = Events.date("2025-06-10")
-        let fake = FakeStripe()
-        try await fake.application.test(.live) { fakeClient in
-            let gateway = try await Self.gateway(at: now, fakePort: try #require(fakeClient.port))
-            try await gateway.application.test(.live) { client in
-                try await Self.deliver(client, "invoice.paid.json", at: now)
-                // A credit note refunding 100.00 to the card, and the charge.refunded it causes.
-                try await Self.deliver(client, "credit_note.created.json", at: now)
-                try await Self.deliver(client, "charge.refunded.json", at: now)
-                try await gateway.processor.drain()
-            }
-            #expect(try await Self.lines(gateway) == [3_990])
+        let gateway = try await Self.story(at: now) { gateway, client in
+            // A credit note refunding 100.00 to the card, and the charge.refunded it causes.
+            try await Self.deliver(client, "credit_note.created.json", at: now)
+            try await Self.deliver(client, "charge.refunded.json", at: now)
+            try await gateway.processor.drain()
         }
+        #expect(try await Self.lines(gateway) == [3_990])
     }
 
     @Test func withoutAnAPIKeyABasilRefundFailsSayingWhatToSet() async throws {

@@ -34,56 +34,23 @@ actor OAuthAPIConnection {
 
     /// The JSON at `url`, fetched with a valid access token and `headers`; `what` names it in reasons.
     func get(_ url: URL, headers: [(String, String)] = [], what: String) async throws(FetchFailure) -> JSONValue {
-        var refreshedAfterUnauthorized = false
-        var attempt = 1
-        while true {
-            let outcome: Result<JSONValue, FetchFailure>
+        try await retry.run {
+            let accessToken: String
             do {
-                let accessToken = try await validAccessToken()
-                outcome = try await get(url, accessToken: accessToken, headers: headers, what: what)
+                accessToken = try await validAccessToken()
             } catch let failure as FetchFailure {
-                outcome = .failure(failure)
+                return .failure(failure)
             } catch {
-                outcome = .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
+                return .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
             }
-            switch outcome {
-            case .success(let entity):
-                return entity
-            case .failure(let failure) where failure.reason.hasSuffix("HTTP 401") && !refreshedAfterUnauthorized:
-                // The access token was revoked or expired early: refresh once, then try again.
-                refreshedAfterUnauthorized = true
-                token?.accessToken = nil
-            case .failure(let failure) where failure.transient && attempt < retry.attempts:
-                try? await Task.sleep(for: retry.delay(beforeRetry: attempt))
-                attempt += 1
-            case .failure(let failure):
-                throw FetchFailure(
-                    failure.transient ? "\(failure.reason) (gave up after \(attempt) attempts)" : failure.reason, transient: failure.transient)
-            }
-        }
-    }
-
-    /// One GET: the entity, or a failure saying whether it is worth retrying.
-    private func get(_ url: URL, accessToken: String, headers: [(String, String)], what: String) async throws -> Result<JSONValue, FetchFailure> {
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
-        request.headers.add(name: "Accept", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(15))
-        let body = try await response.body.collect(upTo: 4 << 20)
-        switch response.status.code {
-        case 200:
-            do {
-                return .success(try JSONValue.parse(Data(body.readableBytesView)))
-            } catch {
-                return .failure(FetchFailure("\(vendor) answered \(what) with a body that is not JSON", transient: false))
-            }
-        case 401:
-            return .failure(FetchFailure("\(vendor) refused the access token for \(what): HTTP 401", transient: true))
-        case 408, 429, 500...599:
-            return .failure(FetchFailure("\(vendor) could not serve \(what): HTTP \(response.status.code)", transient: true))
-        default:
-            return .failure(FetchFailure("\(vendor) refused \(what): HTTP \(response.status.code)", transient: false))
+            return await VendorRequest.json(
+                url, headers: [("Authorization", "Bearer \(accessToken)")] + headers, vendor: vendor, what: what, unauthorizedIsTransient: true,
+                client: client)
+        } recover: { failure in
+            // The access token was revoked or expired early: refresh once, then try again.
+            guard failure.reason.hasSuffix("HTTP 401") else { return false }
+            token?.accessToken = nil
+            return true
         }
     }
 

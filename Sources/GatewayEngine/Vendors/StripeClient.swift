@@ -46,45 +46,12 @@ public struct StripeClient: EntityFetcher {
             URLQueryItem(name: "expand[]", value: "data.invoice"),
         ])
         let what = "the invoice payments of \(request.id)"
-        var attempt = 1
-        while true {
-            let outcome: Result<JSONValue, FetchFailure>
-            do {
-                outcome = try await get(url, account: request.account, what: what)
-            } catch {
-                outcome = .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
-            }
-            switch outcome {
-            case .success(let list): return list
-            case .failure(let failure) where failure.transient && attempt < retry.attempts:
-                try? await Task.sleep(for: retry.delay(beforeRetry: attempt))
-                attempt += 1
-            case .failure(let failure):
-                throw FetchFailure(
-                    failure.transient ? "\(failure.reason) (gave up after \(attempt) attempts)" : failure.reason, transient: failure.transient)
-            }
-        }
-    }
-
-    /// One GET, as the connected account when the event came from one.
-    private func get(_ url: URL, account: String, what: String) async throws -> Result<JSONValue, FetchFailure> {
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.headers.add(name: "Authorization", value: "Bearer \(credentials.apiKey.value)")
-        request.headers.add(name: "Stripe-Version", value: credentials.apiVersion)
-        if account != "-" { request.headers.add(name: "Stripe-Account", value: account) }
-        let response = try await client.execute(request, timeout: .seconds(15))
-        let body = try await response.body.collect(upTo: 4 << 20)
-        switch response.status.code {
-        case 200:
-            guard let list = try? JSONValue.parse(Data(body.readableBytesView)) else {
-                return .failure(FetchFailure("Stripe answered \(what) with a body that is not JSON", transient: false))
-            }
-            return .success(list)
-        case 408, 429, 500...599:
-            return .failure(FetchFailure("Stripe could not serve \(what): HTTP \(response.status.code)", transient: true))
-        default:
-            // 401: a wrong or revoked key; 403: a restricted key without invoice access.
-            return .failure(FetchFailure("Stripe refused \(what): HTTP \(response.status.code)", transient: false))
+        var headers = [("Authorization", "Bearer \(credentials.apiKey.value)"), ("Stripe-Version", credentials.apiVersion)]
+        // As the connected account, when the event came from one.
+        if request.account != "-" { headers.append(("Stripe-Account", request.account)) }
+        // 401: a wrong or revoked key; 403: a restricted key without invoice access. Both are final.
+        return try await retry.run {
+            await VendorRequest.json(url, headers: headers, vendor: "Stripe", what: what, unauthorizedIsTransient: false, client: client)
         }
     }
 }
