@@ -18,7 +18,9 @@ public struct GiveGetBalance: Sendable, Hashable, Encodable {
     public struct Policy: Sendable, Hashable {
         /// Flag when one side's referrals exceed `ratio` times the other's (3 means 3 to 1).
         public var ratio: Int
+        /// How many months back the referrals each way are counted.
         public var windowMonths: Int
+        /// Days without a referral either way after which a relationship is quiet.
         public var quietAfterDays: Int
 
         public init(ratio: Int = 3, windowMonths: Int = 12, quietAfterDays: Int = 90) {
@@ -34,6 +36,7 @@ public struct GiveGetBalance: Sendable, Hashable, Encodable {
     /// The window the counts cover: `windowMonths` months up to `now`.
     public var windowFrom: Date
     public var windowMonths: Int
+    /// The ratio the flags were set by (3 means 3 to 1).
     public var ratio: Int
     /// Referrals the partner introduced in the window.
     public var referralsReceived: Int

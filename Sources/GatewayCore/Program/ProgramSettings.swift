@@ -16,6 +16,7 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
     /// Give and get: a partner relationship is tipped when one side's referrals exceed this many
     /// times the other's (3 means 3 to 1) over the trailing `giveGetWindowMonths`.
     public var giveGetRatio: Int
+    /// The months of referrals the give and get compares.
     public var giveGetWindowMonths: Int
     /// "Who to ask next": a client at a high-intent moment in the last this many days, with no
     /// referral ask recorded in them.

@@ -17,12 +17,15 @@ public struct AskSuggestion: Sendable, Hashable, Encodable {
 
     /// One high-intent moment.
     public struct Moment: Sendable, Hashable, Encodable {
+        /// What happened.
         public var reason: Reason
+        /// The day it happened.
         public var on: Date
     }
 
     /// The client's roster key (`domain:brightdental.example`), as reviews name it.
     public var client: String
+    /// The company's name as its vendor wrote it, when one did.
     public var name: String?
     /// The partner who referred the client, if one did.
     public var partnerID: PartnerID?

@@ -13,6 +13,7 @@ public struct CashMovement: Sendable, Hashable {
         case void
     }
 
+    /// Money in, a credit, or a void.
     public var kind: Kind
     /// The vendor customer (`vendor:stripe:cus_1`).
     public var vendorKey: String

@@ -40,11 +40,13 @@ public struct ProgramMetrics: Sendable, Encodable {
         public var activeClients = 0
         /// Of those, the ones registered as a client partner that introduced a referral in the period.
         public var referringClients = 0
+        /// `referringClients` of `activeClients`, in percent.
         public var clientPercent: Double?
         /// Partners registered by the period's end.
         public var partners = 0
         /// Of those, the ones that introduced a referral in the period.
         public var referringPartners = 0
+        /// `referringPartners` of `partners`, in percent.
         public var partnerPercent: Double?
 
         enum CodingKeys: String, CodingKey {
@@ -62,8 +64,11 @@ public struct ProgramMetrics: Sendable, Encodable {
     public struct CollectedRevenue: Sendable, Hashable, Encodable {
         /// The window: the twelve months up to the period's end.
         public var from: Date
+        /// The period's end (excluded).
         public var to: Date
+        /// Every partner kind, then `not_referred`, each with the clients that moved money.
         public var bySource: [Source]
+        /// All sources together, per currency.
         public var total: [Money]
 
         public struct Source: Sendable, Hashable, Encodable {
@@ -81,7 +86,9 @@ public struct ProgramMetrics: Sendable, Encodable {
 
     /// Lifetime value: cash collected per client, from its first payment to the period's end.
     public struct LifetimeValue: Sendable, Hashable, Encodable {
+        /// Clients whose contract the ledger attributes to a referral.
         public var referred: Cohort
+        /// Every other client.
         public var others: Cohort
         /// Referred clients' value per client over the others', per currency (1.35 = 35 % more).
         public var referredToOthers: [CurrencyRatio]
@@ -100,6 +107,7 @@ public struct ProgramMetrics: Sendable, Encodable {
             }
         }
 
+        /// One currency's ratio; `nil` when the others collected nothing in it.
         public struct CurrencyRatio: Sendable, Hashable, Encodable {
             public var currency: CurrencyCode
             public var ratio: Double?

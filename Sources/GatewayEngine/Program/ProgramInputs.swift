@@ -151,6 +151,7 @@ public struct ClientReviewInput: Sendable, Hashable, Decodable {
 /// A change to the program settings: the fields given replace the current ones and the others
 /// stay, so changing the give-and-get ratio never resets the conflict rule.
 public struct SettingsInput: Sendable, Hashable, Decodable {
+    /// `ProgramSettings.conflictRule`; the fields below are `ProgramSettings`' of the same names.
     public var conflictRule: ProgramSettings.ConflictRule?
     /// Replaces every threshold when given.
     public var approvalThresholds: [String: Int64]?
