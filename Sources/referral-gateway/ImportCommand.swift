@@ -20,7 +20,14 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let data: Data
         do {
+            // The size is checked before the file is read, so a huge file is refused, not loaded.
+            let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0
+            guard size <= CSVImportFile.maximumBytes else {
+                throw GatewayError.invalid("the file is \(size) bytes; imports are limited to \(CSVImportFile.maximumBytes) bytes (10 MB): split it")
+            }
             data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch let error as GatewayError {
+            throw error
         } catch {
             throw ValidationError("cannot read \(file)")
         }

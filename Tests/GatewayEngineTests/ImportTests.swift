@@ -73,6 +73,21 @@ import Testing
         #expect(try await temporary.program.referrals(at: Self.now).last?.status == .lost)
     }
 
+    @Test func aReferralWithoutAnIntroductionDayIsMatchedOnReImport() async throws {
+        let temporary = try await Self.store()
+        _ = try await Self.run(.partners, try Self.example("partners"), in: temporary)
+        let file = "partner,prospect,domains,plan\nAcme Accounting,Undated Co,undated.example,COI 10%\n"
+        #expect(try await Self.run(.referrals, file, in: temporary).created == 1)
+        let later = try await ImportService(store: temporary.store).run(.referrals, Data(file.utf8), dryRun: false, at: Self.now.addingTimeInterval(86_400))
+        #expect(later.unchanged == 1 && later.created == 0)
+        #expect(try await temporary.program.referrals(at: Self.now).count == 1)
+        // A stored lost referral is not reopened by a sheet that says qualified.
+        let lost = "partner,prospect,domains,plan,status\nAcme Accounting,Undated Co,undated.example,COI 10%,lost\n"
+        #expect(try await Self.run(.referrals, lost, in: temporary).changed == 1)
+        let reopen = try await Self.run(.referrals, lost.replacingOccurrences(of: ",lost", with: ",qualified"), in: temporary)
+        #expect(reopen.refused.map(\.column) == ["status"])
+    }
+
     @Test func everyBadRowIsReportedWithItsLineAndColumnAndNothingIsWritten() async throws {
         let temporary = try await Self.store()
         _ = try await Self.run(.partners, try Self.example("partners"), in: temporary)
@@ -80,7 +95,8 @@ import Testing
             partner,prospect,introduced_on,plan,notes_ignored
             """
         // An unknown column is refused by name, before any row.
-        await #expect(throws: GatewayError.self) { _ = try await Self.run(.referrals, file, in: temporary) }
+        let unknown = await #expect(throws: GatewayError.self) { _ = try await Self.run(.referrals, file, in: temporary) }
+        #expect(unknown?.message.hasPrefix("unknown column \"notes_ignored\"") == true)
 
         let bad = "Partner,Prospect,Domains,Introduced_On,Plan\r\n"
             + "Acme Accounting,\"Two\nLines Co\",two.example,2025-05-20,COI 10%\r\n"  // lines 2 and 3: fine

@@ -27,7 +27,7 @@ final class FakeStripe: Sendable {
                 return Self.json(#"{"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}}"#, status: .unauthorized)
             }
             guard query["payment[type]"] == "payment_intent", let intent = query["payment[payment_intent]"],
-                query["expand[]"] == "data.invoice", request.headers[HTTPField.Name("Stripe-Version")!] == "2025-03-31.basil"
+                query["expand[]"] == "data.invoice", query["status"] == "paid", request.headers[HTTPField.Name("Stripe-Version")!] == "2025-03-31.basil"
             else { return Self.json(#"{"error":{"type":"invalid_request_error","message":"bad query"}}"#, status: .badRequest) }
             let failing = self.state.withLock { state in
                 state.requests.append(intent)

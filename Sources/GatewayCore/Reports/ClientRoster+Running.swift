@@ -24,7 +24,8 @@ extension ClientRoster {
     /// day (so an expansion counts from its date), or, without agreements, its value at signing.
     public func monthlyValue(of contract: Contract, on date: Date) -> Money? {
         guard let client = client(of: contract), !client.agreements.isEmpty else { return contract.monthlyValue }
-        return client.monthlyValue(on: date)
+        // Agreements without an amount (a PSA that keeps prices elsewhere) leave the signing value.
+        return client.monthlyValue(on: date) ?? contract.monthlyValue
     }
 
     /// The contracts of `contracts` running on `date`.

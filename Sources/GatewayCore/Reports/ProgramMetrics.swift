@@ -428,10 +428,11 @@ extension ProgramMetrics {
         }.sorted { $0.total.currency.code < $1.total.currency.code }
     }
 
-    /// Rises, and falls that leave the client billing something (a client's last agreement
-    /// ending is churn, counted by retention, not contraction).
+    /// Rises of a client already billing, and falls that leave it billing something (a client's
+    /// last agreement ending is churn, counted by retention, not contraction).
     private static func movements(_ changes: [ClientRecord.MRRChange]) -> (expansion: [Money], contraction: [Money]) {
-        let rises = changes.filter { $0.after.minorUnits > $0.before.minorUnits }
+        // A client coming back from nothing is a return, not an expansion.
+        let rises = changes.filter { $0.after.minorUnits > $0.before.minorUnits && $0.before.minorUnits > 0 }
         let falls = changes.filter { $0.after.minorUnits < $0.before.minorUnits && $0.after.minorUnits > 0 }
         return (
             Money.sums(rises.map { Money(minorUnits: $0.after.minorUnits - $0.before.minorUnits, currency: $0.after.currency) }),

@@ -93,7 +93,7 @@ public struct ImportService: Sendable {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: partner.name))
                 } else {
                     plan.outcomes.append(.init(line: row.line, action: .changed, key: partner.name))
-                    plan.writes.append { [store, partner] in try await store.program.updatePartner(partner, at: now) }
+                    plan.writes.append { [program, partner] in try await program.updatePartner(partner, at: now) }
                 }
             } catch {
                 plan.refuse(row.line, error, columns: ImportKind.partners.columns)
@@ -119,7 +119,8 @@ public struct ImportService: Sendable {
                 guard let planName = row["plan"], let planID = plans.first(where: { $0.name.lowercased() == planName.lowercased() })?.id else {
                     throw GatewayError.invalid("plan \(row["plan"] ?? "") does not exist (plans are matched by name)")
                 }
-                let introduced = try DateInput.parseIfPresent(row["introduced_on"], field: "introduced_on") ?? now
+                let givenDay = try DateInput.parseIfPresent(row["introduced_on"], field: "introduced_on")
+                let introduced = givenDay ?? now
                 let status = try ProgramValidation.choice(row["status"] ?? "introduced", "status", Referral.Status.self)
                 let referral = try ProgramValidation.referral(
                     ReferralInput(
@@ -130,8 +131,11 @@ public struct ImportService: Sendable {
                 let day = introduced.formatted(.iso8601.year().month().day())
                 let key = "\(partner.name) · \(referral.domains.first ?? referral.prospectName) · \(day)"
                 guard plan.first(key, line: row.line) else { continue }
+                // Matched on the introduction's day; a row without one matches the partner's
+                // referral of that prospect whenever it was introduced (its day was "today" once).
                 let existing = stored.first { candidate in
-                    candidate.partnerID == partner.id && candidate.introducedAt == referral.introducedAt
+                    candidate.partnerID == partner.id
+                        && (givenDay == nil || Self.sameDay(candidate.introducedAt, referral.introducedAt))
                         && (candidate.domains.first ?? candidate.prospectName).lowercased() == (referral.domains.first ?? referral.prospectName).lowercased()
                 }
                 let reason = row["lost_reason"]
@@ -144,9 +148,15 @@ public struct ImportService: Sendable {
                     continue
                 }
                 let recorded: Referral.Status = existing.lostAt != nil ? .lost : existing.qualifiedAt != nil ? .qualified : .introduced
-                if existing.planID != planID || existing.contactEmails != referral.contactEmails || existing.vendorIDs != referral.vendorIDs {
+                if existing.planID != planID || existing.contactEmails != referral.contactEmails || existing.vendorIDs != referral.vendorIDs
+                    || existing.domains != referral.domains || existing.referralCode != referral.referralCode
+                    || existing.prospectName != referral.prospectName
+                {
                     throw GatewayError.invalid(
-                        "referral \(existing.id) exists with another plan, emails or vendor ids; change those through the API, not an import")
+                        "referral \(existing.id) exists with another prospect name, plan, domains, emails, vendor ids or referral code; change those through the API, not an import")
+                }
+                if recorded == .lost, status == .qualified {
+                    throw GatewayError.invalid("status cannot reopen referral \(existing.id): it is lost, and an import does not reopen a lost referral")
                 }
                 // Only a status the sheet moved on (qualified, lost) changes a stored referral.
                 if status == recorded || status == .introduced || status == .signed || status == .expired {
@@ -251,6 +261,10 @@ public struct ImportService: Sendable {
     }
 
     // MARK: Cells
+
+    private static func sameDay(_ a: Date, _ b: Date) -> Bool {
+        Calendar.reports.isDate(a, inSameDayAs: b)
+    }
 
     private static func partner(named name: String?, in partners: [Partner]) throws(GatewayError) -> Partner {
         guard let name, let partner = partners.first(where: { $0.name.lowercased() == name.lowercased() }) else {

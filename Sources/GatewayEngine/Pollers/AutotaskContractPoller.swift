@@ -102,8 +102,15 @@ public final class AutotaskContractPoller: Service, Sendable {
         var field: String { if case .changed(let field) = self { field } else { "id" } }
 
         func query(after cursor: String, pageSize: Int) -> String {
-            let value = if case .created = self { cursor } else { "\"\(cursor)\"" }
+            let value = if case .created = self { cursor } else { "\"\(Self.overlapping(cursor))\"" }
             return #"{"filter":[{"op":"gt","field":"\#(field)","value":\#(value)}],"maxRecords":\#(pageSize)}"#
+        }
+
+        /// Ten minutes before `cursor`: a change saved late, or in the same second as the last one
+        /// seen, is still asked for (the `id@time` delivery ids store each change once).
+        static func overlapping(_ cursor: String) -> String {
+            guard let date = try? Date(cursor, strategy: .iso8601) ?? Date(cursor, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) else { return cursor }
+            return date.addingTimeInterval(-600).formatted(.iso8601)
         }
 
         /// Whether `candidate` is past `cursor`: ids as numbers, timestamps as ISO 8601 text.

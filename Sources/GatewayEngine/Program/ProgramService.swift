@@ -20,6 +20,12 @@ public struct ProgramService: Sendable {
         try await store.program.addPartner(try ProgramValidation.partner(input, at: now), at: now)
     }
 
+    /// Replaces a partner's details (its domains and email are the company the self-referral
+    /// guard keeps out of its referrals, so the ledger is recomputed).
+    public func updatePartner(_ partner: Partner, at now: Date) async throws {
+        try await store.program.updatePartner(partner, rules: ledger, at: now)
+    }
+
     public func partners() async throws -> [Partner] {
         try await store.program.partners()
     }

@@ -43,7 +43,8 @@ public struct StripeClient: EntityFetcher {
         var url = credentials.apiBase.appendingPathComponent("v1/invoice_payments")
         url.append(queryItems: [
             URLQueryItem(name: "payment[type]", value: "payment_intent"), URLQueryItem(name: "payment[payment_intent]", value: request.id),
-            URLQueryItem(name: "expand[]", value: "data.invoice"),
+            // Only payments that went through: a canceled or open one paid no invoice.
+            URLQueryItem(name: "status", value: "paid"), URLQueryItem(name: "expand[]", value: "data.invoice"),
         ])
         let what = "the invoice payments of \(request.id)"
         var headers = [("Authorization", "Bearer \(credentials.apiKey.value)"), ("Stripe-Version", credentials.apiVersion)]

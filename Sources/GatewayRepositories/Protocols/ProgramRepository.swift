@@ -6,8 +6,8 @@ public import GatewayCore
 public protocol ProgramRepository: Sendable {
     /// Stores a partner; its `id` is assigned by the store.
     func addPartner(_ partner: Partner, at now: Date) async throws -> Partner
-    /// Replaces a partner's name, kind, specialty, payout form, email and domains.
-    func updatePartner(_ partner: Partner, at now: Date) async throws
+    /// Replaces a partner's name, kind, specialty, payout form, email and domains, and recomputes.
+    func updatePartner(_ partner: Partner, rules: any LedgerRules, at now: Date) async throws
     func partners() async throws -> [Partner]
     func partner(_ id: PartnerID) async throws -> Partner?
 

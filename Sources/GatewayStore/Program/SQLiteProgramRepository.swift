@@ -25,7 +25,7 @@ struct SQLiteProgramRepository: ProgramRepository {
         }
     }
 
-    func updatePartner(_ partner: Partner, at now: Date) async throws {
+    func updatePartner(_ partner: Partner, rules: any LedgerRules, at now: Date) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ? WHERE id = ?",
@@ -34,6 +34,7 @@ struct SQLiteProgramRepository: ProgramRepository {
                     try StoreCoding.text(partner.domains), partner.id.rawValue,
                 ])
             try LedgerSQL.audit("partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name], at: now, db)
+            try LedgerSQL.recompute(rules, at: now, db)
         }
     }
 
