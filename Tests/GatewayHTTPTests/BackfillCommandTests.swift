@@ -6,23 +6,27 @@ import Testing
 
 /// `referral-gateway backfill stripe`, the real executable against the loopback fake of Stripe.
 @Suite struct BackfillCommandTests {
-    /// Runs the executable with `environment` added; answers its status, standard output and error.
-    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String) {
+    /// Runs the executable with `environment` added; answers its status, standard output and
+    /// error. It waits without blocking a thread: the tests share a small pool with live servers.
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = ServerProcessTests.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GATEWAY_") }.merging(environment) { $1 }
-        let output = Pipe()
-        // Standard error to a file, so neither stream can fill up and block the child.
-        let errorsFile = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorsFile) }
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errorsFile)
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), try String(contentsOf: errorsFile, encoding: .utf8))
+        // Both streams to files, so neither can fill a pipe and block the child.
+        let files = ["stdout", "stderr"].map { FileManager.default.temporaryDirectory.appendingPathComponent("backfill-\($0)-\(UUID().uuidString)") }
+        for file in files { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        defer { for file in files { try? FileManager.default.removeItem(at: file) } }
+        process.standardOutput = try FileHandle(forWritingTo: files[0])
+        process.standardError = try FileHandle(forWritingTo: files[1])
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return (process.terminationStatus, try String(contentsOf: files[0], encoding: .utf8), try String(contentsOf: files[1], encoding: .utf8))
     }
 
     @Test func backfillsStoresAndProcessesThenARevokedKeyStopsWithTheReason() async throws {
@@ -37,7 +41,7 @@ import Testing
             let base = "http://127.0.0.1:\(port)"
             let environment = ["GATEWAY_STRIPE_API_KEY": FakeStripe.apiKey, "GATEWAY_STRIPE_API_BASE": base]
 
-            let first = try Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: environment)
+            let first = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: environment)
             #expect(first.status == 0, "\(first.errors)")
             #expect(first.output.contains("backfill stripe: read 252 records, stored 252 new deliveries"))
             #expect(first.output.contains("processed 252 deliveries"))
@@ -45,19 +49,19 @@ import Testing
             #expect(first.errors.contains("stripe invoices: 100 read, 100 new, "))
             #expect(first.errors.contains("stripe credit_notes: 2 read, 2 new, "))
 
-            let again = try Self.run(["backfill", "stripe", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
+            let again = try await Self.run(["backfill", "stripe", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
             #expect(again.status == 0 && again.output.contains("stored 0 new deliveries") && !again.output.contains("processed"))
 
             var revoked = environment
             revoked["GATEWAY_STRIPE_API_KEY"] = "rk_test_revoked_key_1234"
-            let refused = try Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: revoked)
+            let refused = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: revoked)
             #expect(refused.status != 0)
             #expect(refused.errors.contains("error: Stripe refused the API key (HTTP 401): check GATEWAY_STRIPE_API_KEY"))
             #expect(!refused.errors.contains("rk_test_revoked") && !refused.output.contains("rk_test_revoked"))
 
-            let noKey = try Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: [:])
+            let noKey = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: [:])
             #expect(noKey.status != 0 && noKey.errors.contains("set GATEWAY_STRIPE_API_KEY"))
-            let badDay = try Self.run(["backfill", "stripe", "--since", "2024-13-01"] + storage, environment: environment)
+            let badDay = try await Self.run(["backfill", "stripe", "--since", "2024-13-01"] + storage, environment: environment)
             #expect(badDay.status != 0 && badDay.errors.contains("since must be a day (2025-06-01) or an ISO 8601 timestamp"))
         }
     }
