@@ -135,11 +135,17 @@ struct Process: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let store = try await storage.openStore()
+        print("processed \(try await Self.drain(try await storage.openStore(), storage: storage, processing: processing)) deliveries")
+    }
+
+    /// Processes every stored delivery of `store` (what `backfill` does after storing).
+    ///
+    /// - Returns: how many deliveries were processed.
+    static func drain(_ store: any Repositories, storage: StorageOptions, processing: ProcessingOptions) async throws -> Int {
         let processor = DeliveryProcessor(
             store: store, adapters: try storage.loadAdapters(), fetchers: try Environment.fetchers(store: store),
             batchSize: try processing.batchSize(), logger: CommandLog.logger)
-        print("processed \(try await processor.drain()) deliveries")
+        return try await processor.drain()
     }
 }
 

@@ -387,7 +387,8 @@ struct SettingsCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change the conflict rule, approval thresholds, the give-and-get ratio and window, or the ask window; the ledger is recomputed.")
+            abstract:
+                "Change the conflict rule, approval thresholds, the give-and-get ratio and window, the ask window or the go-live date; the ledger is recomputed.")
         @Option(help: "first_valid_claim, last_claim or split.") var conflictRule: ProgramSettings.ConflictRule?
         @Option(help: "Lines above this amount wait for approval, e.g. '1000 USD' (repeatable, one per currency).")
         var approvalThreshold: [MoneyArgument] = []
@@ -395,6 +396,8 @@ struct SettingsCommand: AsyncParsableCommand {
         var giveGetRatio: Int?
         @Option(help: "The months of referrals the give and get compares.") var giveGetWindowMonths: Int?
         @Option(help: "Who to ask next: moments, and asks, in this many days.") var askWindowDays: Int?
+        @Option(help: "Clients that started before this day (2026-12-01) are existing clients in every report; 'none' removes it.")
+        var goLive: String?
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -406,7 +409,7 @@ struct SettingsCommand: AsyncParsableCommand {
             }
             let input = SettingsInput(
                 conflictRule: conflictRule, approvalThresholds: thresholds, giveGetRatio: giveGetRatio, giveGetWindowMonths: giveGetWindowMonths,
-                askWindowDays: askWindowDays)
+                askWindowDays: askWindowDays, goLive: goLive)
             Output.print(try await program.updateSettings(input, at: Date()))
         }
     }

@@ -180,6 +180,40 @@ import Testing
         #expect(metrics.retention.others.clients == 4)
     }
 
+    @Test func clientsThatStartedBeforeTheGoLiveDateAreNeverNew() throws {
+        let program = Self.program()
+        let period = ReportPeriod(start: Self.day("2025-07-01"), end: Self.day("2025-10-01"))
+        let metrics = ProgramMetrics(
+            period: period, generatedAt: Self.day("2025-10-01"), partners: program.partners, referrals: program.referrals,
+            contracts: program.contracts, roster: program.roster, giveGet: [], topPercent: 33, goLive: Self.day("2025-08-01"))
+
+        // new1 (referred by the client partner, 11 July) and direct1 (20 July) were clients before
+        // go-live on 1 August; new2 (30 August, referred, 500.00) and direct2 (5 September, 1,000.00) are new.
+        #expect(metrics.newClients == 2)
+        #expect(metrics.referredNewClients == 1)
+        #expect(metrics.newMRR.first?.total == Self.usd(150_000))
+        #expect(metrics.newMRR.first?.referralSourced == Self.usd(50_000))
+        #expect(metrics.newMRR.first?.sharePercent == 33.3)
+        #expect(metrics.months.map { $0.newMRR.first?.total } == [nil, Self.usd(50_000), Self.usd(100_000)])
+        // The client partner's only new client started before go-live: no client-referred new client.
+        #expect(metrics.kFactor.clientReferredNewClients == 0)
+        #expect(metrics.kFactor.activeClientsAtStart == 2)
+        #expect(metrics.kFactor.value == 0)
+        // Retention and running MRR are about every client, existing or new: unchanged.
+        #expect(metrics.retention.referred.clients == 2)
+        #expect(metrics.retention.others.clients == 4)
+    }
+
+    @Test func aGoLiveDateAfterThePeriodLeavesItNoNewClientsAndOneBeforeItChangesNothing() {
+        let program = Self.program()
+        let quarter = ReportPeriod(start: Self.day("2025-07-01"), end: Self.day("2025-10-01"))
+        #expect(program.roster.newClients(in: quarter, goLive: Self.day("2025-10-01")).isEmpty)
+        #expect(program.roster.newClients(in: quarter, goLive: Self.day("2025-07-01")).count == 4)
+        #expect(program.roster.newClients(in: quarter, goLive: nil).count == 4)
+        // The day itself counts as after go-live: direct1 started on 20 July.
+        #expect(program.roster.newClients(in: quarter, goLive: Self.day("2025-07-20")).map(\.key) == ["domain:direct1.example", "domain:new2.example", "domain:direct2.example"])
+    }
+
     @Test func clientReviewKPIsDivideByClientsThatPaidInTheLastTwelveMonths() {
         let clients = ["a", "b", "c", "d"].map { Self.customer($0, domain: "\($0).example") }
         var events = clients.map { Self.paid($0, 10_000, on: "2025-08-01") }

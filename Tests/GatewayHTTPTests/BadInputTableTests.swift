@@ -85,6 +85,10 @@ import Testing
             name: "a give-and-get window of 61 months", method: .put, path: "/admin/settings", body: #"{"give_get_window_months":61}"#,
             command: ["settings", "set", "--give-get-window-months", "61"], status: .badRequest, reason: "give_get_window_months must be 1 to 60"),
         BadInput(
+            name: "a go-live date that is not a day", method: .put, path: "/admin/settings", body: #"{"go_live":"2026-13-01"}"#,
+            command: ["settings", "set", "--go-live", "2026-13-01"], status: .badRequest,
+            reason: "go_live must be a day (2025-06-01) or an ISO 8601 timestamp"),
+        BadInput(
             name: "an ask window of 0 days", method: .get, path: "/admin/ask-next?days=0", body: "",
             command: ["reviews", "due", "--days", "0"], status: .badRequest, reason: "ask_window_days must be 1 to 365"),
     ]

@@ -64,6 +64,10 @@ import Testing
         #expect(try Self.run(["settings", "set", "--give-get-ratio", "0"] + data).0 != 0)
         let (_, settings) = try Self.run(["settings", "set", "--give-get-window-months", "60"] + data)
         #expect(settings.contains("\"give_get_window_months\" : 60") && settings.contains("\"conflict_rule\" : \"first_valid_claim\""))
+        let (goLiveStatus, goLive) = try Self.run(["settings", "set", "--go-live", "2026-12-01"] + data)
+        #expect(goLiveStatus == 0 && goLive.contains("\"go_live\" : \"2026-12-01T00:00:00Z\"") && goLive.contains("\"give_get_window_months\" : 60"))
+        let (_, cleared) = try Self.run(["settings", "set", "--go-live", "none"] + data)
+        #expect(!cleared.contains("go_live") && cleared.contains("\"give_get_window_months\" : 60"))
         // Acme's 2025 introduction is inside 60 months, and the MSP sent Acme nothing back.
         let (_, owedNow) = try Self.run(["give-get", "--owed"] + data)
         #expect(owedNow.contains("\"partner_name\" : \"Acme Accounting\""))

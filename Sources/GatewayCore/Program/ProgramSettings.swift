@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Program-wide choices an MSP makes once.
 public struct ProgramSettings: Hashable, Sendable, Codable {
     /// How competing claims on one company are settled.
@@ -21,16 +23,22 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
     /// "Who to ask next": a client at a high-intent moment in the last this many days, with no
     /// referral ask recorded in them.
     public var askWindowDays: Int
+    /// The day the gateway's history of clients is complete: a client whose first payment,
+    /// agreement or signing came before it was already a client, so reports never count it as new
+    /// (however late its first event reached the gateway). `nil`: every client is new when it
+    /// first appears.
+    public var goLive: Date?
 
     public init(
         conflictRule: ConflictRule = .firstValidClaim, approvalThresholds: [String: Int64] = [:], giveGetRatio: Int = 3,
-        giveGetWindowMonths: Int = 12, askWindowDays: Int = 90
+        giveGetWindowMonths: Int = 12, askWindowDays: Int = 90, goLive: Date? = nil
     ) {
         self.conflictRule = conflictRule
         self.approvalThresholds = approvalThresholds
         self.giveGetRatio = giveGetRatio
         self.giveGetWindowMonths = giveGetWindowMonths
         self.askWindowDays = askWindowDays
+        self.goLive = goLive
     }
 
     /// Settings saved before a field existed (and a `PUT` that leaves one out) take its default.
@@ -42,7 +50,8 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
             approvalThresholds: try container.decodeIfPresent([String: Int64].self, forKey: .approvalThresholds) ?? defaults.approvalThresholds,
             giveGetRatio: try container.decodeIfPresent(Int.self, forKey: .giveGetRatio) ?? defaults.giveGetRatio,
             giveGetWindowMonths: try container.decodeIfPresent(Int.self, forKey: .giveGetWindowMonths) ?? defaults.giveGetWindowMonths,
-            askWindowDays: try container.decodeIfPresent(Int.self, forKey: .askWindowDays) ?? defaults.askWindowDays)
+            askWindowDays: try container.decodeIfPresent(Int.self, forKey: .askWindowDays) ?? defaults.askWindowDays,
+            goLive: try container.decodeIfPresent(Date.self, forKey: .goLive))
     }
 
     /// Whether `amount` needs an admin's approval before it can be paid.
@@ -57,6 +66,7 @@ public struct ProgramSettings: Hashable, Sendable, Codable {
         case giveGetRatio = "give_get_ratio"
         case giveGetWindowMonths = "give_get_window_months"
         case askWindowDays = "ask_window_days"
+        case goLive = "go_live"
     }
 }
 

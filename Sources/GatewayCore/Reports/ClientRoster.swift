@@ -171,6 +171,13 @@ public struct ClientRoster: Sendable {
         return ReferralMatchKey.vendor(source: customer.source, id: customer.id).storageKey
     }
 
+    /// Clients won in `period`: their first agreement, signing or payment falls in it and, when a
+    /// go-live date is set, on or after that date. A client seen before go-live was already a
+    /// client when the gateway's history became complete, so it is never new, in any period.
+    public func newClients(in period: ReportPeriod, goLive: Date?) -> [ClientRecord] {
+        clients.filter { period.contains($0.startedAt) && $0.startedAt >= (goLive ?? .distantPast) }
+    }
+
     /// Clients active on `date`.
     public func active(on date: Date) -> [ClientRecord] {
         clients.filter { $0.isActive(on: date) }

@@ -8,7 +8,8 @@ public import Foundation
 public struct ProgramMetrics: Sendable, Encodable {
     public var period: ReportPeriod
     public var generatedAt: Date
-    /// Clients whose first agreement, signing or payment fell in the period.
+    /// Clients whose first agreement, signing or payment fell in the period, and not before the
+    /// go-live date when one is set.
     public var newClients: Int
     public var referredNewClients: Int
     /// Share of new MRR that is referral-sourced, per currency.
@@ -295,14 +296,16 @@ extension ProgramMetrics {
     /// - Parameters:
     ///   - referrals: every referral with its status on `generatedAt`.
     ///   - topPercent: which top share of partners `topPartners` covers.
+    ///   - goLive: the settings' go-live date: clients that started before it are existing clients,
+    ///     never new ones (new clients, new MRR and its referral-sourced share, the K-factor).
     public init(
         period: ReportPeriod, generatedAt: Date, partners: [Partner], referrals: [(Referral, Referral.Status)], contracts: [Contract],
-        roster: ClientRoster, giveGet: [GiveGetBalance], topPercent: Int = 15, calendar: Calendar = .reports
+        roster: ClientRoster, giveGet: [GiveGetBalance], topPercent: Int = 15, goLive: Date? = nil, calendar: Calendar = .reports
     ) {
         self.period = period
         self.generatedAt = generatedAt
         let kinds = Dictionary(uniqueKeysWithValues: partners.map { ($0.id, $0.kind) })
-        let newClients = roster.clients.filter { period.contains($0.startedAt) }
+        let newClients = roster.newClients(in: period, goLive: goLive)
         self.newClients = newClients.count
         referredNewClients = newClients.filter { $0.partnerID != nil }.count
         newMRR = Self.shares(of: newClients)

@@ -158,26 +158,37 @@ public struct SettingsInput: Sendable, Hashable, Decodable {
     public var giveGetRatio: Int?
     public var giveGetWindowMonths: Int?
     public var askWindowDays: Int?
+    /// The go-live date: a day (`2026-12-01`) or an ISO 8601 timestamp, or `none` to remove it.
+    public var goLive: String?
+
+    /// What `goLive` says to clear the go-live date.
+    public static let noGoLive = "none"
 
     public init(
         conflictRule: ProgramSettings.ConflictRule? = nil, approvalThresholds: [String: Int64]? = nil, giveGetRatio: Int? = nil,
-        giveGetWindowMonths: Int? = nil, askWindowDays: Int? = nil
+        giveGetWindowMonths: Int? = nil, askWindowDays: Int? = nil, goLive: String? = nil
     ) {
         self.conflictRule = conflictRule
         self.approvalThresholds = approvalThresholds
         self.giveGetRatio = giveGetRatio
         self.giveGetWindowMonths = giveGetWindowMonths
         self.askWindowDays = askWindowDays
+        self.goLive = goLive
     }
 
-    /// `settings` with the given fields replaced.
-    public func applied(to settings: ProgramSettings) -> ProgramSettings {
+    /// `settings` with the given fields replaced, or `GatewayError.invalid` for a go-live date
+    /// that is not a date.
+    public func applied(to settings: ProgramSettings) throws(GatewayError) -> ProgramSettings {
         var settings = settings
         if let conflictRule { settings.conflictRule = conflictRule }
         if let approvalThresholds { settings.approvalThresholds = approvalThresholds }
         if let giveGetRatio { settings.giveGetRatio = giveGetRatio }
         if let giveGetWindowMonths { settings.giveGetWindowMonths = giveGetWindowMonths }
         if let askWindowDays { settings.askWindowDays = askWindowDays }
+        if let goLive {
+            let cleared = goLive.trimmingCharacters(in: .whitespaces).lowercased() == Self.noGoLive
+            settings.goLive = cleared ? nil : try DateInput.parse(goLive, field: "go_live")
+        }
         return settings
     }
 
@@ -187,5 +198,6 @@ public struct SettingsInput: Sendable, Hashable, Decodable {
         case giveGetRatio = "give_get_ratio"
         case giveGetWindowMonths = "give_get_window_months"
         case askWindowDays = "ask_window_days"
+        case goLive = "go_live"
     }
 }

@@ -102,7 +102,8 @@ public struct ReportService: Sendable {
         if let roster { clients = roster } else { clients = try await clientRoster() }
         return ProgramMetrics(
             period: period, generatedAt: now, partners: try await store.program.partners(), referrals: referrals,
-            contracts: try await store.ledger.contracts(), roster: clients, giveGet: giveGet, topPercent: topPercent)
+            contracts: try await store.ledger.contracts(), roster: clients, giveGet: giveGet, topPercent: topPercent,
+            goLive: try await store.program.settings().goLive)
     }
 
     /// The client-review KPIs over `period`.

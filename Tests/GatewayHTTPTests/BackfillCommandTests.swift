@@ -1,0 +1,68 @@
+import Foundation
+import GatewayTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `referral-gateway backfill stripe`, the real executable against the loopback fake of Stripe.
+@Suite struct BackfillCommandTests {
+    /// Runs the executable with `environment` added; answers its status, standard output and
+    /// error. It waits without blocking a thread: the tests share a small pool with live servers.
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = ServerProcessTests.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GATEWAY_") }.merging(environment) { $1 }
+        // Both streams to files, so neither can fill a pipe and block the child.
+        let files = ["stdout", "stderr"].map { FileManager.default.temporaryDirectory.appendingPathComponent("backfill-\($0)-\(UUID().uuidString)") }
+        for file in files { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        defer { for file in files { try? FileManager.default.removeItem(at: file) } }
+        process.standardOutput = try FileHandle(forWritingTo: files[0])
+        process.standardError = try FileHandle(forWritingTo: files[1])
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return (process.terminationStatus, try String(contentsOf: files[0], encoding: .utf8), try String(contentsOf: files[1], encoding: .utf8))
+    }
+
+    @Test func backfillsStoresAndProcessesThenARevokedKeyStopsWithTheReason() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: ServerProcessTests.binary.path), "build the executable first: swift build")
+        let fake = FakeStripe()
+        _ = try StripeBackfillTests.account(fake)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = ["--data-dir", directory.path, "--adapters-dir", Fixtures.adapters.path]
+        try await fake.application.test(.live) { fakeClient in
+            let port = try #require(fakeClient.port)
+            let base = "http://127.0.0.1:\(port)"
+            let environment = ["GATEWAY_STRIPE_API_KEY": FakeStripe.apiKey, "GATEWAY_STRIPE_API_BASE": base]
+
+            let first = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("backfill stripe: read 252 records, stored 252 new deliveries"))
+            #expect(first.output.contains("processed 252 deliveries"))
+            // Plain progress lines (not a terminal): one per page.
+            #expect(first.errors.contains("stripe invoices: 100 read, 100 new, "))
+            #expect(first.errors.contains("stripe credit_notes: 2 read, 2 new, "))
+
+            let again = try await Self.run(["backfill", "stripe", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
+            #expect(again.status == 0 && again.output.contains("stored 0 new deliveries") && !again.output.contains("processed"))
+
+            var revoked = environment
+            revoked["GATEWAY_STRIPE_API_KEY"] = "rk_test_revoked_key_1234"
+            let refused = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: revoked)
+            #expect(refused.status != 0)
+            #expect(refused.errors.contains("error: Stripe refused the API key (HTTP 401): check GATEWAY_STRIPE_API_KEY"))
+            #expect(!refused.errors.contains("rk_test_revoked") && !refused.output.contains("rk_test_revoked"))
+
+            let noKey = try await Self.run(["backfill", "stripe", "--since", "2024-12-01"] + storage, environment: [:])
+            #expect(noKey.status != 0 && noKey.errors.contains("set GATEWAY_STRIPE_API_KEY"))
+            let badDay = try await Self.run(["backfill", "stripe", "--since", "2024-13-01"] + storage, environment: environment)
+            #expect(badDay.status != 0 && badDay.errors.contains("since must be a day (2025-06-01) or an ISO 8601 timestamp"))
+        }
+    }
+}
