@@ -10,8 +10,8 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
-/// Two years of a Stripe account brought in by a backfill, against the same invoices sent as
-/// webhooks. Twenty clients pay monthly from their first month (December 2024 to November 2026)
+/// The program imported from a spreadsheet, then two years of a Stripe account brought in by a
+/// backfill, against the same invoices sent as webhooks. Twenty clients pay monthly from their first month (December 2024 to November 2026)
 /// to November 2026; five were referred (clients 9, 12, 15, 18 and 20) on a plan paying 10 % of
 /// collected payments; two credit notes go back to clients 9 and 12.
 @Suite struct StripeBackfillStoryTests {
@@ -47,21 +47,36 @@ import Testing
 
     static func invoice(_ client: Int, _ month: Int) -> String { "in_c\(client)_m\(month)" }
 
-    /// The program as the admin set it up: two partners, one plan, five referrals introduced 20
-    /// days before each referred client's first payment. The same in every store, so ids match.
-    static func program(_ program: ProgramService) async throws {
-        let acme = try await program.addPartner(PartnerInput(name: "Acme Accounting", kind: "center_of_influence"), at: now)
-        let happy = try await program.addPartner(PartnerInput(name: "Happy Client Co", kind: "client"), at: now)
-        let plan = try await program.addPlan(
+    /// The program as the admin brings it in from the spreadsheet: three partners and the five
+    /// referrals, introduced 20 days before each referred client's first payment, on the one plan.
+    /// The same in every store, so ids match.
+    static func program(_ gateway: TestGateway, aBadDateFirst: Bool = false) async throws {
+        _ = try await gateway.program.addPlan(
             PlanInput(name: "10% of collected", terms: PlanTerms(rules: [.recurringShare(rate: BasisPoints(1000), months: nil)], holdDays: PlanTerms.defaultHoldDays)),
             at: now)
+        let imports = ImportService(store: gateway.store)
+        let partners = """
+            name,kind,email
+            Acme Accounting,center_of_influence,ap@acme-cpa.example
+            Happy Client Co,client,
+            Harbor Law,center_of_influence,office@harborlaw.example
+
+            """
+        #expect(try await imports.run(.partners, Data(partners.utf8), dryRun: false, at: now).created == 3)
+        var referrals = "partner,prospect,domains,introduced_on,plan\n"
         for (index, client) in referred.enumerated() {
             let introduced = month(firstMonth(client)).addingTimeInterval(-20 * 86_400)
-            _ = try await program.addReferral(
-                ReferralInput(
-                    partnerID: (index.isMultiple(of: 2) ? acme : happy).id.rawValue, planID: plan.id.rawValue, prospectName: "Client \(client)",
-                    domains: [StripeHistory.domain(client)], introducedAt: introduced.formatted(.iso8601.year().month().day())), at: now)
+            referrals += "\(index.isMultiple(of: 2) ? "Acme Accounting" : "Happy Client Co"),Client \(client),\(StripeHistory.domain(client)),"
+                + "\(introduced.formatted(.iso8601.year().month().day())),10% of collected\n"
         }
+        if aBadDateFirst {
+            // One bad date refuses the whole file: nothing is written until it is fixed.
+            let bad = referrals.replacingOccurrences(of: month(firstMonth(15)).addingTimeInterval(-20 * 86_400).formatted(.iso8601.year().month().day()), with: "2026-02-30")
+            let refused = try await imports.run(.referrals, Data(bad.utf8), dryRun: false, at: now)
+            #expect(refused.refused.map(\.line) == [4] && refused.refused.first?.column == "introduced_on")
+            #expect(try await gateway.program.referrals(at: now).isEmpty)
+        }
+        #expect(try await imports.run(.referrals, Data(referrals.utf8), dryRun: false, at: now).created == 5)
     }
 
     /// The ledger's lines without the delivery that carried each event (ids differ between
@@ -96,7 +111,7 @@ import Testing
 
         // The same invoices and credit notes, sent as webhooks.
         let webhooked = try TestGateway(now: { Self.now })
-        try await Self.program(webhooked.program)
+        try await Self.program(webhooked)
         try await Self.deliver(history, to: webhooked)
 
         let fake = FakeStripe()
@@ -107,7 +122,7 @@ import Testing
         }
         try await fake.application.test(.live) { fakeClient in
             let backfilled = try TestGateway(now: { Self.now })
-            try await Self.program(backfilled.program)
+            try await Self.program(backfilled, aBadDateFirst: true)
             let port = try #require(fakeClient.port)
             let backfill = StripeBackfill(
                 credentials: .init(apiKey: Secret(FakeStripe.apiKey), apiBase: URL(string: "http://127.0.0.1:\(port)")!),

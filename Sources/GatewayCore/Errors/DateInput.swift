@@ -6,7 +6,10 @@ public enum DateInput {
     /// The date `text` names, or `GatewayError.invalid` naming the field.
     public static func parse(_ text: String, field: String) throws(GatewayError) -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.count == 10, let day = try? Date(trimmed, strategy: .iso8601.year().month().day()) { return day }
+        // The parser rolls an impossible day over (2026-02-30 would be 2 March): a day must read
+        // back as it was written.
+        let dayStyle = Date.ISO8601FormatStyle().year().month().day()
+        if trimmed.count == 10, let day = try? Date(trimmed, strategy: dayStyle), day.formatted(dayStyle) == trimmed { return day }
         if let instant = try? Date(trimmed, strategy: .iso8601) { return instant }
         throw .invalid("\(field) must be a day (2025-06-01) or an ISO 8601 timestamp, not '\(text.prefix(40))'")
     }
