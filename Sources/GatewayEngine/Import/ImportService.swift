@@ -8,8 +8,8 @@ public import GatewayRepositories
 /// is written. Rows are matched to what is stored by natural keys, so importing the same file
 /// again changes nothing and a changed row updates.
 ///
-/// Rows are written one by one after the whole file is checked: a crash part-way leaves the rows
-/// before it written, and importing the file again completes it.
+/// A file's rows are written in one transaction once the whole file is checked, and the ledger is
+/// recomputed once: an import lands whole or not at all.
 public struct ImportService: Sendable {
     private let store: any Repositories
     private let program: ProgramService
@@ -33,17 +33,15 @@ public struct ImportService: Sendable {
         case .reviews: try await planReviews(file, into: &plan, at: now)
         }
         let report = ImportReport(kind: kind, dryRun: dryRun, rows: plan.outcomes, refused: plan.refused)
-        if report.applied {
-            for write in plan.writes { try await write() }
-        }
+        if report.applied, !plan.changes.isEmpty { try await program.apply(plan.changes, at: now) }
         return report
     }
 
-    /// What the file would do: an outcome or a refusal per row, and the writes to make.
+    /// What the file would do: an outcome or a refusal per row, and the changes to write.
     private struct Plan {
         var outcomes: [ImportReport.RowOutcome] = []
         var refused: [ImportReport.Refusal] = []
-        var writes: [@Sendable () async throws -> Void] = []
+        var changes = ProgramChanges()
         /// Natural keys seen so far in the file, with their line.
         var seen: [String: Int] = [:]
 
@@ -83,7 +81,7 @@ public struct ImportService: Sendable {
                     ?? partner.email.flatMap { email in stored.first { $0.email?.lowercased() == email.lowercased() } }
                 guard let existing else {
                     plan.outcomes.append(.init(line: row.line, action: .created, key: partner.name))
-                    plan.writes.append { [program, partner] in _ = try await program.addPartner(Self.input(of: partner), at: now) }
+                    plan.changes.newPartners.append(partner)
                     continue
                 }
                 partner.id = existing.id
@@ -93,18 +91,12 @@ public struct ImportService: Sendable {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: partner.name))
                 } else {
                     plan.outcomes.append(.init(line: row.line, action: .changed, key: partner.name))
-                    plan.writes.append { [program, partner] in try await program.updatePartner(partner, at: now) }
+                    plan.changes.changedPartners.append(partner)
                 }
             } catch {
                 plan.refuse(row.line, error, columns: ImportKind.partners.columns)
             }
         }
-    }
-
-    private static func input(of partner: Partner) -> PartnerInput {
-        PartnerInput(
-            name: partner.name, kind: partner.kind.rawValue, specialty: partner.specialty?.rawValue, payoutForm: partner.payoutForm.rawValue,
-            email: partner.email, domains: partner.domains)
     }
 
     // MARK: Referrals
@@ -141,10 +133,8 @@ public struct ImportService: Sendable {
                 let reason = row["lost_reason"]
                 guard let existing else {
                     plan.outcomes.append(.init(line: row.line, action: .created, key: key))
-                    plan.writes.append { [program] in
-                        let created = try await program.addReferral(Self.input(of: referral), at: now)
-                        try await Self.apply(status, reason: reason, to: created.referral.id, on: referral.introducedAt, program: program, at: now)
-                    }
+                    plan.changes.newReferrals.append(
+                        .init(referral: referral, flags: try await program.flags(for: referral), status: Self.change(to: status, reason: reason, on: referral.introducedAt)))
                     continue
                 }
                 let recorded: Referral.Status = existing.lostAt != nil ? .lost : existing.qualifiedAt != nil ? .qualified : .introduced
@@ -163,7 +153,7 @@ public struct ImportService: Sendable {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
                 } else {
                     plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
-                    plan.writes.append { [program] in try await Self.apply(status, reason: reason, to: existing.id, on: now, program: program, at: now) }
+                    if let change = Self.change(to: status, reason: reason, on: now) { plan.changes.statusChanges.append((existing.id, change)) }
                 }
             } catch {
                 plan.refuse(row.line, error, columns: ImportKind.referrals.columns)
@@ -171,23 +161,15 @@ public struct ImportService: Sendable {
         }
     }
 
-    /// Records a status the sheet says the referral reached: qualified or lost (signed comes from
-    /// the billing and PSA events, and introduced is where every referral starts).
-    private static func apply(
-        _ status: Referral.Status, reason: String?, to id: ReferralID, on date: Date, program: ProgramService, at now: Date
-    ) async throws {
+    /// The status the sheet says the referral reached, as the program records it: qualified or
+    /// lost (signed comes from the billing and PSA events, and introduced is where every referral
+    /// starts).
+    private static func change(to status: Referral.Status, reason: String?, on date: Date) -> ProgramChanges.StatusChange? {
         switch status {
-        case .qualified: _ = try await program.qualifyReferral(id, on: date.formatted(.iso8601), at: now)
-        case .lost: _ = try await program.loseReferral(id, on: date.formatted(.iso8601), reason: reason, at: now)
-        default: break
+        case .qualified: .qualified(on: date)
+        case .lost: .lost(on: date, reason: reason ?? "")
+        default: nil
         }
-    }
-
-    private static func input(of referral: Referral) -> ReferralInput {
-        ReferralInput(
-            partnerID: referral.partnerID.rawValue, planID: referral.planID.rawValue, prospectName: referral.prospectName,
-            domains: referral.domains, contactEmails: referral.contactEmails, vendorIDs: referral.vendorIDs, referralCode: referral.referralCode,
-            introducedAt: referral.introducedAt.formatted(.iso8601))
     }
 
     // MARK: Outbound referrals
@@ -209,7 +191,7 @@ public struct ImportService: Sendable {
                     $0.partnerID == partner.id && $0.referredAt == sent && $0.clientName.lowercased() == referral.clientName.lowercased()
                 }) else {
                     plan.outcomes.append(.init(line: row.line, action: .created, key: key))
-                    plan.writes.append { [store, referral] in _ = try await store.program.addOutboundReferral(referral, at: now) }
+                    plan.changes.newOutboundReferrals.append(referral)
                     continue
                 }
                 referral.id = existing.id
@@ -218,7 +200,7 @@ public struct ImportService: Sendable {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
                 } else {
                     plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
-                    plan.writes.append { [store, referral] in try await store.program.updateOutboundReferral(referral, at: now) }
+                    plan.changes.changedOutboundReferrals.append(referral)
                 }
             } catch {
                 plan.refuse(row.line, error, columns: ImportKind.outbound.columns)
@@ -244,7 +226,7 @@ public struct ImportService: Sendable {
                 guard plan.first(key, line: row.line) else { continue }
                 guard let existing = stored.first(where: { $0.client == review.client && $0.reviewedOn == reviewed }) else {
                     plan.outcomes.append(.init(line: row.line, action: .created, key: key))
-                    plan.writes.append { [store, review] in _ = try await store.program.addClientReview(review, at: now) }
+                    plan.changes.newClientReviews.append(review)
                     continue
                 }
                 review.id = existing.id
@@ -252,7 +234,7 @@ public struct ImportService: Sendable {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: key))
                 } else {
                     plan.outcomes.append(.init(line: row.line, action: .changed, key: key))
-                    plan.writes.append { [store, review] in try await store.program.updateClientReview(review, at: now) }
+                    plan.changes.changedClientReviews.append(review)
                 }
             } catch {
                 plan.refuse(row.line, error, columns: ImportKind.reviews.columns)

@@ -20,12 +20,6 @@ public struct ProgramService: Sendable {
         try await store.program.addPartner(try ProgramValidation.partner(input, at: now), at: now)
     }
 
-    /// Replaces a partner's details (its domains and email are the company the self-referral
-    /// guard keeps out of its referrals, so the ledger is recomputed).
-    public func updatePartner(_ partner: Partner, at now: Date) async throws {
-        try await store.program.updatePartner(partner, rules: ledger, at: now)
-    }
-
     public func partners() async throws -> [Partner] {
         try await store.program.partners()
     }
@@ -75,17 +69,28 @@ public struct ProgramService: Sendable {
         let partner = try await partner(referral.partnerID)
         guard let plan = try await store.program.plan(referral.planID) else { throw GatewayError.notFound("plan \(referral.planID) does not exist") }
         try ProgramValidation.notSelfReferral(referral, by: partner)
+        let stored = try await store.program.addReferral(referral, flags: try await flags(for: referral), rules: ledger, at: now)
+        return ReferralRecord(stored, versions: plan.versions, at: now)
+    }
+
+    /// What an admin should know about a referral as it is recorded: the company is claimed by
+    /// another partner, or was already a client before the introduction.
+    func flags(for referral: Referral) async throws -> [String] {
         let keys = referral.matchKeys.map(\.storageKey)
         var flags: [String] = []
-        let claimed = try await store.program.claims(on: keys, otherThan: partner.id)
+        let claimed = try await store.program.claims(on: keys, otherThan: referral.partnerID)
         if !claimed.isEmpty {
             flags.append("already claimed by referral \(claimed.map { "\($0)" }.joined(separator: ", ")) of another partner")
         }
         if let earlier = try await store.program.firstClientEvent(on: keys, before: referral.introducedAt) {
             flags.append("already a client: paid or signed on \(earlier.formatted(.iso8601)), before the introduction")
         }
-        let stored = try await store.program.addReferral(referral, flags: flags, rules: ledger, at: now)
-        return ReferralRecord(stored, versions: plan.versions, at: now)
+        return flags
+    }
+
+    /// Writes an import's changes together and recomputes the ledger once.
+    func apply(_ changes: ProgramChanges, at now: Date) async throws {
+        try await store.program.apply(changes, rules: ledger, at: now)
     }
 
     /// Every referral with its status on `now`.

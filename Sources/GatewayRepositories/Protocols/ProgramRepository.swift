@@ -6,8 +6,6 @@ public import GatewayCore
 public protocol ProgramRepository: Sendable {
     /// Stores a partner; its `id` is assigned by the store.
     func addPartner(_ partner: Partner, at now: Date) async throws -> Partner
-    /// Replaces a partner's name, kind, specialty, payout form, email and domains, and recomputes.
-    func updatePartner(_ partner: Partner, rules: any LedgerRules, at now: Date) async throws
     func partners() async throws -> [Partner]
     func partner(_ id: PartnerID) async throws -> Partner?
 
@@ -42,14 +40,13 @@ public protocol ProgramRepository: Sendable {
     /// Stores an outbound referral; its `id` is assigned by the store.
     func addOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws -> OutboundReferral
     func outboundReferrals() async throws -> [OutboundReferral]
-    /// Replaces an outbound referral's monthly value and note.
-    func updateOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws
-    /// Replaces a review's outcome and note.
-    func updateClientReview(_ review: ClientReview, at now: Date) async throws
     /// Stores a client review; its `id` is assigned by the store.
     func addClientReview(_ review: ClientReview, at now: Date) async throws -> ClientReview
     /// Every review, oldest first.
     func clientReviews() async throws -> [ClientReview]
+
+    /// Writes every change in one transaction, then recomputes the ledger once.
+    func apply(_ changes: ProgramChanges, rules: any LedgerRules, at now: Date) async throws
 
     /// The audit trail, newest first.
     func auditLog(limit: Int) async throws -> [AuditEntry]

@@ -10,32 +10,31 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Partners
 
     func addPartner(_ partner: Partner, at now: Date) async throws -> Partner {
-        try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
-                    try StoreCoding.text(partner.domains), try StoreCoding.text(partner.vendorIDs), now,
-                ])
-            var stored = partner
-            stored.id = PartnerID(db.lastInsertedRowID)
-            stored.createdAt = now
-            try LedgerSQL.audit("partner.created", subject: "partner:\(stored.id)", detail: ["name": partner.name], at: now, db)
-            return stored
-        }
+        try await writer.write { db in try Self.insertPartner(partner, at: now, db) }
     }
 
-    func updatePartner(_ partner: Partner, rules: any LedgerRules, at now: Date) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ? WHERE id = ?",
-                arguments: [
-                    partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
-                    try StoreCoding.text(partner.domains), partner.id.rawValue,
-                ])
-            try LedgerSQL.audit("partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name], at: now, db)
-            try LedgerSQL.recompute(rules, at: now, db)
-        }
+    private static func insertPartner(_ partner: Partner, at now: Date, _ db: Database) throws -> Partner {
+        try db.execute(
+            sql: "INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
+                try StoreCoding.text(partner.domains), try StoreCoding.text(partner.vendorIDs), now,
+            ])
+        var stored = partner
+        stored.id = PartnerID(db.lastInsertedRowID)
+        stored.createdAt = now
+        try LedgerSQL.audit("partner.created", subject: "partner:\(stored.id)", detail: ["name": partner.name], at: now, db)
+        return stored
+    }
+
+    private static func updatePartnerRow(_ partner: Partner, at now: Date, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ? WHERE id = ?",
+            arguments: [
+                partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
+                try StoreCoding.text(partner.domains), partner.id.rawValue,
+            ])
+        try LedgerSQL.audit("partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name], at: now, db)
     }
 
     func partners() async throws -> [Partner] {
@@ -108,27 +107,32 @@ struct SQLiteProgramRepository: ProgramRepository {
 
     func addReferral(_ referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws -> StoredReferral {
         try await writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
-                        introduced_at, status, claim_share, flags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'introduced', ?, ?)
-                    """,
-                arguments: [
-                    referral.partnerID.rawValue, referral.planID.rawValue, referral.prospectName, try StoreCoding.text(referral.domains),
-                    try StoreCoding.text(referral.contactEmails), try StoreCoding.text(referral.vendorIDs), referral.referralCode,
-                    referral.introducedAt, referral.claimShare, try StoreCoding.text(flags),
-                ])
-            let id = ReferralID(db.lastInsertedRowID)
-            for key in referral.matchKeys.map(\.storageKey) {
-                try db.execute(sql: "INSERT OR IGNORE INTO referral_key (key, referral_id) VALUES (?, ?)", arguments: [key, id.rawValue])
-            }
-            try LedgerSQL.audit(
-                "referral.created", subject: "referral:\(id)",
-                detail: ["partner": "\(referral.partnerID)", "prospect": referral.prospectName, "flags": flags.joined(separator: "; ")], at: now, db)
+            let id = try Self.insertReferral(referral, flags: flags, at: now, db)
             try LedgerSQL.recompute(rules, at: now, db)
             return try Self.storedReferral(id, db)!
         }
+    }
+
+    private static func insertReferral(_ referral: Referral, flags: [String], at now: Date, _ db: Database) throws -> ReferralID {
+        try db.execute(
+            sql: """
+                INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
+                    introduced_at, status, claim_share, flags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'introduced', ?, ?)
+                """,
+            arguments: [
+                referral.partnerID.rawValue, referral.planID.rawValue, referral.prospectName, try StoreCoding.text(referral.domains),
+                try StoreCoding.text(referral.contactEmails), try StoreCoding.text(referral.vendorIDs), referral.referralCode,
+                referral.introducedAt, referral.claimShare, try StoreCoding.text(flags),
+            ])
+        let id = ReferralID(db.lastInsertedRowID)
+        for key in referral.matchKeys.map(\.storageKey) {
+            try db.execute(sql: "INSERT OR IGNORE INTO referral_key (key, referral_id) VALUES (?, ?)", arguments: [key, id.rawValue])
+        }
+        try LedgerSQL.audit(
+            "referral.created", subject: "referral:\(id)",
+            detail: ["partner": "\(referral.partnerID)", "prospect": referral.prospectName, "flags": flags.joined(separator: "; ")], at: now, db)
+        return id
     }
 
     func referrals() async throws -> [StoredReferral] {
@@ -178,35 +182,44 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func setQualified(_ id: ReferralID, on date: Date, rules: any LedgerRules, at now: Date) async throws {
-        try await updateReferral(id, "referral.qualified", detail: ["on": date.formatted(.iso8601)], rules: rules, at: now) { db in
-            try db.execute(sql: "UPDATE referral SET qualified_at = ? WHERE id = ?", arguments: [date, id.rawValue])
-        }
+        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.qualified(on: date), of: id, at: now, db) }
     }
 
     func setLost(_ id: ReferralID, on date: Date, reason: String, rules: any LedgerRules, at now: Date) async throws {
-        try await updateReferral(id, "referral.lost", detail: ["on": date.formatted(.iso8601), "reason": reason], rules: rules, at: now) { db in
+        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.lost(on: date, reason: reason), of: id, at: now, db) }
+    }
+
+    private static func record(_ status: ProgramChanges.StatusChange, of id: ReferralID, at now: Date, _ db: Database) throws {
+        switch status {
+        case .qualified(let date):
+            try db.execute(sql: "UPDATE referral SET qualified_at = ? WHERE id = ?", arguments: [date, id.rawValue])
+            try LedgerSQL.audit("referral.qualified", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601)], at: now, db)
+        case .lost(let date, let reason):
             try db.execute(sql: "UPDATE referral SET lost_at = ? WHERE id = ?", arguments: [date, id.rawValue])
+            try LedgerSQL.audit(
+                "referral.lost", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601), "reason": reason], at: now, db)
         }
     }
 
     func addOverride(customerKey: String, to referral: ReferralID, reason: String, rules: any LedgerRules, at now: Date) async throws {
-        try await updateReferral(referral, "attribution.overridden", detail: ["customer": customerKey, "reason": reason], rules: rules, at: now) { db in
+        try await updateReferral(referral, rules: rules, at: now) { db in
             try db.execute(
                 sql: "INSERT INTO attribution_override (customer_key, referral_id, reason, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [customerKey, referral.rawValue, reason, now])
+            try LedgerSQL.audit(
+                "attribution.overridden", subject: "referral:\(referral)", detail: ["customer": customerKey, "reason": reason], at: now, db)
         }
     }
 
+    /// One change to an existing referral (audited by `change`), then the recomputation.
     private func updateReferral(
-        _ id: ReferralID, _ action: String, detail: [String: String], rules: any LedgerRules, at now: Date,
-        _ change: @escaping @Sendable (Database) throws -> Void
+        _ id: ReferralID, rules: any LedgerRules, at now: Date, _ change: @escaping @Sendable (Database) throws -> Void
     ) async throws {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM referral WHERE id = ?)", arguments: [id.rawValue]) == true else {
                 throw GatewayError.notFound("referral \(id) does not exist")
             }
             try change(db)
-            try LedgerSQL.audit(action, subject: "referral:\(id)", detail: detail, at: now, db)
             try LedgerSQL.recompute(rules, at: now, db)
         }
     }
@@ -231,18 +244,20 @@ struct SQLiteProgramRepository: ProgramRepository {
     // MARK: Give and get, reviews
 
     func addOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws -> OutboundReferral {
-        try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO outbound_referral (partner_id, client_name, referred_at, monthly_value, note) VALUES (?, ?, ?, ?, ?)",
-                arguments: [
-                    referral.partnerID.rawValue, referral.clientName, referral.referredAt, try referral.monthlyValue.map(StoreCoding.text),
-                    referral.note,
-                ])
-            var stored = referral
-            stored.id = db.lastInsertedRowID
-            try LedgerSQL.audit("outbound.recorded", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
-            return stored
-        }
+        try await writer.write { db in try Self.insertOutbound(referral, at: now, db) }
+    }
+
+    private static func insertOutbound(_ referral: OutboundReferral, at now: Date, _ db: Database) throws -> OutboundReferral {
+        try db.execute(
+            sql: "INSERT INTO outbound_referral (partner_id, client_name, referred_at, monthly_value, note) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                referral.partnerID.rawValue, referral.clientName, referral.referredAt, try referral.monthlyValue.map(StoreCoding.text),
+                referral.note,
+            ])
+        var stored = referral
+        stored.id = db.lastInsertedRowID
+        try LedgerSQL.audit("outbound.recorded", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
+        return stored
     }
 
     func outboundReferrals() async throws -> [OutboundReferral] {
@@ -255,32 +270,51 @@ struct SQLiteProgramRepository: ProgramRepository {
         }
     }
 
-    func updateOutboundReferral(_ referral: OutboundReferral, at now: Date) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE outbound_referral SET monthly_value = ?, note = ? WHERE id = ?",
-                arguments: [try referral.monthlyValue.map(StoreCoding.text), referral.note, referral.id])
-            try LedgerSQL.audit("outbound.changed", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
-        }
+    private static func updateOutboundRow(_ referral: OutboundReferral, at now: Date, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE outbound_referral SET monthly_value = ?, note = ? WHERE id = ?",
+            arguments: [try referral.monthlyValue.map(StoreCoding.text), referral.note, referral.id])
+        try LedgerSQL.audit("outbound.changed", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
     }
 
-    func updateClientReview(_ review: ClientReview, at now: Date) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE client_review SET outcome = ?, note = ? WHERE id = ?", arguments: [review.outcome.rawValue, review.note, review.id])
-            try LedgerSQL.audit("client_review.changed", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, db)
-        }
+    private static func updateReviewRow(_ review: ClientReview, at now: Date, _ db: Database) throws {
+        try db.execute(sql: "UPDATE client_review SET outcome = ?, note = ? WHERE id = ?", arguments: [review.outcome.rawValue, review.note, review.id])
+        try LedgerSQL.audit("client_review.changed", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, db)
     }
 
     func addClientReview(_ review: ClientReview, at now: Date) async throws -> ClientReview {
+        try await writer.write { db in try Self.insertReview(review, at: now, db) }
+    }
+
+    private static func insertReview(_ review: ClientReview, at now: Date, _ db: Database) throws -> ClientReview {
+        try db.execute(
+            sql: "INSERT INTO client_review (client, reviewed_on, outcome, note, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [review.client, review.reviewedOn, review.outcome.rawValue, review.note, now])
+        var stored = review
+        stored.id = db.lastInsertedRowID
+        try LedgerSQL.audit("client_review.recorded", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, db)
+        return stored
+    }
+
+    // MARK: Changes together
+
+    func apply(_ changes: ProgramChanges, rules: any LedgerRules, at now: Date) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO client_review (client, reviewed_on, outcome, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [review.client, review.reviewedOn, review.outcome.rawValue, review.note, now])
-            var stored = review
-            stored.id = db.lastInsertedRowID
-            try LedgerSQL.audit("client_review.recorded", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, db)
-            return stored
+            for partner in changes.newPartners { _ = try Self.insertPartner(partner, at: now, db) }
+            for partner in changes.changedPartners { try Self.updatePartnerRow(partner, at: now, db) }
+            for new in changes.newReferrals {
+                let id = try Self.insertReferral(new.referral, flags: new.flags, at: now, db)
+                if let status = new.status { try Self.record(status, of: id, at: now, db) }
+            }
+            for (id, status) in changes.statusChanges { try Self.record(status, of: id, at: now, db) }
+            for referral in changes.newOutboundReferrals { _ = try Self.insertOutbound(referral, at: now, db) }
+            for referral in changes.changedOutboundReferrals { try Self.updateOutboundRow(referral, at: now, db) }
+            for review in changes.newClientReviews { _ = try Self.insertReview(review, at: now, db) }
+            for review in changes.changedClientReviews { try Self.updateReviewRow(review, at: now, db) }
+            // Partners and referrals are what the ledger reads; one recomputation covers them all.
+            if !(changes.newPartners.isEmpty && changes.changedPartners.isEmpty && changes.newReferrals.isEmpty && changes.statusChanges.isEmpty) {
+                try LedgerSQL.recompute(rules, at: now, db)
+            }
         }
     }
 
