@@ -19,10 +19,12 @@ public enum GatewayApplication {
         services: [any Service] = [],
         metrics: GatewayMetrics = GatewayMetrics(),
         runsProcessor: Bool = true,
+        backfillRunners: [String: BackfillJobs.Runner] = [:],
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         let replays = ReplayJobs(store: store, processor: processor, logger: logger)
+        let backfills = BackfillJobs(runners: backfillRunners, processor: processor, now: configuration.now, logger: logger)
         let rejections = RejectionLog(store: store, retention: configuration.rejectionRetention, now: configuration.now, logger: logger)
         router.get("/metrics") { _, _ -> Response in
             let waiting = try await store.inbox.countAwaitingProcessing()
@@ -60,7 +62,8 @@ public enum GatewayApplication {
         AdminController(configuration: configuration, store: store, replays: replays, rejections: rejections).addRoutes(to: router)
         ReportsController(configuration: configuration, store: store).addRoutes(to: router)
         ImportsController(configuration: configuration, store: store).addRoutes(to: router)
-        ConsoleController(configuration: configuration, store: store, replays: replays).addRoutes(to: router)
+        BackfillsController(configuration: configuration, backfills: backfills).addRoutes(to: router)
+        ConsoleController(configuration: configuration, store: store, replays: replays, backfills: backfills).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(

@@ -23,7 +23,7 @@ public enum ConsoleTemplates {
     static let templates: [String: String] = [
         "layout": layout, "login": login, "overview": overview, "deliveries": deliveries, "delivery": delivery, "replay": replay,
         "partners": partners, "partner": partner, "payouts": payouts, "statement": statement, "statementTables": statementTables,
-        "message": message, "clients": clients, "imports": imports,
+        "message": message, "clients": clients, "imports": imports, "backfills": backfills,
     ]
 
     static let style = """
@@ -50,7 +50,7 @@ public enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
@@ -277,6 +277,23 @@ public enum ConsoleTemplates {
         {{#rows}}<tr><td class="num">{{line}}</td><td>{{action}}</td><td>{{key}}</td></tr>{{/rows}}
         </table>
         {{/report}}
+        {{/content}}{{/layout}}
+        """
+
+    static let backfills = """
+        {{<layout}}{{$content}}
+        <h1>Backfills</h1>
+        <p>A backfill reads a vendor's history since a day through its API and stores each record as the webhook would
+        have: a record already in the inbox is not stored twice, and a stopped backfill resumes where it stopped. This
+        page refreshes when you reload it.</p>
+        {{#hasSources}}<form method="post" action="/console/backfills"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label>Source <select name="source">{{#sources}}<option>{{.}}</option>{{/sources}}</select></label>
+        <label>Since <input type="date" name="since" required></label> <button>Start</button></form>{{/hasSources}}
+        {{^hasSources}}<p>No vendor API is configured for a backfill (set <code>GATEWAY_STRIPE_API_KEY</code>).</p>{{/hasSources}}
+        <table><tr><th class="num">Backfill</th><th>Source</th><th>Since</th><th>State</th><th>Progress</th><th class="num">Read</th><th class="num">New</th><th>Reason</th></tr>
+        {{#rows}}<tr data-backfill="{{id}}"><td class="num">{{id}}</td><td>{{source}}</td><td class="day">{{since}}</td><td>{{state}}</td><td>{{progress}}</td><td class="num">{{fetched}}</td><td class="num">{{stored}}</td><td class="flag">{{error}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="8">No backfill since the gateway started.</td></tr>{{/rows}}
+        </table>
         {{/content}}{{/layout}}
         """
 

@@ -130,9 +130,15 @@ struct Serve: AsyncParsableCommand {
             logger.info("raw bodies of processed deliveries are pruned", metadata: ["after_days": "\(days)"])
         }
         logger.info("store open", metadata: ["location": "\(store.location)"])
+        // Backfills the admin API and the console can start: the vendors whose API is configured.
+        var backfills: [String: BackfillJobs.Runner] = [:]
+        if let stripe = Environment.stripeCredentials() {
+            backfills["stripe"] = StripeBackfill(credentials: stripe, client: HTTPClient.shared, store: store, now: configuration.now).runner
+        }
         let app = GatewayApplication.make(
             configuration: configuration, store: store, adapters: adapters, processor: processor,
-            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, runsProcessor: !noProcessing, logger: logger)
+            keyFetcher: SigningKeyFetcher(client: keyClient), services: services, metrics: metrics, runsProcessor: !noProcessing,
+            backfillRunners: backfills, logger: logger)
         do {
             try await app.runService()
         } catch {

@@ -26,6 +26,8 @@ final class TestGateway: Sendable {
     let logger: Logger
 
     let keyFetcher: SigningKeyFetcher?
+    /// The backfills `POST /admin/backfills` can start.
+    let backfillRunners: [String: BackfillJobs.Runner]
 
     /// - Parameters:
     ///   - secrets: other sources' secrets, beside Stripe's.
@@ -38,6 +40,7 @@ final class TestGateway: Sendable {
         keyFetcher: SigningKeyFetcher? = nil, fetchers: (any Repositories) -> [any EntityFetcher] = { _ in [] },
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
         now: @escaping @Sendable () -> Date = { Date() },
+        backfills: (any Repositories) -> [String: BackfillJobs.Runner] = { _ in [:] },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         ownsDirectory = directory == nil
@@ -56,6 +59,7 @@ final class TestGateway: Sendable {
             store: store, adapters: self.adapters, fetchers: fetchers(store), idleInterval: .seconds(3600), retry: retry, now: now,
             logger: logger)
         self.logger = logger
+        self.backfillRunners = backfills(store)
     }
 
     deinit {
@@ -65,7 +69,7 @@ final class TestGateway: Sendable {
     var application: some ApplicationProtocol {
         GatewayApplication.make(
             configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
-            logger: logger)
+            backfillRunners: backfillRunners, logger: logger)
     }
 
     static func fixture(_ path: String) throws -> Data {

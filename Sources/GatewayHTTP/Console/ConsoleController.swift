@@ -17,8 +17,10 @@ struct ConsoleController: Sendable {
     let reports: ReportsController
     let sessions: ConsoleSessions
     let imports: ImportService
+    let backfills: BackfillJobs
 
-    init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs) {
+    init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs, backfills: BackfillJobs) {
+        self.backfills = backfills
         self.configuration = configuration
         self.program = ProgramService(store: store)
         self.imports = ImportService(store: store)
@@ -132,6 +134,17 @@ struct ConsoleController: Sendable {
                 }
                 let report = try await imports.run(kind, upload.file, dryRun: !upload.apply, at: now())
                 return pages.imports(report, content: upload.file, session: session)
+            }
+        }
+        console.get("/backfills") { request, _ in
+            try await page(request) { session in
+                try await pages.backfills(await backfills.all(), sources: backfills.sources, notice: request.uri.queryParameters.get("notice"), session: session)
+            }
+        }
+        console.post("/backfills") { request, _ in
+            try await submitted(request) { _, fields in
+                let job = try await backfills.start(source: fields["source"], since: fields["since"])
+                return Self.redirect("/console/backfills?notice=started-\(job.id)")
             }
         }
         console.get("/payouts") { request, _ in

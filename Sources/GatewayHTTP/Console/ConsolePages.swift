@@ -282,6 +282,22 @@ struct ConsolePages: Sendable {
         return render("imports", .init(title: "Import", csrf: session.csrf), view)
     }
 
+    // MARK: Backfills
+
+    /// The backfills since the gateway started, with their progress, and the form to start one.
+    func backfills(_ jobs: [BackfillJobs.Job], sources: [String], notice: String?, session: ConsoleSessions.Session) -> Response {
+        let view = BackfillsView(
+            sources: sources, hasSources: !sources.isEmpty,
+            rows: jobs.map { job in
+                .init(
+                    id: job.id, source: job.source, since: Display.day(job.since), state: job.state.rawValue,
+                    progress: job.state == .running ? (job.percentDone.map { "\(Display.number($0)) %" } ?? "starting") : "",
+                    fetched: job.fetched, stored: job.stored, error: job.error ?? "")
+            })
+        let message = notice.flatMap { $0.hasPrefix("started-") ? "Backfill \($0.dropFirst("started-".count)) started." : nil }
+        return render("backfills", .init(title: "Backfills", csrf: session.csrf, notice: message), view)
+    }
+
     // MARK: Clients
 
     /// The clients active today, their latest review, and the review form.

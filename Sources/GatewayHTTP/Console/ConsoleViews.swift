@@ -188,3 +188,17 @@ struct ImportsView {
     var kinds: [Kind]
     var report: Report?
 }
+
+/// `/console/backfills`: history brought in from vendors' APIs, and the form to start a backfill.
+struct BackfillsView {
+    struct Row {
+        var id: Int
+        var source, since, state, progress: String
+        var fetched, stored: Int
+        var error: String
+    }
+
+    var sources: [String]
+    var hasSources: Bool
+    var rows: [Row]
+}
