@@ -9,8 +9,8 @@ import Synchronization
 /// one stored is processed like any delivery.
 public actor BackfillJobs {
     /// Reads a source's history since a day into the inbox, reporting progress as it goes, and
-    /// returns how many new deliveries it stored.
-    public typealias Runner = @Sendable (_ since: Date, _ progress: @escaping @Sendable (Progress) -> Void) async throws(FetchFailure) -> Int
+    /// returns what it read and stored in all.
+    public typealias Runner = @Sendable (_ since: Date, _ progress: @escaping @Sendable (Progress) -> Void) async throws(FetchFailure) -> Progress
 
     /// How far a running backfill is.
     public struct Progress: Sendable, Hashable {
@@ -102,8 +102,8 @@ public actor BackfillJobs {
 
     private func run(_ id: Int, _ runner: Runner, since: Date) async {
         do {
-            let stored = try await runner(since) { progress in Task { await self.update(id, progress) } }
-            finish(id, stored: stored)
+            let total = try await runner(since) { progress in Task { await self.update(id, progress) } }
+            finish(id, total)
         } catch {
             jobs[id]?.state = .failed
             jobs[id]?.error = error.reason
@@ -113,9 +113,11 @@ public actor BackfillJobs {
         processor?.wake()
     }
 
-    private func finish(_ id: Int, stored: Int) {
+    /// The totals the run returned, over whatever progress reports were still on their way.
+    private func finish(_ id: Int, _ total: Progress) {
         guard var job = jobs[id] else { return }
-        job.stored = max(job.stored, stored)
+        job.fetched = total.fetched
+        job.stored = total.stored
         job.state = .finished
         job.percentDone = 100
         jobs[id] = job
@@ -146,7 +148,7 @@ extension StripeBackfill {
                         fetched: all.values.reduce(0) { $0 + $1.fetched }, stored: all.values.reduce(0) { $0 + $1.stored },
                         fractionDone: (index + progress.fractionDone) / Double(lists.count)))
             }
-            return summary.totalStored
+            return .init(fetched: summary.fetched.values.reduce(0, +), stored: summary.totalStored, fractionDone: 1)
         }
     }
 }
