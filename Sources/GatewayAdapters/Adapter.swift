@@ -120,8 +120,9 @@ public struct Adapter: Sendable {
         }
         // Conditions on what is fetched wait for it (and are left out when nothing needs fetching).
         if let fetch = mapping.fetch, fetch.unless.flatMap({ document.value(at: $0) }) == nil {
+            // Nothing to fetch by (an old charge without a PaymentIntent): nothing the ledger can tie.
             guard let id = fetch.id.resolve(in: document)?.scalarText, !id.isEmpty else {
-                throw MappingError(.missingField, "\(fetch.entity) id not found at \(fetch.id.pathDescription)")
+                return .ignored(reason: "no \(fetch.entity) to fetch: nothing at \(fetch.id.pathDescription)")
             }
             let account = mapping.fields["account"]?.resolve(in: document)?.scalarText ?? "-"
             return .needsEnrichment(

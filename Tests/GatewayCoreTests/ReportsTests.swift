@@ -303,6 +303,17 @@ import Testing
         #expect(roster.client("domain:back.example")?.agreements.count == 2)
     }
 
+    @Test func aRaiseAgreedBeforeTheAgreementStartsAppliesFromItsStart() {
+        let customer = Self.customer("f1", domain: "future.example", source: "connectwise")
+        let raise = BusinessEvent.agreementChanged(
+            AgreementChanged(agreementID: "F1", customer: customer, recurringAmount: Self.usd(120_000), effectiveAt: Self.day("2025-07-15")))
+        let roster = ClientRoster(events: [raise, Self.agreement(customer, 100_000, on: "2025-08-01", id: "F1")], contracts: [])
+        let client = roster.client("domain:future.example")
+        #expect(client?.monthlyValue(on: Self.day("2025-08-01")) == Self.usd(120_000))
+        // Not an expansion: the client never billed the lower amount.
+        #expect(client?.mrrChanges.isEmpty == true)
+    }
+
     @Test func cashCountsEachEffectOnceAndNeverTakesBackMoreThanWasPaid() {
         let client = Self.customer("cus_c", email: "ap@cash.example")
         let eur = Self.customer("cus_e", email: "ap@euro.example")

@@ -38,6 +38,7 @@ public struct ClientRoster: Sendable {
         /// Each agreement's company and its position in that company's `agreements`.
         var agreementAt: [String: (company: String, index: Int)] = [:]
         var payments: [(String, Date)] = []
+        var changes: [BusinessEvent] = []
         let events = entries.compactMap { entry -> BusinessEvent? in
             switch entry {
             case .event(let event): return event
@@ -56,10 +57,10 @@ public struct ClientRoster: Sendable {
                     records[company]?.agreements[index].end = date
                 }
                 continue
-            case .agreementChanged(let change):
-                if let (company, index) = agreementAt["\(change.customer.source):\(change.agreementID)"] {
-                    records[company]?.agreements[index].amounts.append((date, change.monthlyAmount))
-                }
+            case .agreementChanged:
+                // Applied once every agreement is known: a change may be dated before its
+                // agreement starts (a raise agreed before the start).
+                changes.append(event)
                 continue
             default:
                 break
@@ -87,6 +88,13 @@ public struct ClientRoster: Sendable {
             default: break
             }
             records[key] = record
+        }
+        for case .agreementChanged(let change) in changes {
+            guard let (company, index) = agreementAt["\(change.customer.source):\(change.agreementID)"],
+                let start = records[company]?.agreements[index].start
+            else { continue }
+            records[company]?.agreements[index].amounts.append((max(start, change.effectiveAt), change.monthlyAmount))
+            records[company]?.agreements[index].amounts.sort { $0.on < $1.on }
         }
         for (vendorKey, paidAt) in payments {
             guard let key = companyOf[vendorKey] else { continue }
