@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// What a CSV import brings in, and the columns each kind's file has. Header names are matched
 /// case-insensitively; a column not listed is refused by name.
 public enum ImportKind: String, Sendable, CaseIterable, Codable {
@@ -24,4 +26,12 @@ public enum ImportKind: String, Sendable, CaseIterable, Codable {
     }
 
     public var columns: [String] { requiredColumns + optionalColumns }
+
+    /// The kind `name` names, as the API's path and the console's form give it.
+    public init(named name: String) throws(GatewayError) {
+        guard let kind = ImportKind(rawValue: name) else {
+            throw .invalid("kind must be one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = kind
+    }
 }

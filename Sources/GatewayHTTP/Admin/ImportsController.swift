@@ -17,10 +17,7 @@ struct ImportsController: Sendable {
         let imports = ImportService(store: store)
         let now = configuration.now
         admin.post("/imports/{kind}") { request, context in
-            let name = try context.parameters.require("kind")
-            guard let kind = ImportKind(rawValue: name) else {
-                throw GatewayError.invalid("kind must be one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let kind = try ImportKind(named: try context.parameters.require("kind"))
             let dryRun = try ReportQuery.flag(request, "dry_run")
             var request = request
             let body: ByteBuffer

@@ -126,12 +126,9 @@ struct ConsoleController: Sendable {
             return try await Self.explained {
                 let upload = try await ImportUpload(request)
                 guard ConsoleSecurity.csrfMatches(upload.csrf, session) else {
-                    return Self.message(
-                        "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+                    return Self.csrfRefused
                 }
-                guard let kind = ImportKind(rawValue: upload.kind) else {
-                    throw GatewayError.invalid("kind must be one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
+                let kind = try ImportKind(named: upload.kind)
                 let report = try await imports.run(kind, upload.file, dryRun: !upload.apply, at: now())
                 return pages.imports(report, content: upload.file, session: session)
             }
@@ -198,8 +195,7 @@ struct ConsoleController: Sendable {
         return try await Self.explained {
             let fields = try await Self.form(request)
             guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
-                return Self.message(
-                    "Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
+                return Self.csrfRefused
             }
             return try await handle(session, fields)
         }
@@ -237,6 +233,11 @@ struct ConsoleController: Sendable {
 
     static func message(_ title: String, _ text: String, status: HTTPResponse.Status) -> Response {
         ReportsController.html(ConsoleTemplates.render("message", MessageView(title: title, text: text)), status: status)
+    }
+
+    /// A form that did not carry the session's CSRF token.
+    static var csrfRefused: Response {
+        message("Form refused", "The form did not carry this session's token (CSRF); reload the page and try again.", status: .forbidden)
     }
 
     static var consoleOff: Response {
