@@ -35,7 +35,12 @@ extension ClientRoster {
 
     /// What the contracts of `contracts` running on `date` bring each month, per currency.
     public func runningMRR(_ contracts: [Contract], on date: Date) -> [Money] {
-        Money.sums(running(contracts, on: date).compactMap { monthlyValue(of: $0, on: date) })
+        mrr(of: running(contracts, on: date), on: date)
+    }
+
+    /// What `running` (contracts already known to run on `date`) bring each month, per currency.
+    public func mrr(of running: [Contract], on date: Date) -> [Money] {
+        Money.sums(running.compactMap { monthlyValue(of: $0, on: date) })
     }
 
     private func client(of contract: Contract) -> ClientRecord? {

@@ -337,7 +337,7 @@ extension ProgramMetrics {
                 partnerID: partner.id, name: partner.name, kind: partner.kind,
                 referrals: introduced.filter { $0.0.partnerID == partner.id }.count, signed: mine.count,
                 newMRR: Money.sums(mine.compactMap(\.monthlyValue)), runningClients: runningMine.count,
-                runningMRR: roster.runningMRR(runningMine, on: period.end))
+                runningMRR: roster.mrr(of: runningMine, on: period.end))
         }
         byKind = Partner.Kind.allCases.map { kind in
             let members = Set(partners.filter { $0.kind == kind }.map(\.id))
@@ -347,7 +347,7 @@ extension ProgramMetrics {
                 kind: kind, partners: members.count, activePartners: Set(referralsOfKind.map(\.0.partnerID)).count,
                 referrals: referralsOfKind.count, signed: signed, conversionPercent: percent(signed, of: referralsOfKind.count),
                 newMRR: Money.sums(signedInPeriod.filter { members.contains($0.partnerID) }.compactMap(\.monthlyValue)),
-                runningMRR: roster.runningMRR(running.filter { members.contains($0.partnerID) }, on: period.end))
+                runningMRR: roster.mrr(of: running.filter { members.contains($0.partnerID) }, on: period.end))
         }
         self.giveGet = giveGet
         retention = Self.retention(roster, at: period.end)

@@ -85,7 +85,7 @@ public struct ReportService: Sendable {
     public func running(on date: Date) async throws -> [PartnerID: (clients: Int, mrr: [Money])] {
         let roster = try await clientRoster()
         return Dictionary(grouping: roster.running(try await store.ledger.contracts(), on: date), by: \.partnerID)
-            .mapValues { ($0.count, roster.runningMRR($0, on: date)) }
+            .mapValues { ($0.count, roster.mrr(of: $0, on: date)) }
     }
 
     /// The program's metrics over `period`, as of `now`.
