@@ -4,6 +4,7 @@ import GatewayEngine
 import GatewayRepositories
 import GatewayStore
 import GatewayTestSupport
+import Hummingbird
 import HummingbirdTesting
 import Testing
 
@@ -55,9 +56,24 @@ import Testing
         #expect(kpis.contains("\"health_percent\" : 0"))
         #expect(kpis.contains("\"healthy_without_ask_percent\" : 100"))
 
-        // Today Bright Dental has lapsed (it last paid in June 2025), so nobody is due an ask.
+        // Bright Dental last paid in June 2025: lapsed today, so nobody is due an ask.
         let (dueStatus, due) = try Self.run(["reviews", "due"] + data)
         #expect(dueStatus == 0 && due.filter { !$0.isWhitespace } == "[]")
+        // It pays again today and a review today finds it healthy without asking: due now.
+        let paid = String(decoding: try TestGateway.fixture("stripe/invoice.paid.json"), as: UTF8.self)
+        let today = Data(
+            paid.replacingOccurrences(of: "evt_1RZq3LKx7aQ2mN0pV1eT9bYc", with: "evt_today")
+                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: "in_today")
+                .replacingOccurrences(of: "\"paid_at\": 1748736004", with: "\"paid_at\": \(Int(Date().timeIntervalSince1970))").utf8)
+        try await gateway.application.test(.live) { client in
+            try await client.execute(uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(today), body: ByteBuffer(bytes: today)) {
+                #expect($0.status == .ok)
+            }
+        }
+        try await gateway.processor.drain()
+        #expect(try Self.run(["reviews", "add", "--client", "domain:brightdental.example", "--outcome", "healthy"] + data).0 == 0)
+        let (_, dueNow) = try Self.run(["reviews", "due"] + data)
+        #expect(dueNow.contains("\"client\" : \"domain:brightdental.example\"") && dueNow.contains("\"reason\" : \"reviewed_healthy\""), "\(dueNow)")
         #expect(try Self.run(["reviews", "due", "--days", "0"] + data).0 != 0)
         let (owedStatus, owed) = try Self.run(["give-get", "--owed"] + data)
         #expect(owedStatus == 0 && owed.filter { !$0.isWhitespace } == "[]")
