@@ -28,3 +28,4 @@ public typealias ReferralID = Identifier<Referral>
 public typealias PlanID = Identifier<CommissionPlan>
 public typealias ContractID = Identifier<Contract>
 public typealias AccrualID = Identifier<Accrual>
+public typealias SubmissionID = Identifier<ReferralSubmission>

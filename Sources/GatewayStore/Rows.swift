@@ -39,6 +39,7 @@ extension Referral {
             introducedAt: row["introduced_at"],
             qualifiedAt: row["qualified_at"],
             lostAt: row["lost_at"],
+            lostReason: row["lost_reason"],
             claimShare: row["claim_share"])
     }
 }

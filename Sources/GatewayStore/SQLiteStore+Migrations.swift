@@ -378,6 +378,45 @@ extension SQLiteStore {
                 CREATE INDEX customer_claim_by_referral ON customer_claim (referral_id, customer_key);
                 """)
         }
+        migrator.registerMigration("v15: partner portal") { db in
+            // Sign-in links and sessions are kept by the SHA-256 of their secret: a copy of the
+            // file signs no one in. The lost reason was only in the audit trail; the portal shows it.
+            try db.execute(sql: """
+                CREATE TABLE portal_link (
+                    token_hash TEXT PRIMARY KEY,
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    created_at DATETIME NOT NULL,
+                    expires_at DATETIME NOT NULL,
+                    used_at DATETIME
+                ) WITHOUT ROWID;
+                CREATE TABLE portal_session (
+                    id_hash TEXT PRIMARY KEY,
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    csrf TEXT NOT NULL,
+                    expires_at DATETIME NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE referral_submission (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    partner_id INTEGER NOT NULL REFERENCES partner (id),
+                    prospect_name TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    contact_name TEXT NOT NULL,
+                    contact_email TEXT NOT NULL,
+                    note TEXT,
+                    submitted_at DATETIME NOT NULL,
+                    status TEXT NOT NULL,
+                    decided_at DATETIME,
+                    decline_reason TEXT,
+                    referral_id INTEGER REFERENCES referral (id)
+                );
+                CREATE INDEX referral_submission_by_partner ON referral_submission (partner_id, id);
+                ALTER TABLE referral ADD COLUMN lost_reason TEXT;
+                UPDATE referral SET lost_reason = (
+                    SELECT NULLIF(json_extract(a.detail, '$.reason'), '') FROM audit_log a
+                    WHERE a.action = 'referral.lost' AND a.subject = 'referral:' || referral.id ORDER BY a.id DESC LIMIT 1)
+                WHERE lost_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

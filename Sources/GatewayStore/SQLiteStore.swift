@@ -17,6 +17,7 @@ public final class SQLiteStore: Repositories {
     public let ledger: any LedgerRepository
     public let reports: any ReportRepository
     public let vendorState: any VendorStateRepository
+    public let portal: any PortalRepository
     /// Where the file is.
     public let path: String
 
@@ -59,6 +60,7 @@ public final class SQLiteStore: Repositories {
         ledger = SQLiteLedgerRepository(writer: writer)
         reports = SQLiteReportRepository(writer: writer)
         vendorState = SQLiteVendorStateRepository(writer: writer)
+        portal = SQLitePortalRepository(writer: writer)
     }
 
     /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.

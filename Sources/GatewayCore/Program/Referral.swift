@@ -24,6 +24,8 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
     public var qualifiedAt: Date?
     /// When the prospect was marked lost; a lost referral claims nothing from then on.
     public var lostAt: Date?
+    /// Why the prospect was lost, as the admin wrote it (the partner sees it in the portal).
+    public var lostReason: String?
     /// This referral's weight when competing claims split a company (conflict rule `split`), in
     /// basis points of a whole claim: 10 000 is the whole, 5 000 half. Written as a fraction
     /// (`1`, `0.5`) wherever people read or type it.
@@ -41,6 +43,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         introducedAt: Date,
         qualifiedAt: Date? = nil,
         lostAt: Date? = nil,
+        lostReason: String? = nil,
         claimShare: Int = Referral.wholeClaim
     ) {
         self.id = id
@@ -54,6 +57,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         self.introducedAt = introducedAt
         self.qualifiedAt = qualifiedAt
         self.lostAt = lostAt
+        self.lostReason = lostReason
         self.claimShare = claimShare
     }
 
@@ -98,6 +102,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         case introducedAt = "introduced_at"
         case qualifiedAt = "qualified_at"
         case lostAt = "lost_at"
+        case lostReason = "lost_reason"
         case claimShare = "claim_share"
     }
 
@@ -111,6 +116,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
             referralCode: try container.decodeIfPresent(String.self, forKey: .referralCode),
             introducedAt: try container.decode(Date.self, forKey: .introducedAt), qualifiedAt: try container.decodeIfPresent(Date.self, forKey: .qualifiedAt),
             lostAt: try container.decodeIfPresent(Date.self, forKey: .lostAt),
+            lostReason: try container.decodeIfPresent(String.self, forKey: .lostReason),
             claimShare: NSDecimalNumber(decimal: try container.decode(Decimal.self, forKey: .claimShare) * Decimal(Self.wholeClaim)).intValue)
     }
 
@@ -127,6 +133,7 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
         try container.encode(introducedAt, forKey: .introducedAt)
         try container.encodeIfPresent(qualifiedAt, forKey: .qualifiedAt)
         try container.encodeIfPresent(lostAt, forKey: .lostAt)
+        try container.encodeIfPresent(lostReason, forKey: .lostReason)
         try container.encode(Decimal(claimShare) / Decimal(Self.wholeClaim), forKey: .claimShare)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAdapters
+import GatewayCore
 import HTTPTypes
 
 /// Signed-in console sessions, kept in memory: a restart signs everyone out, which is the safe
@@ -18,7 +19,7 @@ actor ConsoleSessions {
 
     func create(at now: Date) -> Session {
         sessions = sessions.filter { $0.value.expiresAt > now }
-        let session = Session(id: Self.token(), csrf: Self.token(), expiresAt: now.addingTimeInterval(Self.lifetime))
+        let session = Session(id: RandomToken.make(), csrf: RandomToken.make(), expiresAt: now.addingTimeInterval(Self.lifetime))
         sessions[session.id] = session
         return session
     }
@@ -37,14 +38,6 @@ actor ConsoleSessions {
 
     func end(_ id: String) {
         sessions[id] = nil
-    }
-
-    /// 32 random bytes from the system's CSPRNG, base64url without padding.
-    private static func token() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }
 

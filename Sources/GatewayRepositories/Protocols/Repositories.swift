@@ -11,6 +11,8 @@ public protocol Repositories: Sendable {
     var reports: any ReportRepository { get }
     /// What vendor clients and pollers keep between runs: rotated OAuth tokens, cursors.
     var vendorState: any VendorStateRepository { get }
+    /// The partner portal's links and sessions, and the referrals partners submit.
+    var portal: any PortalRepository { get }
 
     /// Where the data is, for logs (never a password).
     var location: String { get }

@@ -113,7 +113,7 @@ struct SQLiteProgramRepository: ProgramRepository {
         }
     }
 
-    private static func insertReferral(_ referral: Referral, flags: [String], at now: Date, _ db: Database) throws -> ReferralID {
+    static func insertReferral(_ referral: Referral, flags: [String], at now: Date, _ db: Database) throws -> ReferralID {
         try db.execute(
             sql: """
                 INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
@@ -195,7 +195,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             try db.execute(sql: "UPDATE referral SET qualified_at = ? WHERE id = ?", arguments: [date, id.rawValue])
             try LedgerSQL.audit("referral.qualified", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601)], at: now, db)
         case .lost(let date, let reason):
-            try db.execute(sql: "UPDATE referral SET lost_at = ? WHERE id = ?", arguments: [date, id.rawValue])
+            try db.execute(sql: "UPDATE referral SET lost_at = ?, lost_reason = ? WHERE id = ?", arguments: [date, reason.isEmpty ? nil : reason, id.rawValue])
             try LedgerSQL.audit(
                 "referral.lost", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601), "reason": reason], at: now, db)
         }
