@@ -64,6 +64,8 @@ public enum GatewayApplication {
         ImportsController(configuration: configuration, store: store).addRoutes(to: router)
         BackfillsController(configuration: configuration, backfills: backfills).addRoutes(to: router)
         ConsoleController(configuration: configuration, store: store, replays: replays, backfills: backfills).addRoutes(to: router)
+        PortalAdminController(configuration: configuration, store: store).addRoutes(to: router)
+        PortalController(configuration: configuration, store: store).addRoutes(to: router)
         return Application(
             router: router,
             server: .http1(

@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     public var rejectionRetention = RejectionLog.Retention()
     /// The clock signatures are checked against.
     public var now: @Sendable () -> Date
+    /// The address partners and admins reach the gateway at (`GATEWAY_PUBLIC_URL`), for the links
+    /// it hands out; without it, the address a request came to.
+    public var publicURL: String?
 
     public init(
         host: String = "127.0.0.1",

@@ -6,10 +6,11 @@ import GatewayRepositories
 
 extension ProgramSettings.ConflictRule: ExpressibleByArgument {}
 
-/// `referral-gateway partners add|list`.
+/// `referral-gateway partners add|list|portal-link`.
 struct PartnersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "partners", abstract: "Register and list referral partners.", subcommands: [Add.self, List.self])
+        commandName: "partners", abstract: "Register and list referral partners; issue portal links.",
+        subcommands: [Add.self, List.self, PortalLink.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a partner.")

@@ -8,7 +8,7 @@ struct ReferralGateway: AsyncParsableCommand {
         commandName: "referral-gateway",
         abstract: "Receives signed billing and PSA webhooks and keeps referral commission accruals.",
         subcommands: [
-            Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, AccrualsCommand.self,
+            Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, SubmissionsCommand.self, AccrualsCommand.self,
             PayoutsCommand.self, StatementCommand.self, MetricsCommand.self, ReviewsCommand.self, OutboundCommand.self, GiveGetCommand.self, SettingsCommand.self, LedgerCommand.self,
             ImportCommand.self, DeliveriesCommand.self, ReplayCommand.self, Process.self, BackfillCommand.self, AdaptersCommand.self,
         ])

@@ -95,6 +95,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, maxBodyBytes: maxBodyBytes, policies: policies, maxHeaderBytes: maxHeaderBytes,
             idleTimeout: .seconds(max(1, idleTimeoutSeconds)), secrets: secrets, adminTokens: adminTokens)
         configuration.benchmarkEndpoints = benchmarkEndpoints
+        configuration.publicURL = Environment.value("GATEWAY_PUBLIC_URL")
         configuration.rejectionRetention = RejectionLog.Retention(
             keepDays: Environment.value("GATEWAY_REJECTIONS_KEEP_DAYS").flatMap(Int.init) ?? 30,
             maxRows: Environment.value("GATEWAY_REJECTIONS_MAX_ROWS").flatMap(Int.init) ?? 100_000)

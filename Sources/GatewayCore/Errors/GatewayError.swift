@@ -22,13 +22,17 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// The input field at fault, when one is (`prospect_name`), so a form shows the sentence
+    /// beside it and the API names it.
+    public var field: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code
         self.message = message
+        self.field = field
     }
 
-    public static func invalid(_ message: String) -> GatewayError { GatewayError(.invalid, message) }
+    public static func invalid(_ message: String, field: String? = nil) -> GatewayError { GatewayError(.invalid, message, field: field) }
     public static func notFound(_ message: String) -> GatewayError { GatewayError(.notFound, message) }
     public static func conflict(_ message: String) -> GatewayError { GatewayError(.conflict, message) }
     public static func refused(_ message: String) -> GatewayError { GatewayError(.refused, message) }

@@ -75,6 +75,10 @@ public struct PortalService: Sendable {
 
     // MARK: What a partner sees
 
+    public func partner(_ id: PartnerID) async throws -> Partner {
+        try await program.partner(id)
+    }
+
     /// Everything the portal's home page shows one partner, and nothing of any other.
     public func overview(of partnerID: PartnerID, at now: Date) async throws -> PortalOverview {
         let partner = try await program.partner(partnerID)
@@ -99,6 +103,12 @@ public struct PortalService: Sendable {
             throw GatewayError.notFound("referral \(id) does not exist")
         }
         return record
+    }
+
+    /// What one of the partner's referrals earned, oldest first, with each line's status today.
+    public func lines(of referral: ReferralID, partner partnerID: PartnerID, at now: Date) async throws -> [AccrualView] {
+        try await store.ledger.accruals(partner: partnerID).filter { $0.line.referralID == referral && $0.line.beneficiary == .partner }
+            .sorted { $0.line.earnedAt < $1.line.earnedAt }.map { AccrualView($0, at: now) }
     }
 
     /// One of the partner's own submissions; another partner's is `notFound`.
@@ -179,6 +189,24 @@ public struct PortalLink: Sendable, Hashable {
     /// The address the partner opens: `base` is the gateway's public URL.
     public func url(base: String) -> String {
         "\(base.hasSuffix("/") ? String(base.dropLast()) : base)/portal/sign-in/\(token)"
+    }
+
+    /// The link as the admin receives it, from the API or the command line.
+    public func issued(base: String) -> IssuedPortalLink {
+        IssuedPortalLink(partnerID: partnerID, url: url(base: base), expiresAt: expiresAt)
+    }
+}
+
+/// A sign-in link as it is handed to the admin: shown once, kept by the gateway only as a hash.
+public struct IssuedPortalLink: Sendable, Hashable, Encodable {
+    public var partnerID: PartnerID
+    public var url: String
+    public var expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case partnerID = "partner_id"
+        case expiresAt = "expires_at"
     }
 }
 

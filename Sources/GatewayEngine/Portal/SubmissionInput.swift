@@ -33,16 +33,20 @@ extension ProgramValidation {
     /// records; the prospect must not be the partner's own company.
     public static func submission(_ input: SubmissionInput, by partner: Partner, at now: Date) throws(GatewayError) -> ReferralSubmission {
         let prospect = try required(input.prospectName, "prospect_name")
-        guard let domain = try domains([try required(input.domain, "domain")]).first else { throw .invalid("domain must not be empty") }
+        guard let domain = try domains([try required(input.domain, "domain")], field: "domain").first else {
+            throw .invalid("domain must not be empty", field: "domain")
+        }
         let contact = try required(input.contactName, "contact_name")
         let email = try self.email(try required(input.contactEmail, "contact_email"), "contact_email")
         let note = input.note?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (note?.count ?? 0) <= maxSubmissionNote else { throw .invalid("note must be at most \(maxSubmissionNote) characters") }
+        guard (note?.count ?? 0) <= maxSubmissionNote else {
+            throw .invalid("note must be at most \(maxSubmissionNote) characters", field: "note")
+        }
         let submission = ReferralSubmission(
             id: SubmissionID(0), partnerID: partner.id, prospectName: prospect, domain: domain, contactName: contact, contactEmail: email,
             note: note?.isEmpty == false ? note : nil, submittedAt: now)
         guard partner.ownKeys.isDisjoint(with: submission.referral(plan: PlanID(0)).matchKeys.map(\.storageKey)) else {
-            throw .refused("\(domain) is your own company; a partner cannot refer itself")
+            throw GatewayError(.refused, "\(domain) is your own company; a partner cannot refer itself", field: "domain")
         }
         return submission
     }

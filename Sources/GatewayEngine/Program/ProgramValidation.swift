@@ -125,7 +125,7 @@ public enum ProgramValidation {
     /// A text that must be there, trimmed.
     public static func required(_ text: String?, _ field: String) throws(GatewayError) -> String {
         let trimmed = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .invalid("\(field) must not be empty") }
+        guard !trimmed.isEmpty else { throw .invalid("\(field) must not be empty", field: field) }
         return trimmed
     }
 
@@ -136,7 +136,8 @@ public enum ProgramValidation {
         let trimmed = (text ?? "").trimmingCharacters(in: .whitespaces)
         guard let value = Value(rawValue: trimmed) else {
             let known = Value.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .invalid(trimmed.isEmpty ? "\(field) is required: one of \(known)" : "\(field) must be one of \(known), not '\(trimmed.prefix(40))'")
+            throw .invalid(
+                trimmed.isEmpty ? "\(field) is required: one of \(known)" : "\(field) must be one of \(known), not '\(trimmed.prefix(40))'", field: field)
         }
         return value
     }
@@ -145,15 +146,15 @@ public enum ProgramValidation {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !trimmed.contains(" ") else {
-            throw .invalid("\(field) must be an address like name@example.com, not '\(trimmed.prefix(60))'")
+            throw .invalid("\(field) must be an address like name@example.com, not '\(trimmed.prefix(60))'", field: field)
         }
         return trimmed
     }
 
-    static func domains(_ domains: [String]?) throws(GatewayError) -> [String] {
+    static func domains(_ domains: [String]?, field: String = "domains") throws(GatewayError) -> [String] {
         try (domains ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }.map { domain throws(GatewayError) in
             guard domain.contains("."), !domain.contains(" "), !domain.contains("@"), !domain.contains("/") else {
-                throw .invalid("domains must be company domains like brightdental.example, not '\(domain.prefix(60))'")
+                throw .invalid("\(field) must be company domains like brightdental.example, not '\(domain.prefix(60))'", field: field)
             }
             return domain
         }

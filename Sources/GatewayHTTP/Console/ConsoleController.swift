@@ -18,6 +18,7 @@ struct ConsoleController: Sendable {
     let sessions: ConsoleSessions
     let imports: ImportService
     let backfills: BackfillJobs
+    let portal: PortalService
 
     init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs, backfills: BackfillJobs) {
         self.backfills = backfills
@@ -28,6 +29,7 @@ struct ConsoleController: Sendable {
             store: store, program: program, reports: ReportService(store: store), replays: replays, now: configuration.now)
         self.reports = ReportsController(configuration: configuration, store: store)
         self.sessions = ConsoleSessions()
+        self.portal = PortalService(store: store)
     }
 
     /// The largest form the console accepts.
@@ -167,6 +169,32 @@ struct ConsoleController: Sendable {
         console.get("/payouts/{id}/credits.csv") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             return try await page(request) { _ in try await reports.exportResponse(id, .credits) }
+        }
+
+        console.get("/submissions") { request, _ in
+            try await page(request) { session in try await pages.submissions(notice: request.uri.queryParameters.get("notice"), session: session) }
+        }
+        console.post("/submissions/{id}/accept") { request, context in
+            let id = SubmissionID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, fields in
+                _ = try await portal.accept(id, plan: fields["plan_id"].flatMap { Int64($0) }, at: now())
+                return Self.redirect("/console/submissions?notice=accepted")
+            }
+        }
+        console.post("/submissions/{id}/decline") { request, context in
+            let id = SubmissionID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, fields in
+                _ = try await portal.decline(id, reason: fields["reason"], at: now())
+                return Self.redirect("/console/submissions?notice=declined")
+            }
+        }
+        console.post("/partners/{id}/portal-link") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { session, _ in
+                let link = try await portal.issueLink(for: id, at: now())
+                return try await pages.portalLink(
+                    link.issued(base: PortalAdminController.publicURL(configuration: configuration, request: request)), session: session)
+            }
         }
     }
 

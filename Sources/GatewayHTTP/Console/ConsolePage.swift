@@ -9,6 +9,8 @@ struct ConsolePage<Content>: MustacheParent {
         var session = true
         var csrf: String
         var notice: String?
+        /// The signed-in partner's name, on portal pages.
+        var partnerName: String?
     }
 
     var frame: Frame
@@ -20,6 +22,7 @@ struct ConsolePage<Content>: MustacheParent {
         case "session": return frame.session
         case "csrf": return frame.csrf
         case "notice": return frame.notice
+        case "partnerName": return frame.partnerName
         default:
             guard let value = Mirror(reflecting: content).children.first(where: { $0.label == name })?.value else { return nil }
             // An absent optional is no value, as Mustache reads a struct's own properties.

@@ -14,7 +14,7 @@ struct ConsolePages: Sendable {
     let replays: ReplayJobs
     let now: @Sendable () -> Date
 
-    private func render<Content>(_ template: String, _ frame: ConsolePage<Content>.Frame, _ content: Content) -> Response {
+    func render<Content>(_ template: String, _ frame: ConsolePage<Content>.Frame, _ content: Content) -> Response {
         ReportsController.html(ConsoleTemplates.render(template, ConsolePage(frame: frame, content: content)))
     }
 

@@ -9,19 +9,24 @@ public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var reason: String
+    /// The input field at fault, when one is.
+    public var field: String?
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ reason: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ reason: String, field: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.reason = reason
+        self.field = field
         self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let body = try JSONResponse.encoder.encode(["error": code, "reason": reason])
+        var fields = ["error": code, "reason": reason]
+        fields["field"] = field
+        let body = try JSONResponse.encoder.encode(fields)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

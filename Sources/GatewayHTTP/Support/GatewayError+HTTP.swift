@@ -14,9 +14,10 @@ extension GatewayError: HTTPResponseError {
         }
     }
 
-    /// `{"error": "<code>", "reason": "<sentence>"}`, as every JSON refusal.
+    /// `{"error": "<code>", "reason": "<sentence>"}`, as every JSON refusal, with `"field"` when
+    /// one input is at fault.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try APIError(status, code.rawValue, message).response(from: request, context: context)
+        try APIError(status, code.rawValue, message, field: field).response(from: request, context: context)
     }
 }
 
