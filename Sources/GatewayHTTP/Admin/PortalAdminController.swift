@@ -36,7 +36,9 @@ struct PortalAdminController: Sendable {
 
         admin.post("/partners/{id}/portal-links") { request, context in
             let id = PartnerID(try context.parameters.require("id", as: Int64.self))
-            let body = try await request.body.collect(upTo: 4_096)
+            // Collected into the request, so that decoding reads the same bytes again.
+            var request = request
+            let body = try await request.collectBody(upTo: 4_096)
             let days = body.readableBytes == 0 ? nil : try await request.decodeInput(as: LinkRequest.self, context: context).days
             let link = try await portal.issueLink(for: id, days: days, at: now())
             return try JSONResponse.make(link.issued(base: publicURL(request)), status: .created)
