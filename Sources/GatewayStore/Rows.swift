@@ -12,7 +12,8 @@ extension Partner {
         self.init(
             id: PartnerID(row["id"]), name: row["name"], kind: kind, specialty: (row["specialty"] as String?).flatMap(Partner.Specialty.init),
             payoutForm: payout, email: row["email"], domains: try StoreCoding.value([String].self, from: row["domains"]),
-            vendorIDs: try StoreCoding.value([String: String].self, from: row["vendor_ids"]), createdAt: row["created_at"])
+            vendorIDs: try StoreCoding.value([String: String].self, from: row["vendor_ids"]), createdAt: row["created_at"],
+            deactivatedAt: row["deactivated_at"])
     }
 }
 

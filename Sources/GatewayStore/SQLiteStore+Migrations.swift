@@ -417,6 +417,9 @@ extension SQLiteStore {
                 WHERE lost_at IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v16: partner deactivation") { db in
+            try db.execute(sql: "ALTER TABLE partner ADD COLUMN deactivated_at DATETIME")
+        }
         return migrator
     }
 }

@@ -10,7 +10,7 @@ extension ProgramSettings.ConflictRule: ExpressibleByArgument {}
 struct PartnersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partners", abstract: "Register and list referral partners; issue portal links.",
-        subcommands: [Add.self, List.self, PortalLink.self])
+        subcommands: [Add.self, Edit.self, List.self, Deactivate.self, Reactivate.self, PortalLink.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a partner.")
@@ -34,6 +34,50 @@ struct PartnersCommand: AsyncParsableCommand {
         }
     }
 
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a partner: the options given replace what is stored.")
+
+        @Argument(help: "The partner's id.") var partner: Int64
+        @Option(help: "The partner's name.") var name: String?
+        @Option(help: "One of: \(Partner.Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: String?
+        @Option(help: "For centers of influence: \(Partner.Specialty.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var specialty: String?
+        @Option(help: "One of: \(Partner.PayoutForm.allCases.map(\.rawValue).joined(separator: ", ")).") var payoutForm: String?
+        @Option(help: "Contact email.") var email: String?
+        @Option(help: "The partner's own company domain (repeatable; replaces the list).") var domain: [String] = []
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let program = ProgramService(store: try await storage.openStore())
+            let stored = try await program.partner(PartnerID(partner))
+            let input = PartnerInput(
+                name: name ?? stored.name, kind: kind ?? stored.kind.rawValue, specialty: specialty ?? stored.specialty?.rawValue,
+                payoutForm: payoutForm ?? stored.payoutForm.rawValue, email: email ?? stored.email, domains: domain.isEmpty ? stored.domains : domain)
+            Output.print(try await program.updatePartner(stored.id, input, at: Date()))
+        }
+    }
+
+    struct Deactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deactivate a partner: no new referrals, submissions or portal sign-ins; what its referrals earn keeps accruing.")
+        @Argument(help: "The partner's id.") var partner: Int64
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await ProgramService(store: try await storage.openStore()).setPartnerActive(PartnerID(partner), false, at: Date()))
+        }
+    }
+
+    struct Reactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reactivate a deactivated partner.")
+        @Argument(help: "The partner's id.") var partner: Int64
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            Output.print(try await ProgramService(store: try await storage.openStore()).setPartnerActive(PartnerID(partner), true, at: Date()))
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List partners.")
         @OptionGroup var storage: StorageOptions
@@ -44,19 +88,20 @@ struct PartnersCommand: AsyncParsableCommand {
     }
 }
 
-/// The rules and terms of a plan version, as flags.
+/// The rules and terms of a plan version, as flags; the engine's `PlanTermsInput` reads them, as
+/// it reads the console's plan form.
 struct PlanTermsOptions: ParsableArguments {
     @Option(help: "Share of each collected payment, e.g. 10%.") var rate: String?
     @Option(help: "For how many months the --rate applies; omit for the life of the contract.") var months: Int?
     @Option(help: "Share after --months, for the rest of the contract (a step).") var thenRate: String?
-    @Option(help: "Flat fee when the contract starts, e.g. '250 USD'.") var finderFee: MoneyArgument?
+    @Option(help: "Flat fee when the contract starts, e.g. '250 USD'.") var finderFee: String?
     @Option(help: "Share of first-year contract value, paid at signing, e.g. 15%.") var firstYearRate: String?
-    @Option(help: "Flat reward at the qualified meeting, e.g. '250 USD'.") var qualifiedReward: MoneyArgument?
-    @Option(help: "Bonus on the partner's first converted referral, e.g. '100 USD'.") var firstReferralBonus: MoneyArgument?
-    @Option(help: "Credit for the referred client (double-sided), e.g. '200 USD'.") var clientCredit: MoneyArgument?
+    @Option(help: "Flat reward at the qualified meeting, e.g. '250 USD'.") var qualifiedReward: String?
+    @Option(help: "Bonus on the partner's first converted referral, e.g. '100 USD'.") var firstReferralBonus: String?
+    @Option(help: "Credit for the referred client (double-sided), e.g. '200 USD'.") var clientCredit: String?
     @Option(help: "Tier as conversions:bonus, e.g. 3:2.5% (repeatable).") var tier: [String] = []
-    @Option(help: "Most one referral can earn, e.g. '5000 USD'.") var capPerReferral: MoneyArgument?
-    @Option(help: "Most one partner can earn per calendar year, e.g. '20000 USD'.") var capPerPartnerPerYear: MoneyArgument?
+    @Option(help: "Most one referral can earn, e.g. '5000 USD'.") var capPerReferral: String?
+    @Option(help: "Most one partner can earn per calendar year, e.g. '20000 USD'.") var capPerPartnerPerYear: String?
     @Flag(help: "Count one-time invoice lines (setup fees) in payment bases.") var includeOneTimeLines = false
     @Option(help: "Days an accrual stays pending before it is payable.") var holdDays: Int = PlanTerms.defaultHoldDays
     @Option(help: "Days after an introduction within which the contract must start.")
@@ -64,42 +109,12 @@ struct PlanTermsOptions: ParsableArguments {
 
     /// The flags as plan terms; whether they make sense is the engine's to say.
     func terms(effectiveFrom: Date?) throws -> PlanTerms {
-        var rules: [CommissionRule] = []
-        if let rate {
-            var steps = [RateStep(months: months, rate: try Self.rate(rate, "--rate"))]
-            if let thenRate {
-                guard months != nil else { throw ValidationError("--then-rate needs --months") }
-                steps.append(RateStep(months: nil, rate: try Self.rate(thenRate, "--then-rate")))
-            }
-            rules.append(.recurringShare(steps: steps))
-        }
-        if let finderFee { rules.append(.finderFee(finderFee.money)) }
-        if let firstYearRate { rules.append(.firstYearValue(rate: try Self.rate(firstYearRate, "--first-year-rate"))) }
-        if let qualifiedReward { rules.append(.qualifiedMeeting(qualifiedReward.money)) }
-        if let firstReferralBonus { rules.append(.firstReferralBonus(firstReferralBonus.money)) }
-        if let clientCredit { rules.append(.clientCredit(clientCredit.money)) }
-        let tiers = try tier.map { text -> PerformanceTier in
-            let parts = text.split(separator: ":")
-            guard parts.count == 2, let count = Int(parts[0]), let bonus = Self.percent(String(parts[1])) else {
-                throw ValidationError("--tier takes conversions:bonus, e.g. 3:2.5%")
-            }
-            return PerformanceTier(minConversions: count, bonus: bonus)
-        }
-        return PlanTerms(
-            effectiveFrom: effectiveFrom, rules: rules, holdDays: holdDays, attributionWindowDays: attributionWindowDays, tiers: tiers,
-            capPerReferral: capPerReferral?.money, capPerPartnerPerYear: capPerPartnerPerYear?.money, excludeOneTimeLines: !includeOneTimeLines)
-    }
-
-    static func rate(_ text: String, _ flag: String) throws -> BasisPoints {
-        guard let rate = percent(text) else { throw ValidationError("\(flag) takes a percentage, e.g. 10% or 12.5%") }
-        return rate
-    }
-
-    /// `10%`, `12.5`, `-5%`: any sign, so the engine (not the parser) says what is allowed.
-    static func percent(_ text: String) -> BasisPoints? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard trimmed.hasPrefix("-") else { return BasisPoints(percent: trimmed) }
-        return BasisPoints(percent: String(trimmed.dropFirst())).map { BasisPoints(-$0.value) }
+        try PlanTermsInput(
+            rate: rate, months: months.map(String.init), thenRate: thenRate, finderFee: finderFee, firstYearRate: firstYearRate,
+            qualifiedReward: qualifiedReward, firstReferralBonus: firstReferralBonus, clientCredit: clientCredit, tiers: tier,
+            capPerReferral: capPerReferral, capPerPartnerPerYear: capPerPartnerPerYear, includeOneTimeLines: includeOneTimeLines,
+            holdDays: String(holdDays), attributionWindowDays: String(attributionWindowDays)
+        ).terms(effectiveFrom: effectiveFrom)
     }
 }
 

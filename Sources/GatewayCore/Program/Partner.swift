@@ -44,10 +44,15 @@ public struct Partner: Hashable, Sendable, Codable, Identifiable {
     public var domains: [String]
     public var vendorIDs: [String: String]
     public var createdAt: Date
+    /// When an admin deactivated the partner: it takes no new referrals, submissions or portal
+    /// sign-ins, and what its referrals already earn keeps accruing. `nil` while active.
+    public var deactivatedAt: Date?
+
+    public var isActive: Bool { deactivatedAt == nil }
 
     public init(
         id: PartnerID, name: String, kind: Kind, specialty: Specialty? = nil, payoutForm: PayoutForm, email: String? = nil,
-        domains: [String] = [], vendorIDs: [String: String] = [:], createdAt: Date
+        domains: [String] = [], vendorIDs: [String: String] = [:], createdAt: Date, deactivatedAt: Date? = nil
     ) {
         self.id = id
         self.name = name
@@ -58,6 +63,7 @@ public struct Partner: Hashable, Sendable, Codable, Identifiable {
         self.domains = domains.map { $0.lowercased() }
         self.vendorIDs = vendorIDs
         self.createdAt = createdAt
+        self.deactivatedAt = deactivatedAt
     }
 
     /// Keys under which a customer would be the partner itself.
@@ -75,5 +81,6 @@ public struct Partner: Hashable, Sendable, Codable, Identifiable {
         case payoutForm = "payout_form"
         case vendorIDs = "vendor_ids"
         case createdAt = "created_at"
+        case deactivatedAt = "deactivated_at"
     }
 }

@@ -87,6 +87,8 @@ public struct ImportService: Sendable {
                 partner.id = existing.id
                 partner.vendorIDs = existing.vendorIDs
                 partner.createdAt = existing.createdAt
+                // A spreadsheet says nothing about deactivation: re-importing keeps it.
+                partner.deactivatedAt = existing.deactivatedAt
                 if partner == existing {
                     plan.outcomes.append(.init(line: row.line, action: .unchanged, key: partner.name))
                 } else {
@@ -132,6 +134,7 @@ public struct ImportService: Sendable {
                 }
                 let reason = row["lost_reason"]
                 guard let existing else {
+                    try ProgramValidation.takesReferrals(partner)
                     plan.outcomes.append(.init(line: row.line, action: .created, key: key))
                     plan.changes.newReferrals.append(
                         .init(referral: referral, flags: try await program.flags(for: referral), status: Self.change(to: status, reason: reason, on: referral.introducedAt)))

@@ -35,7 +35,7 @@ public struct PortalService: Sendable {
     public func issueLink(for partner: PartnerID, days: Int? = nil, at now: Date) async throws -> PortalLink {
         let days = days ?? Self.defaultLinkDays
         guard (1...Self.maxLinkDays).contains(days) else { throw GatewayError.invalid("days must be 1 to \(Self.maxLinkDays)") }
-        _ = try await program.partner(partner)
+        try ProgramValidation.takesReferrals(try await program.partner(partner))
         let token = RandomToken.make()
         let expires = now.addingTimeInterval(TimeInterval(days) * 86_400)
         try await store.portal.addLink(partner: partner, tokenHash: Self.hash(token), expiresAt: expires, at: now)
@@ -50,6 +50,7 @@ public struct PortalService: Sendable {
         let redemption = try await store.portal.redeemLink(tokenHash: Self.hash(token), at: now)
         switch redemption {
         case .signedIn(let partner):
+            guard try await program.partner(partner).isActive else { throw GatewayError.refused(Self.deactivated) }
             let id = RandomToken.make()
             let record = PortalSessionRecord(
                 idHash: Self.hash(id), partnerID: partner, csrf: RandomToken.make(), expiresAt: now.addingTimeInterval(Self.sessionLifetime))
@@ -64,10 +65,15 @@ public struct PortalService: Sendable {
         }
     }
 
-    /// The live session a cookie names, kept alive by its use.
+    /// The live session a cookie names, kept alive by its use; none once the partner is
+    /// deactivated.
     public func session(_ sessionID: String, at now: Date) async throws -> PortalSessionRecord? {
-        try await store.portal.session(idHash: Self.hash(sessionID), at: now, extendedTo: now.addingTimeInterval(Self.sessionLifetime))
+        guard let session = try await store.portal.session(idHash: Self.hash(sessionID), at: now, extendedTo: now.addingTimeInterval(Self.sessionLifetime))
+        else { return nil }
+        return try await program.partner(session.partnerID).isActive ? session : nil
     }
+
+    static let deactivated = "This partner account is no longer active in the program. Contact the program manager."
 
     public func signOut(_ sessionID: String) async throws {
         try await store.portal.endSession(idHash: Self.hash(sessionID))
@@ -124,6 +130,7 @@ public struct PortalService: Sendable {
     /// A prospect the partner logs; it waits for the admin.
     public func submit(_ input: SubmissionInput, by partnerID: PartnerID, at now: Date) async throws -> ReferralSubmission {
         let partner = try await program.partner(partnerID)
+        guard partner.isActive else { throw GatewayError.refused(Self.deactivated) }
         let submission = try ProgramValidation.submission(input, by: partner, at: now)
         return try await store.portal.addSubmission(submission, at: now)
     }
@@ -164,6 +171,7 @@ public struct PortalService: Sendable {
         guard try await store.program.plan(PlanID(plan)) != nil else { throw GatewayError.notFound("plan \(plan) does not exist") }
         let partner = try await program.partner(submission.partnerID)
         let referral = submission.referral(plan: PlanID(plan))
+        try ProgramValidation.takesReferrals(partner)
         try ProgramValidation.notSelfReferral(referral, by: partner)
         return try await store.portal.acceptSubmission(id, as: referral, flags: try await program.flags(for: referral), rules: ledger, at: now)
     }

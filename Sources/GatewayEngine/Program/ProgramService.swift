@@ -30,6 +30,34 @@ public struct ProgramService: Sendable {
         return partner
     }
 
+    /// Replaces what the admin edits of a partner: name, kind, specialty, payout form, e-mail
+    /// and domains (vendor ids stay unless given). Validated as a new partner is.
+    public func updatePartner(_ id: PartnerID, _ input: PartnerInput, at now: Date) async throws -> Partner {
+        let existing = try await partner(id)
+        var changed = try ProgramValidation.partner(input, at: now)
+        changed.id = existing.id
+        changed.createdAt = existing.createdAt
+        changed.deactivatedAt = existing.deactivatedAt
+        if input.vendorIDs == nil { changed.vendorIDs = existing.vendorIDs }
+        guard changed != existing else { return existing }
+        var changes = ProgramChanges()
+        changes.changedPartners = [changed]
+        try await store.program.apply(changes, rules: ledger, at: now)
+        return changed
+    }
+
+    /// Deactivates a partner (no new referrals, submissions or portal sign-ins; its referrals keep
+    /// earning what they earn), or reactivates it.
+    public func setPartnerActive(_ id: PartnerID, _ active: Bool, at now: Date) async throws -> Partner {
+        var partner = try await partner(id)
+        guard partner.isActive != active else { return partner }
+        partner.deactivatedAt = active ? nil : now
+        var changes = ProgramChanges()
+        changes.changedPartners = [partner]
+        try await store.program.apply(changes, rules: ledger, at: now)
+        return partner
+    }
+
     // MARK: Plans
 
     public func addPlan(_ input: PlanInput, at now: Date) async throws -> CommissionPlan {
@@ -68,6 +96,7 @@ public struct ProgramService: Sendable {
         let referral = try ProgramValidation.referral(input, at: now)
         let partner = try await partner(referral.partnerID)
         guard let plan = try await store.program.plan(referral.planID) else { throw GatewayError.notFound("plan \(referral.planID) does not exist") }
+        try ProgramValidation.takesReferrals(partner)
         try ProgramValidation.notSelfReferral(referral, by: partner)
         let stored = try await store.program.addReferral(referral, flags: try await flags(for: referral), rules: ledger, at: now)
         return ReferralRecord(stored, versions: plan.versions, at: now)

@@ -18,8 +18,8 @@ public enum ProgramValidation {
     /// Terms as a plan or a version may hold them.
     public static func terms(_ terms: PlanTerms) throws(GatewayError) -> PlanTerms {
         guard !terms.rules.isEmpty else { throw .invalid("a plan needs at least one rule") }
-        guard terms.holdDays >= 0 else { throw .invalid("hold_days must be 0 or more") }
-        guard terms.attributionWindowDays > 0 else { throw .invalid("attribution_window_days must be 1 or more") }
+        guard terms.holdDays >= 0 else { throw .invalid("hold_days must be 0 or more", field: "hold_days") }
+        guard terms.attributionWindowDays > 0 else { throw .invalid("attribution_window_days must be 1 or more", field: "attribution_window_days") }
         for rule in terms.rules {
             switch rule {
             case .recurringShare(let steps):
@@ -82,6 +82,13 @@ public enum ProgramValidation {
     }
 
     /// Refuses a referral of the partner's own company.
+    /// Refuses new business for a deactivated partner (what it already earns stays).
+    public static func takesReferrals(_ partner: Partner) throws(GatewayError) {
+        guard partner.isActive else {
+            throw .refused("partner \(partner.id) (\(partner.name)) is deactivated: reactivate it to take new referrals")
+        }
+    }
+
     public static func notSelfReferral(_ referral: Referral, by partner: Partner) throws(GatewayError) {
         let own = partner.ownKeys.intersection(referral.matchKeys.map(\.storageKey))
         guard own.isEmpty else {

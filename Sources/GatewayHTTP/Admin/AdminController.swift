@@ -25,6 +25,17 @@ struct AdminController: Sendable {
             let input = try await request.decodeInput(as: PartnerInput.self, context: context)
             return try JSONResponse.make(try await program.addPartner(input, at: now()), status: .created)
         }
+        admin.put("/partners/{id}") { request, context in
+            let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+            let input = try await request.decodeInput(as: PartnerInput.self, context: context)
+            return try JSONResponse.make(try await program.updatePartner(id, input, at: now()))
+        }
+        for (action, active) in [("deactivate", false), ("reactivate", true)] {
+            admin.post("/partners/{id}/\(action)") { _, context in
+                let id = PartnerID(try context.parameters.require("id", as: Int64.self))
+                return try JSONResponse.make(try await program.setPartnerActive(id, active, at: now()))
+            }
+        }
         admin.get("/partners/{id}/accruals") { _, context in
             let id = try await program.partner(PartnerID(try context.parameters.require("id", as: Int64.self))).id
             let date = now()

@@ -29,12 +29,17 @@ struct SQLiteProgramRepository: ProgramRepository {
 
     private static func updatePartnerRow(_ partner: Partner, at now: Date, _ db: Database) throws {
         try db.execute(
-            sql: "UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ? WHERE id = ?",
+            sql: """
+                UPDATE partner SET name = ?, kind = ?, specialty = ?, payout_form = ?, email = ?, domains = ?, vendor_ids = ?, deactivated_at = ?
+                WHERE id = ?
+                """,
             arguments: [
                 partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
-                try StoreCoding.text(partner.domains), partner.id.rawValue,
+                try StoreCoding.text(partner.domains), try StoreCoding.text(partner.vendorIDs), partner.deactivatedAt, partner.id.rawValue,
             ])
-        try LedgerSQL.audit("partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name], at: now, db)
+        try LedgerSQL.audit(
+            "partner.changed", subject: "partner:\(partner.id)",
+            detail: ["name": partner.name, "active": partner.isActive ? "yes" : "no"], at: now, db)
     }
 
     func partners() async throws -> [Partner] {
