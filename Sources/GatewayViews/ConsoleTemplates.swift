@@ -7,7 +7,7 @@ public enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         do {
-            for (name, text) in templates.merging(portalTemplates, uniquingKeysWith: { $1 }) { try library.register(text, named: name) }
+            for (name, text) in templates.merging(portalTemplates, uniquingKeysWith: { $1 }).merging(programTemplates, uniquingKeysWith: { $1 }) { try library.register(text, named: name) }
         } catch {
             preconditionFailure("a console template does not parse: \(error)")
         }
@@ -50,7 +50,7 @@ public enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/submissions">Submissions</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/referrals">Referrals</a><a href="/console/submissions">Submissions</a><a href="/console/plans">Plans</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a><a href="/console/settings">Settings</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
@@ -189,13 +189,14 @@ public enum ConsoleTemplates {
         {{#rows}}<tr><td><a href="/console/partners/{{id}}">{{name}}</a></td><td>{{kind}}</td><td class="num">{{clients}}</td><td>{{mrr}}</td><td>{{pending}}</td><td>{{payable}}</td><td>{{paid}}</td><td class="num">{{given}} / {{received}}</td><td class="flag">{{flags}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="9">No partners yet.</td></tr>{{/rows}}
         </table>
+        {{#sections}}{{>formSection}}{{/sections}}
         {{/content}}{{/layout}}
         """
 
     static let partner = """
         {{<layout}}{{$content}}
         <h1>{{statement.partner}}</h1>
-        <p>{{statement.kind}} · running MRR sourced: {{mrr}}</p>
+        <p>{{statement.kind}} · running MRR sourced: {{mrr}}{{#inactive}} · <b class="flag" data-partner-status>{{inactive}}</b>{{/inactive}}</p>
         <form method="post" action="/console/partners/{{id}}/portal-link" class="noprint"><input type="hidden" name="csrf" value="{{csrf}}">
         <button>Issue a portal sign-in link</button></form>
         <h2>MRR sourced by month</h2>
@@ -205,6 +206,7 @@ public enum ConsoleTemplates {
         <p class="noprint"><a href="/console/partners/{{id}}/statement?from={{statement.from}}&amp;to={{statement.to}}">Printable</a> ·
         <a href="/console/partners/{{id}}/statement.csv?from={{statement.from}}&amp;to={{statement.to}}">CSV</a></p>
         {{#statement}}{{>statementTables}}{{/statement}}
+        {{#sections}}{{>formSection}}{{/sections}}
         {{/content}}{{/layout}}
         """
 

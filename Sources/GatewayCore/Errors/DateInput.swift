@@ -11,7 +11,7 @@ public enum DateInput {
         let dayStyle = Date.ISO8601FormatStyle().year().month().day()
         if trimmed.count == 10, let day = try? Date(trimmed, strategy: dayStyle), day.formatted(dayStyle) == trimmed { return day }
         if let instant = try? Date(trimmed, strategy: .iso8601) { return instant }
-        throw .invalid("\(field) must be a day (2025-06-01) or an ISO 8601 timestamp, not '\(text.prefix(40))'")
+        throw .invalid("\(field) must be a day (2025-06-01) or an ISO 8601 timestamp, not '\(text.prefix(40))'", field: field)
     }
 
     /// An exclusive end bound: a day (`2025-06-30`) includes that whole day, so the bound is the

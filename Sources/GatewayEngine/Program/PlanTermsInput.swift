@@ -104,13 +104,7 @@ public struct PlanTermsInput: Sendable, Hashable {
         return count
     }
 
-    /// `250 USD` or `250.00 USD`.
     private static func money(_ text: String?, _ field: String) throws(GatewayError) -> Money? {
-        guard let text = present(text) else { return nil }
-        let parts = text.split(separator: " ")
-        guard parts.count == 2, let amount = Decimal(string: String(parts[0]), locale: Locale(identifier: "en_US_POSIX")),
-            let currency = CurrencyCode(String(parts[1]).uppercased()), let money = Money(decimal: amount, currency: currency)
-        else { throw .invalid("\(field) takes an amount and its currency, e.g. 250 USD", field: field) }
-        return money
+        try MoneyInput.parse(text, field: field)
     }
 }

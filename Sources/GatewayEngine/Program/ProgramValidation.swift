@@ -45,15 +45,15 @@ public enum ProgramValidation {
 
     /// A referral as recorded, before the store's checks (partner, plan, self-referral).
     public static func referral(_ input: ReferralInput, at now: Date) throws(GatewayError) -> Referral {
-        guard let partner = input.partnerID else { throw .invalid("partner_id is required") }
-        guard let plan = input.planID else { throw .invalid("plan_id is required") }
+        guard let partner = input.partnerID else { throw .invalid("partner_id is required", field: "partner_id") }
+        guard let plan = input.planID else { throw .invalid("plan_id is required", field: "plan_id") }
         let prospect = try required(input.prospectName, "prospect_name")
         var share = (input.claimShare ?? 1) * Decimal(Referral.wholeClaim)
         var basisPoints = Decimal()
         NSDecimalRound(&basisPoints, &share, 0, .plain)
         // At least one basis point of the whole, so no claim rounds to nothing.
         guard basisPoints >= 1, basisPoints <= Decimal(Referral.wholeClaim) else {
-            throw .invalid("claim_share must be above 0 and at most 1 (the whole claim), in steps of 0.0001")
+            throw .invalid("claim_share must be above 0 and at most 1 (the whole claim), in steps of 0.0001", field: "claim_share")
         }
         let emails = try (input.contactEmails ?? []).map { text throws(GatewayError) in try email(text, "contact_emails") }
         let code = input.referralCode?.trimmingCharacters(in: .whitespaces)
@@ -69,15 +69,15 @@ public enum ProgramValidation {
             guard CurrencyCode(currency) != nil else { throw .invalid("approval threshold currency \(currency) is not an ISO 4217 code") }
             guard threshold >= 0 else { throw .invalid("approval thresholds must be 0 or more") }
         }
-        guard (1...100).contains(settings.giveGetRatio) else { throw .invalid("give_get_ratio must be 1 to 100 (3 means 3 to 1)") }
-        guard (1...60).contains(settings.giveGetWindowMonths) else { throw .invalid("give_get_window_months must be 1 to 60") }
+        guard (1...100).contains(settings.giveGetRatio) else { throw .invalid("give_get_ratio must be 1 to 100 (3 means 3 to 1)", field: "give_get_ratio") }
+        guard (1...60).contains(settings.giveGetWindowMonths) else { throw .invalid("give_get_window_months must be 1 to 60", field: "give_get_window_months") }
         _ = try askWindowDays(settings.askWindowDays)
         return settings
     }
 
     /// How far back "who to ask next" looks: 1 to 365 days.
     public static func askWindowDays(_ days: Int) throws(GatewayError) -> Int {
-        guard (1...365).contains(days) else { throw .invalid("ask_window_days must be 1 to 365") }
+        guard (1...365).contains(days) else { throw .invalid("ask_window_days must be 1 to 365", field: "ask_window_days") }
         return days
     }
 

@@ -92,12 +92,14 @@ struct ConsoleController: Sendable {
             }
         }
         console.get("/partners") { request, _ in
-            try await page(request) { session in try await pages.partners(session: session) }
+            try await page(request) { session in try await pages.partners(notice: request.uri.queryParameters.get("notice"), session: session) }
         }
         console.get("/partners/{id}") { request, context in
             let id = PartnerID(try context.parameters.require("id", as: Int64.self))
             return try await page(request) { session in
-                try await pages.partner(id, period: try ReportQuery.period(request, default: .month(containing: now())), session: session)
+                try await pages.partner(
+                    id, period: try ReportQuery.period(request, default: .month(containing: now())), notice: request.uri.queryParameters.get("notice"),
+                    session: session)
             }
         }
         console.get("/partners/{id}/statement") { request, context in
@@ -196,6 +198,7 @@ struct ConsoleController: Sendable {
                     link.issued(base: PortalAdminController.publicURL(configuration: configuration, request: request)), session: session)
             }
         }
+        addProgramRoutes(to: console)
     }
 
     // MARK: Sessions and forms
@@ -207,7 +210,7 @@ struct ConsoleController: Sendable {
 
     /// A page for a signed-in admin; anyone else is sent to the sign-in form, which brings them
     /// back to the page afterwards.
-    private func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
+    func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
         guard let session = await signedIn(request) else {
             let back = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fconsole"
             return Self.redirect("/console/login?next=\(back)")
@@ -216,7 +219,7 @@ struct ConsoleController: Sendable {
     }
 
     /// A form post from a signed-in admin, refused unless it carries the session's CSRF token.
-    private func submitted(
+    func submitted(
         _ request: Request, _ handle: (ConsoleSessions.Session, [String: String]) async throws -> Response
     ) async throws -> Response {
         guard let session = await signedIn(request) else { return Self.redirect("/console/login") }

@@ -214,7 +214,7 @@ struct ConsolePages: Sendable {
 
     // MARK: Partners
 
-    func partners(session: ConsoleSessions.Session) async throws -> Response {
+    func partners(notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
         let date = now()
         let partners = try await program.partners()
         let running = try await reports.running(on: date)
@@ -228,13 +228,21 @@ struct ConsolePages: Sendable {
                 id: partner.id.rawValue, name: partner.name, kind: Display.kind(partner.kind), clients: running.clients,
                 mrr: Display.money(running.mrr), pending: balanceOf(.pending), payable: balanceOf(.payable),
                 paid: balanceOf(.paid), given: giveGet[partner.id]?.referralsGiven ?? 0, received: giveGet[partner.id]?.referralsReceived ?? 0,
-                flags: giveGet[partner.id]?.flags.map { Display.words($0.rawValue) }.joined(separator: ", ") ?? "")
+                flags: ((partner.deactivatedAt.map { ["deactivated \(Display.day($0))"] } ?? [])
+                    + (giveGet[partner.id]?.flags.map { Display.words($0.rawValue) } ?? [])).joined(separator: ", "))
         }
-        return render("partners", .init(title: "Partners", csrf: session.csrf), PartnersView(rows: rows))
+        let add = Self.partnerForm(nil, action: "/console/partners", name: "add", submit: "Add the partner").refused(refusal)
+        var response = render(
+            "partners", .init(title: "Partners", csrf: session.csrf, notice: notice.flatMap { Self.notices[$0] }),
+            PartnersView(rows: rows, sections: [.init(heading: "Add a partner", note: nil, form: add)]))
+        response.status = refusal?.error.status ?? .ok
+        return response
     }
 
     /// A partner's page: MRR sourced month by month over the trailing year, and the statement.
-    func partner(_ id: PartnerID, period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
+    func partner(
+        _ id: PartnerID, period: ReportPeriod, notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessions.Session
+    ) async throws -> Response {
         let date = now()
         let statement = try await reports.statement(partner: id, period: period, at: date)
         let months = ReportPeriod.trailingYear(to: date).months()
@@ -249,10 +257,30 @@ struct ConsolePages: Sendable {
                 return SVGChart.Bar(
                     label: ReportPeriod.monthLabel(month.start), value: Double(amount?.minorUnits ?? 0), caption: amount?.decimalString ?? "0")
             }, maximum: nil)
+        let partner = try await program.partner(id)
+        let activity = ConsoleForm(
+            name: "activity", action: "/console/partners/\(id)/\(partner.isActive ? "deactivate" : "reactivate")",
+            submit: partner.isActive ? "Deactivate" : "Reactivate", fields: [])
         let view = PartnerView(
             id: id.rawValue, statement: StatementView(statement), chart: chart.svg,
-            mrr: Display.money(mrr.last ?? []))
-        return render("partner", .init(title: statement.partner.name, csrf: session.csrf), view)
+            mrr: Display.money(mrr.last ?? []), inactive: partner.deactivatedAt.map { "deactivated \(Display.day($0))" },
+            sections: [
+                .init(
+                    heading: "Edit the partner", note: nil,
+                    form: Self.partnerForm(partner, action: "/console/partners/\(id)", name: "edit", submit: "Save").refused(refusal)),
+                .init(
+                    heading: "A referral we sent to \(partner.name)", note: "The give of give and get.",
+                    form: Self.outboundForm(partner: id).refused(refusal)),
+                .init(
+                    heading: partner.isActive ? "Deactivate" : "Reactivate",
+                    note: partner.isActive
+                        ? "A deactivated partner takes no new referrals, submissions or portal sign-ins; what its referrals earn keeps accruing."
+                        : nil, form: activity),
+            ])
+        var response = render(
+            "partner", .init(title: statement.partner.name, csrf: session.csrf, notice: notice.flatMap { Self.notices[$0] }), view)
+        response.status = refusal?.error.status ?? .ok
+        return response
     }
 
     // MARK: Imports

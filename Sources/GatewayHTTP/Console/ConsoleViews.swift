@@ -131,14 +131,20 @@ struct PartnersView {
     }
 
     var rows: [Row]
+    /// Adding a partner.
+    var sections: [ConsoleFormSection]
 }
 
-/// `/console/partners/{id}`: MRR sourced by month, and the statement.
+/// `/console/partners/{id}`: MRR sourced by month, the statement, and the forms to edit the
+/// partner, record a referral sent to it, and deactivate it.
 struct PartnerView {
     var id: Int64
     var statement: StatementView
     var chart: String
     var mrr: String
+    /// "deactivated on …", for a partner that is.
+    var inactive: String?
+    var sections: [ConsoleFormSection]
 }
 
 /// `/console/clients`: paying clients, their latest review, the review form and KPIs.
