@@ -52,6 +52,7 @@ public final class SQLiteStore: Repositories {
     /// The repositories over any GRDB writer (GRDB's `AppDatabase` pattern): a pool on a file in
     /// production, an in-memory queue where a test wants one. Migrates it.
     init(writer: any DatabaseWriter, path: String, ingestBatchLimit: Int, ingestLinger: Duration) throws {
+        try writer.read { db in try Self.refuseNewerSchema(db, at: path) }
         try Self.migrator.migrate(writer)
         self.writer = writer
         self.path = path
