@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -63,6 +64,17 @@ let package = Package(
                 "GatewayCore",
                 "GatewayRepositories",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL sibling of GatewayStore, for several gateway instances on one database.
+        .target(
+            name: "GatewayPostgres",
+            dependencies: [
+                "GatewayCore",
+                "GatewayRepositories",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,6 +168,15 @@ let package = Package(
             dependencies: [
                 "GatewayStore", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayPostgresTests",
+            dependencies: [
+                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
