@@ -19,19 +19,25 @@ enum PostgresTestDatabase {
         if: url != nil || onCI,
         "GATEWAY_TEST_POSTGRES_URL is not set: the PostgreSQL tests are skipped (docs/postgresql.md says how to run them)")
 
-    static let logger = Logger(label: "gateway-postgres-tests")
+    /// Errors only: a pool asked for a connection in the instant before its `run()` task starts
+    /// warns, then serves it; that ordering of the tests' tasks is not worth a line per test.
+    static let logger: Logger = {
+        var logger = Logger(label: "gateway-postgres-tests")
+        logger.logLevel = .error
+        return logger
+    }()
 
     /// Runs `body` with `instances` pools (as many gateway instances) on one new, migrated schema.
     /// `migrated: false` leaves the schema empty.
     static func withFreshSchema<Result: Sendable>(
-        instances: Int = 1, migrated: Bool = true, _ body: ([PostgresDatabase]) async throws -> Result
+        instances: Int = 1, migrated: Bool = true, _ body: ([PostgresGatewayDatabase]) async throws -> Result
     ) async throws -> Result {
         guard let url else {
             throw GatewayError.invalid("CI is set but GATEWAY_TEST_POSTGRES_URL is not: the PostgreSQL tests must run on CI")
         }
         let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try PostgresDatabase(url: url, maximumConnections: 2, logger: logger)
-        let databases = try (0..<max(1, instances)).map { _ in try PostgresDatabase(url: url, schema: schema, maximumConnections: 8, logger: logger) }
+        let admin = try PostgresGatewayDatabase(url: url, maximumConnections: 2, logger: logger)
+        let databases = try (0..<max(1, instances)).map { _ in try PostgresGatewayDatabase(url: url, schema: schema, maximumConnections: 8, logger: logger) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }
             for database in databases { group.addTask { await database.run() } }
@@ -51,7 +57,7 @@ enum PostgresTestDatabase {
     }
 
     /// Runs `body` with one pool on a new, migrated schema.
-    static func withFreshSchema<Result: Sendable>(_ body: (PostgresDatabase) async throws -> Result) async throws -> Result {
+    static func withFreshSchema<Result: Sendable>(_ body: (PostgresGatewayDatabase) async throws -> Result) async throws -> Result {
         try await withFreshSchema(instances: 1) { try await body($0[0]) }
     }
 }

@@ -17,11 +17,11 @@ import PostgresNIO
 /// SQLite store does, and refuses (rolling the whole batch back, so the deliveries are claimed
 /// again later) a batch whose events concern the program; `replay` is refused.
 public struct PostgresDeliveryInbox: DeliveryInbox {
-    let database: PostgresDatabase
+    let database: PostgresGatewayDatabase
     private var logger: Logger { database.logger }
 
     /// The inbox in `database`, which must be migrated.
-    public init(database: PostgresDatabase) {
+    public init(database: PostgresGatewayDatabase) {
         self.database = database
     }
 

@@ -6,10 +6,10 @@ import PostgresNIO
 /// OAuth tokens and poller cursors in PostgreSQL. Each save is one upsert: when two instances save
 /// under one name, the last commit wins whole, never a mix of both.
 public struct PostgresVendorStateRepository: VendorStateRepository {
-    let database: PostgresDatabase
+    let database: PostgresGatewayDatabase
 
     /// The repository in `database`, which must be migrated.
-    public init(database: PostgresDatabase) {
+    public init(database: PostgresGatewayDatabase) {
         self.database = database
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GatewayCore
 public import Logging
 public import PostgresNIO
@@ -9,7 +9,7 @@ public import PostgresNIO
 /// The pool only hands out connections while `run()` is active: the caller runs it in a task (or
 /// adds `client` to its `ServiceGroup`, since `PostgresClient` is a service) for as long as the
 /// repositories are used, and cancels it to close the pool.
-public final class PostgresDatabase: Sendable {
+public final class PostgresGatewayDatabase: Sendable {
     /// The connection pool.
     public let client: PostgresClient
     /// Where the data is, for logs and messages: `postgres://user@host:port/db`, never the password.
@@ -55,7 +55,7 @@ public final class PostgresDatabase: Sendable {
                 try await connection.execute("COMMIT", logger: logger)
                 return result
             } catch {
-                try? await connection.execute("ROLLBACK", logger: logger)
+                _ = try? await connection.execute("ROLLBACK", logger: logger)
                 throw error
             }
         }

@@ -1,9 +1,9 @@
 import Foundation
-public import GatewayCore
+import GatewayCore
 import Logging
 import PostgresNIO
 
-extension PostgresDatabase {
+extension PostgresGatewayDatabase {
     /// Applies the migrations this build knows and the database lacks, in one transaction under an
     /// advisory lock (instances starting together migrate once; the others wait, then find nothing
     /// to do). Refuses a database migrated by a newer build.
