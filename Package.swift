@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "GatewayPostgresTests",
             dependencies: [
-                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore",
+                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

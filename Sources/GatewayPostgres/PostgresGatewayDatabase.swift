@@ -61,6 +61,22 @@ public final class PostgresGatewayDatabase: Sendable {
         }
     }
 
+    /// Runs `body`'s reads in one read-only `REPEATABLE READ` transaction: every statement sees the
+    /// database as of the first, whatever other instances commit meanwhile.
+    func snapshot<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.execute("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.execute("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
     /// Runs one statement outside any transaction of the caller's, reading every row it returns.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
