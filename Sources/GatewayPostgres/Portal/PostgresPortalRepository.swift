@@ -28,8 +28,8 @@ public struct PostgresPortalRepository: PortalRepository {
             try await connection.execute(
                 "INSERT INTO portal_link (token_hash, partner_id, created_at, expires_at) VALUES (\(tokenHash), \(partner.rawValue), \(now), \(expiresAt))",
                 logger: logger)
-            try await audit(
-                "portal.link_issued", subject: "partner:\(partner)", detail: ["expires_at": expiresAt.formatted(.iso8601)], at: now, connection)
+            try await connection.audit(
+                "portal.link_issued", subject: "partner:\(partner)", detail: ["expires_at": expiresAt.formatted(.iso8601)], at: now, logger: logger)
         }
     }
 
@@ -43,7 +43,7 @@ public struct PostgresPortalRepository: PortalRepository {
                 """, logger: logger)
             if let row = spent.first {
                 let partner = PartnerID(try row.decode(Int64.self))
-                try await audit("portal.signed_in", subject: "partner:\(partner)", detail: [:], at: now, connection)
+                try await connection.audit("portal.signed_in", subject: "partner:\(partner)", detail: [:], at: now, logger: logger)
                 return .signedIn(partner)
             }
             // Not spent now: say why.
@@ -97,9 +97,9 @@ public struct PostgresPortalRepository: PortalRepository {
                 """, logger: logger)
             guard let row = rows.first else { throw GatewayError.invalid("the submission was not stored") }
             let stored = try ReferralSubmission(postgres: row)
-            try await audit(
+            try await connection.audit(
                 "submission.created", subject: "submission:\(stored.id)",
-                detail: ["partner": "\(submission.partnerID)", "prospect": submission.prospectName], at: now, connection)
+                detail: ["partner": "\(submission.partnerID)", "prospect": submission.prospectName], at: now, logger: logger)
             return stored
         }
     }
@@ -136,16 +136,9 @@ public struct PostgresPortalRepository: PortalRepository {
                 else { throw GatewayError.notFound("submission \(id) does not exist") }
                 throw GatewayError.conflict("submission \(id) was already \(try row.decode(String.self))")
             }
-            try await audit("submission.declined", subject: "submission:\(id)", detail: ["reason": reason], at: now, connection)
+            try await connection.audit("submission.declined", subject: "submission:\(id)", detail: ["reason": reason], at: now, logger: logger)
             return try ReferralSubmission(postgres: row)
         }
-    }
-
-    /// One line of the audit trail, in the caller's transaction.
-    private func audit(_ action: String, subject: String, detail: [String: String], at now: Date, _ connection: PostgresConnection) async throws {
-        try await connection.execute(
-            "INSERT INTO audit_log (at, action, subject, detail) VALUES (\(now), \(action), \(subject), \(try PostgresCoding.text(detail)))",
-            logger: logger)
     }
 }
 
