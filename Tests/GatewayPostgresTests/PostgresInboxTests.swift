@@ -3,6 +3,7 @@ import GatewayCore
 import GatewayEngine
 @testable import GatewayPostgres
 import GatewayRepositories
+import GatewayTestSupport
 import PostgresNIO
 import Testing
 
@@ -208,27 +209,27 @@ import Testing
         }
     }
 
-    @Test func aBatchThatConcernsTheProgramIsRefusedWholeUntilTheLedgerIsOnPostgreSQL() async throws {
+    @Test func aBatchThatConcernsTheProgramRecomputesTheLedgerInItsTransaction() async throws {
         try await PostgresTestDatabase.withFreshSchema { database in
-            let inbox = PostgresDeliveryInbox(database: database)
-            let at = Date(timeIntervalSince1970: 1_748_736_000)
-            let event = BusinessEvent.customerSeen(CustomerSeen(customer: CustomerReference(source: "stripe", id: "cus_1"), seenAt: at))
-            try await database.execute("INSERT INTO matched_customer (customer_key) VALUES (\(try #require(event.customerKey)))")
-            let unrelated = try await inbox.ingest(delivery("evt_0")).deliveryID
-            let id = try await inbox.ingest(delivery("evt_1")).deliveryID
-            _ = try await inbox.claimDeliveries(limit: 10, lease: 60, at: at)
+            let store = PostgresStore(database: database)
+            let inbox = store.inbox
+            try await Stories.brightDental(ProgramService(store: store), at: Events.date("2025-05-01"))
+            let at = Events.date("2025-07-01")
+            let referred = try await inbox.ingest(delivery("evt_referred")).deliveryID
+            let unrelated = try await inbox.ingest(delivery("evt_unrelated")).deliveryID
+            let payment = Events.paid("in_1", customer: "cus_bd", email: "ap@brightdental.example", dollars: 1000, on: "2025-06-01")
+            let stranger = Events.paid("in_9", customer: "cus_other", email: "ap@other.example", dollars: 500, on: "2025-06-02")
+            let statuses = try await inbox.settle(
+                [(referred, .mapped([payment], adapterVersion: 1)), (unrelated, .mapped([stranger], adapterVersion: 1))], rules: LedgerService(), at: at)
+            #expect(statuses == [referred: .processed, unrelated: .processed])
 
-            await #expect(throws: GatewayError.self) {
-                try await inbox.settle(
-                    [(unrelated, .ignored(reason: "unmapped", adapterVersion: 1)), (id, .mapped([event], adapterVersion: 1))], rules: LedgerService(), at: at)
-            }
-            // Nothing of the batch was written: both stay claimed, to be taken again after the lease.
-            #expect(try await inbox.delivery(id)?.status == .processing)
-            #expect(try await inbox.delivery(unrelated)?.status == .processing)
-            #expect(try await inbox.businessEvents(of: id).isEmpty)
-            await #expect(throws: GatewayError.self) {
-                try await inbox.replay([(id, .mapped([event], adapterVersion: 1))], dryRun: true, rules: LedgerService(), at: at)
-            }
+            let lines = try await store.ledger.accruals(fromDelivery: referred)
+            #expect(lines.map(\.line.amount) == [Events.usd(100)], "10 % of the referred customer's payment")
+            #expect(try await store.ledger.accruals(fromDelivery: unrelated).isEmpty)
+            #expect(try await store.ledger.contracts().count == 1)
+            // Each delivery says what its events did, in the ledger's words.
+            #expect(try await inbox.delivery(referred)?.statusReason != inbox.delivery(unrelated)?.statusReason)
+            #expect(try await inbox.customerIsKnown("vendor:stripe:cus_bd"))
         }
     }
 

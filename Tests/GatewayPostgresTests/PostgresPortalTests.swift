@@ -118,16 +118,24 @@ import Testing
             await #expect(throws: GatewayError.notFound("submission 99 does not exist")) {
                 try await portals[0].declineSubmission(SubmissionID(99), reason: "no", at: decided)
             }
-            // Accepting records a referral: refused until the program is kept on PostgreSQL, the submission still waiting.
+            // Accepting records the referral, once.
+            try await databases[0].execute("INSERT INTO plan (id, name) VALUES (1, 'standard')")
+            try await databases[0].execute(
+                "INSERT INTO plan_version (plan_id, version, effective_from, terms) VALUES (1, 1, \(Self.now), \(try PostgresCoding.text(PlanTerms(rules: []))))")
             let referral = Referral(
                 id: ReferralID(0), partnerID: PartnerID(2), planID: PlanID(1), prospectName: "Initech", domains: ["initech.example"],
                 contactEmails: [], vendorIDs: [:], referralCode: nil, introducedAt: decided)
-            await #expect(throws: GatewayError.self) {
+            let accepted = try await portals[1].acceptSubmission(second.id, as: referral, flags: [], rules: LedgerService(), at: decided)
+            #expect(accepted.status == .accepted)
+            #expect(accepted.referralID == ReferralID(1))
+            await #expect(throws: GatewayError.conflict("submission \(second.id) was already accepted")) {
                 try await portals[0].acceptSubmission(second.id, as: referral, flags: [], rules: LedgerService(), at: decided)
             }
-            #expect(try await portals[0].submission(second.id)?.status == .submitted)
+            #expect(try await PostgresProgramRepository(database: databases[0]).referrals().map(\.referral.prospectName) == ["Initech"])
             #expect(
-                try await auditActions(databases[0]) == ["submission.created", "submission.created", "submission.created", "submission.declined"])
+                try await auditActions(databases[0]) == [
+                    "submission.created", "submission.created", "submission.created", "submission.declined", "referral.created", "submission.accepted",
+                ])
         }
     }
 }

@@ -7,8 +7,7 @@ import GatewayTestSupport
 import PostgresNIO
 import Testing
 
-/// Partners, plans, referrals' reads, give and get, reviews and the audit trail in PostgreSQL; the
-/// writes the ledger must follow are refused until the ledger is kept there.
+/// Partners, plans, referrals, give and get, reviews and the audit trail in PostgreSQL.
 @Suite(PostgresTestDatabase.enabled) struct PostgresProgramTests {
     static let now = Events.date("2025-03-01T09:00:00Z")
     static let terms = PlanTerms(
@@ -151,36 +150,62 @@ import Testing
             #expect(try await program.outboundReferrals() == [changedSent])
             #expect(try await program.clientReviews().map(\.client) == ["domain:globex.example", "domain:brightdental.example"], "by review date")
 
-            // A change the ledger reads is refused whole: the review beside it is not written either.
+            // Partners and reviews together, in one transaction with the recomputation.
             var withPartner = ProgramChanges()
             withPartner.newPartners = [Partner(id: PartnerID(0), name: "New", kind: .client, payoutForm: .cash, createdAt: Self.now)]
+            var deactivated = partner
+            deactivated.deactivatedAt = Self.now
+            withPartner.changedPartners = [deactivated]
             withPartner.newClientReviews = [ClientReview(id: 0, client: "domain:initech.example", reviewedOn: Self.now, outcome: .referralAsked)]
-            await #expect(throws: GatewayError.self) { try await program.apply(withPartner, rules: LedgerService(), at: Self.now) }
-            #expect(try await program.clientReviews().count == 2)
-            #expect(try await program.partners().count == 1)
+            try await program.apply(withPartner, rules: LedgerService(), at: Self.now)
+            #expect(try await program.clientReviews().count == 3)
+            #expect(try await program.partners().map(\.name) == ["Peer", "New"])
+            #expect(try await program.partner(partner.id)?.isActive == false)
         }
     }
 
-    @Test func writesTheLedgerMustFollowAreRefusedWithNothingWritten() async throws {
+    @Test func referralsTheirStatusPlanVersionsOverridesAndSettingsAreWrittenWithTheLedger() async throws {
         try await PostgresTestDatabase.withFreshSchema { database in
             let program = PostgresProgramRepository(database: database)
             let partner = try await program.addPartner(Partner(id: PartnerID(0), name: "Acme", kind: .client, payoutForm: .cash, createdAt: Self.now), at: Self.now)
             let plan = try await program.addPlan(name: "standard", terms: Self.terms, at: Self.now)
             let rules = LedgerService()
-            let referral = Referral(id: ReferralID(0), partnerID: partner.id, planID: plan.id, prospectName: "Globex", introducedAt: Self.now)
-            await #expect(throws: GatewayError.self) { try await program.addReferral(referral, flags: [], rules: rules, at: Self.now) }
-            await #expect(throws: GatewayError.self) { try await program.addPlanVersion(plan.id, terms: Self.terms, rules: rules, at: Self.now) }
-            await #expect(throws: GatewayError.self) { try await program.setQualified(ReferralID(1), on: Self.now, rules: rules, at: Self.now) }
-            await #expect(throws: GatewayError.self) { try await program.setLost(ReferralID(1), on: Self.now, reason: "", rules: rules, at: Self.now) }
-            await #expect(throws: GatewayError.self) {
-                try await program.addOverride(customerKey: "vendor:stripe:cus_1", to: ReferralID(1), reason: "", rules: rules, at: Self.now)
+            let referral = Referral(
+                id: ReferralID(0), partnerID: partner.id, planID: plan.id, prospectName: "Globex", domains: ["globex.example"], introducedAt: Self.now)
+            let stored = try await program.addReferral(referral, flags: ["checked"], rules: rules, at: Self.now)
+            #expect(stored.referral.id == ReferralID(1))
+            #expect(stored.referral.domains == ["globex.example"])
+            #expect(stored.flags == ["checked"])
+            #expect(try await program.claims(on: ["domain:globex.example"], otherThan: PartnerID(99)) == [stored.referral.id])
+
+            try await program.setQualified(stored.referral.id, on: Events.date("2025-03-05"), rules: rules, at: Self.now)
+            try await program.setLost(stored.referral.id, on: Events.date("2025-04-01"), reason: "chose another MSP", rules: rules, at: Self.now)
+            let changed = try #require(try await program.referral(stored.referral.id)?.referral)
+            #expect(changed.qualifiedAt == Events.date("2025-03-05"))
+            #expect(changed.lostAt == Events.date("2025-04-01"))
+            #expect(changed.lostReason == "chose another MSP")
+            await #expect(throws: GatewayError.notFound("referral 9 does not exist")) {
+                try await program.setQualified(ReferralID(9), on: Self.now, rules: rules, at: Self.now)
             }
+
+            // An override is a claim the recomputation records, so processing finds the customer at once.
+            try await program.addOverride(customerKey: "vendor:stripe:cus_9", to: stored.referral.id, reason: "the MSP knows", rules: rules, at: Self.now)
+            let matched = try await database.rows("SELECT customer_key FROM matched_customer").map { try $0.decode(String.self) }
+            #expect(matched == ["vendor:stripe:cus_9"])
+
+            let second = try await program.addPlanVersion(plan.id, terms: PlanTerms(effectiveFrom: Events.date("2025-06-01"), rules: [.finderFee(Events.usd(300))]), rules: rules, at: Self.now)
+            #expect(second.version == 2)
+            #expect(try await program.plan(plan.id)?.versions.map(\.version) == [1, 2])
+            await #expect(throws: GatewayError.notFound("plan 9 does not exist")) {
+                try await program.addPlanVersion(PlanID(9), terms: Self.terms, rules: rules, at: Self.now)
+            }
+
             var settings = ProgramSettings()
             settings.giveGetRatio += 1
-            await #expect(throws: GatewayError.self) { try await program.saveSettings(settings, rules: rules, at: Self.now) }
-            #expect(try await program.referrals().isEmpty)
-            #expect(try await program.plan(plan.id)?.versions.count == 1)
-            #expect(try await program.settings() == ProgramSettings())
+            try await program.saveSettings(settings, rules: rules, at: Self.now)
+            #expect(try await program.settings() == settings)
+            #expect(
+                try await program.auditLog(limit: 4).map(\.action) == ["settings.changed", "plan.version_added", "attribution.overridden", "referral.lost"])
         }
     }
 }

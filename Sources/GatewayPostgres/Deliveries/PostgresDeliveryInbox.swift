@@ -13,9 +13,8 @@ import PostgresNIO
 /// delivery, neither waits for the other's claim, and the work of an instance that died is taken
 /// over once its lease has run out.
 ///
-/// Not yet on PostgreSQL: the ledger's recomputation. `settle` records events and statuses as the
-/// SQLite store does, and refuses (rolling the whole batch back, so the deliveries are claimed
-/// again later) a batch whose events concern the program; `replay` is refused.
+/// When a batch's events can concern the program, the whole ledger is recomputed in the settling
+/// transaction (`PostgresLedger`), under a lock that serializes recomputations across instances.
 public struct PostgresDeliveryInbox: DeliveryInbox {
     let database: PostgresGatewayDatabase
     private var logger: Logger { database.logger }
@@ -135,56 +134,89 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     // MARK: Settlement
 
     /// Settles a batch in one transaction: each delivery's events and new status land together (a
-    /// delivery whose writes fail is rolled back alone, to a savepoint, and marked failed), then
-    /// each processed delivery says what its events did.
-    ///
-    /// - Throws: `GatewayError.refused`, with nothing written, when the batch's events concern the
-    ///   program: the ledger's recomputation is not yet implemented on PostgreSQL.
+    /// delivery whose writes fail is rolled back alone, to a savepoint, and marked failed), the
+    /// ledger is recomputed when any event can concern the program, and each processed delivery
+    /// says what its events did.
     @discardableResult
     public func settle(_ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
-        try await database.transaction { connection in
-            var statuses: [DeliveryID: DeliveryStatus] = [:]
-            var mapped: [(DeliveryID, [BusinessEvent])] = []
-            for (id, result) in results {
-                try await connection.execute("SAVEPOINT settle_delivery", logger: logger)
-                do {
-                    statuses[id] = try await apply(result, to: id, at: now, connection)
-                    try await connection.execute("RELEASE SAVEPOINT settle_delivery", logger: logger)
-                    if case .mapped(let events, _) = result { mapped.append((id, events)) }
-                } catch {
-                    try await connection.execute("ROLLBACK TO SAVEPOINT settle_delivery", logger: logger)
-                    try await setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, connection)
-                    statuses[id] = .failed
+        try await database.transaction { connection in try await settle(results, rules: rules, at: now, recompute: false, connection) }
+    }
+
+    /// Settles fresh results of stored deliveries with the whole ledger recomputed, and compares the
+    /// ledger before and after; a dry run rolls everything back. Signatures are not checked again:
+    /// the stored verification stands.
+    public func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome {
+        try await database.client.withConnection { connection in
+            try await connection.execute("BEGIN", logger: logger)
+            do {
+                // Under the recomputation lock from the first read, so the ledger compared is the one replaced.
+                try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+                let before = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
+                let statuses = try await settle(results, rules: rules, at: now, recompute: true, connection)
+                let after = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
+                let outcome = ReplayOutcome(statuses: statuses, diff: LedgerDiff(before: before, after: after))
+                if dryRun {
+                    try await connection.execute("ROLLBACK", logger: logger)
+                } else {
+                    try await connection.audit(
+                        "deliveries.replayed", subject: results.map { "delivery:\($0.0)" }.joined(separator: ","),
+                        detail: ["created": "\(outcome.diff.created.count)", "changed": "\(outcome.diff.changed.count)",
+                            "reversed": "\(outcome.diff.reversed.count)"], at: now, logger: logger)
+                    try await connection.execute("COMMIT", logger: logger)
                 }
+                return outcome
+            } catch {
+                _ = try? await connection.execute("ROLLBACK", logger: logger)
+                throw error
             }
-            guard !mapped.isEmpty else { return statuses }
-            let keys = Set(mapped.flatMap(\.1).flatMap(\.lookupKeys)).sorted()
-            if try await concernsProgram(keys, connection) {
-                throw GatewayError.refused("these deliveries concern the referral program, whose ledger is not yet kept on PostgreSQL")
-            }
-            for (id, events) in mapped {
-                var firstDelivery: [String: DeliveryID] = [:]
-                for event in events {
-                    let first = try await connection.execute(
-                        "SELECT MIN(delivery_id) FROM business_event WHERE business_key = \(event.businessKey)", logger: logger)
-                    firstDelivery[event.businessKey] = try first.first?.decode(Int64?.self).map(DeliveryID.init)
-                }
-                let reasons = rules.explain(events, of: id, explanations: [:], firstDelivery: firstDelivery)
-                try await connection.execute(
-                    "UPDATE delivery SET status_reason = \(reasons.joined(separator: "; ")) WHERE id = \(id.rawValue)", logger: logger)
-                for (position, reason) in reasons.enumerated() {
-                    try await connection.execute(
-                        "UPDATE business_event SET explanation = \(reason) WHERE delivery_id = \(id.rawValue) AND position = \(position)",
-                        logger: logger)
-                }
-            }
-            return statuses
         }
     }
 
-    /// Refused: a replay recomputes the whole ledger, which is not yet implemented on PostgreSQL.
-    public func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome {
-        throw GatewayError.refused("replaying deliveries recomputes the ledger, which is not yet kept on PostgreSQL")
+    private func settle(
+        _ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date, recompute force: Bool, _ connection: PostgresConnection
+    ) async throws -> [DeliveryID: DeliveryStatus] {
+        var statuses: [DeliveryID: DeliveryStatus] = [:]
+        var mapped: [(DeliveryID, [BusinessEvent])] = []
+        for (id, result) in results {
+            try await connection.execute("SAVEPOINT settle_delivery", logger: logger)
+            do {
+                statuses[id] = try await apply(result, to: id, at: now, connection)
+                try await connection.execute("RELEASE SAVEPOINT settle_delivery", logger: logger)
+                if case .mapped(let events, _) = result { mapped.append((id, events)) }
+            } catch {
+                try await connection.execute("ROLLBACK TO SAVEPOINT settle_delivery", logger: logger)
+                try await setStatus(id, .failed, reason: "store: \(error)", adapterVersion: nil, at: now, connection)
+                statuses[id] = .failed
+            }
+        }
+        guard force || !mapped.isEmpty else { return statuses }
+        // The whole ledger is recomputed (the reference answer) when the batch can concern the
+        // program, and nothing when it cannot.
+        let keys = Set(mapped.flatMap(\.1).flatMap(\.lookupKeys)).sorted()
+        let explanations: [String: String]
+        let concernsProgram = force ? true : try await concernsProgram(keys, connection)
+        if concernsProgram {
+            explanations = try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+        } else {
+            explanations = [:]
+        }
+        for (id, events) in mapped {
+            var firstDelivery: [String: DeliveryID] = [:]
+            for event in events {
+                let first = try await connection.execute(
+                    "SELECT MIN(delivery_id) FROM business_event WHERE business_key = \(event.businessKey)", logger: logger)
+                firstDelivery[event.businessKey] = try first.first?.decode(Int64?.self).map(DeliveryID.init)
+            }
+            let reasons = rules.explain(events, of: id, explanations: explanations, firstDelivery: firstDelivery)
+            try await connection.execute(
+                "UPDATE delivery SET status_reason = \(reasons.joined(separator: "; ")) WHERE id = \(id.rawValue)", logger: logger)
+            for (position, reason) in reasons.enumerated() {
+                try await connection.execute(
+                    "UPDATE business_event SET explanation = \(reason) WHERE delivery_id = \(id.rawValue) AND position = \(position)",
+                    logger: logger)
+            }
+        }
+        return statuses
     }
 
     /// Whether any of these lookup keys can concern the program: a referral's or an override's key,

@@ -9,9 +9,6 @@ import PostgresNIO
 ///
 /// Each decision is one conditional `UPDATE … RETURNING`, so when two instances act at once (a
 /// link opened twice, two admins deciding one submission) exactly one of them succeeds.
-///
-/// Not yet on PostgreSQL: `acceptSubmission`, which records a referral and recomputes the ledger;
-/// it is refused, and the submission stays waiting.
 public struct PostgresPortalRepository: PortalRepository {
     let database: PostgresGatewayDatabase
     private var logger: Logger { database.logger }
@@ -114,12 +111,31 @@ public struct PostgresPortalRepository: PortalRepository {
         try await database.rows("SELECT * FROM referral_submission WHERE id = \(id.rawValue)").first.map(ReferralSubmission.init(postgres:))
     }
 
-    /// Refused: accepting records a referral and recomputes the ledger, which are not yet kept on
-    /// PostgreSQL. The submission stays waiting.
+    /// Records `referral` for a submission still waiting and marks it accepted, with the ledger's
+    /// recomputation, in one transaction. The submission's row is locked first, so two admins
+    /// deciding at once on two instances cannot both succeed.
     public func acceptSubmission(_ id: SubmissionID, as referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws
         -> ReferralSubmission
     {
-        throw GatewayError.refused("accepting a submission records a referral, which is not yet kept on PostgreSQL")
+        try await database.transaction { connection in
+            try await waiting(id, connection)
+            let referralID = try await PostgresProgramRepository.insertReferral(referral, flags: flags, at: now, connection, logger: logger)
+            let rows = try await connection.execute(
+                "UPDATE referral_submission SET status = 'accepted', decided_at = \(now), referral_id = \(referralID.rawValue) WHERE id = \(id.rawValue) RETURNING *",
+                logger: logger)
+            try await connection.audit("submission.accepted", subject: "submission:\(id)", detail: ["referral": "\(referralID)"], at: now, logger: logger)
+            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            guard let row = rows.first else { throw GatewayError.notFound("submission \(id) does not exist") }
+            return try ReferralSubmission(postgres: row)
+        }
+    }
+
+    /// Locks a submission still waiting, or says why it is not.
+    private func waiting(_ id: SubmissionID, _ connection: PostgresConnection) async throws {
+        guard let row = try await connection.execute("SELECT status FROM referral_submission WHERE id = \(id.rawValue) FOR UPDATE", logger: logger).first
+        else { throw GatewayError.notFound("submission \(id) does not exist") }
+        let status = try row.decode(String.self)
+        guard status == ReferralSubmission.Status.submitted.rawValue else { throw GatewayError.conflict("submission \(id) was already \(status)") }
     }
 
     public func declineSubmission(_ id: SubmissionID, reason: String, at now: Date) async throws -> ReferralSubmission {

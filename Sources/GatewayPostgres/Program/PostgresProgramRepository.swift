@@ -5,12 +5,8 @@ import Logging
 import PostgresNIO
 
 /// The program's tables in PostgreSQL: partners, plans, referrals, settings, outbound referrals,
-/// client reviews and the audit trail.
-///
-/// Not yet on PostgreSQL: every write the ledger must follow in the same transaction (a new plan
-/// version, a referral, its qualification or loss, an override, the settings, and `apply` when it
-/// holds partners, referrals or status changes). They are refused (`GatewayError.refused`) with
-/// nothing written, until the ledger's recomputation is kept on PostgreSQL.
+/// client reviews and the audit trail. A change the ledger reads is written with the ledger's
+/// recomputation in one transaction.
 public struct PostgresProgramRepository: ProgramRepository {
     let database: PostgresGatewayDatabase
     private var logger: Logger { database.logger }
@@ -20,28 +16,38 @@ public struct PostgresProgramRepository: ProgramRepository {
         self.database = database
     }
 
-    /// Why a write the ledger must follow is refused.
-    private static func ledgerNotYet(_ what: String) -> GatewayError {
-        GatewayError.refused("\(what) changes the ledger, which is not yet kept on PostgreSQL")
-    }
-
     // MARK: Partners
 
     public func addPartner(_ partner: Partner, at now: Date) async throws -> Partner {
-        try await database.transaction { connection in
-            let rows = try await connection.execute(
-                """
-                INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at)
-                VALUES (\(partner.name), \(partner.kind.rawValue), \(partner.specialty?.rawValue), \(partner.payoutForm.rawValue), \(partner.email),
-                    \(try PostgresCoding.text(partner.domains)), \(try PostgresCoding.text(partner.vendorIDs)), \(now))
-                RETURNING id
-                """, logger: logger)
-            var stored = partner
-            stored.id = PartnerID(try rows.first?.decode(Int64.self) ?? 0)
-            stored.createdAt = now
-            try await connection.audit("partner.created", subject: "partner:\(stored.id)", detail: ["name": partner.name], at: now, logger: logger)
-            return stored
-        }
+        try await database.transaction { connection in try await insertPartner(partner, at: now, connection) }
+    }
+
+    private func insertPartner(_ partner: Partner, at now: Date, _ connection: PostgresConnection) async throws -> Partner {
+        let rows = try await connection.execute(
+            """
+            INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at)
+            VALUES (\(partner.name), \(partner.kind.rawValue), \(partner.specialty?.rawValue), \(partner.payoutForm.rawValue), \(partner.email),
+                \(try PostgresCoding.text(partner.domains)), \(try PostgresCoding.text(partner.vendorIDs)), \(now))
+            RETURNING id
+            """, logger: logger)
+        var stored = partner
+        stored.id = PartnerID(try rows.first?.decode(Int64.self) ?? 0)
+        stored.createdAt = now
+        try await connection.audit("partner.created", subject: "partner:\(stored.id)", detail: ["name": partner.name], at: now, logger: logger)
+        return stored
+    }
+
+    private func updatePartnerRow(_ partner: Partner, at now: Date, _ connection: PostgresConnection) async throws {
+        try await connection.execute(
+            """
+            UPDATE partner SET name = \(partner.name), kind = \(partner.kind.rawValue), specialty = \(partner.specialty?.rawValue),
+                payout_form = \(partner.payoutForm.rawValue), email = \(partner.email), domains = \(try PostgresCoding.text(partner.domains)),
+                vendor_ids = \(try PostgresCoding.text(partner.vendorIDs)), deactivated_at = \(partner.deactivatedAt)
+            WHERE id = \(partner.id.rawValue)
+            """, logger: logger)
+        try await connection.audit(
+            "partner.changed", subject: "partner:\(partner.id)", detail: ["name": partner.name, "active": partner.isActive ? "yes" : "no"], at: now,
+            logger: logger)
     }
 
     public func partners() async throws -> [Partner] {
@@ -76,7 +82,24 @@ public struct PostgresProgramRepository: ProgramRepository {
     }
 
     public func addPlanVersion(_ plan: PlanID, terms: PlanTerms, rules: any LedgerRules, at now: Date) async throws -> PlanVersion {
-        throw Self.ledgerNotYet("a new plan version")
+        try await database.transaction { connection in
+            // The plan's row is locked, so two versions added at once on two instances get two numbers.
+            guard try await !connection.execute("SELECT id FROM plan WHERE id = \(plan.rawValue) FOR UPDATE", logger: logger).isEmpty,
+                let latest = try await connection.execute("SELECT MAX(version) FROM plan_version WHERE plan_id = \(plan.rawValue)", logger: logger)
+                    .first?.decode(Int?.self) ?? nil
+            else {
+                throw GatewayError.notFound("plan \(plan) does not exist")
+            }
+            let version = PlanVersion(planID: plan, version: latest + 1, terms: terms)
+            try await connection.execute(
+                """
+                INSERT INTO plan_version (plan_id, version, effective_from, terms)
+                VALUES (\(plan.rawValue), \(version.version), \(version.effectiveFrom), \(try PostgresCoding.text(version.terms)))
+                """, logger: logger)
+            try await connection.audit("plan.version_added", subject: "plan:\(plan)", detail: ["version": "\(version.version)"], at: now, logger: logger)
+            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            return version
+        }
     }
 
     public func plans() async throws -> [CommissionPlan] {
@@ -103,7 +126,40 @@ public struct PostgresProgramRepository: ProgramRepository {
     // MARK: Referrals
 
     public func addReferral(_ referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws -> StoredReferral {
-        throw Self.ledgerNotYet("a referral")
+        let id = try await database.transaction { connection in
+            let id = try await Self.insertReferral(referral, flags: flags, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            return id
+        }
+        guard let stored = try await self.referral(id) else { throw GatewayError.notFound("referral \(id) does not exist") }
+        return stored
+    }
+
+    /// A new referral and the keys it is matched by, audited, in the caller's transaction.
+    static func insertReferral(_ referral: Referral, flags: [String], at now: Date, _ connection: PostgresConnection, logger: Logger) async throws
+        -> ReferralID
+    {
+        let rows = try await connection.execute(
+            """
+            INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
+                introduced_at, status, claim_share, flags)
+            VALUES (\(referral.partnerID.rawValue), \(referral.planID.rawValue), \(referral.prospectName), \(try PostgresCoding.text(referral.domains)),
+                \(try PostgresCoding.text(referral.contactEmails)), \(try PostgresCoding.text(referral.vendorIDs)), \(referral.referralCode),
+                \(referral.introducedAt), 'introduced', \(referral.claimShare), \(try PostgresCoding.text(flags)))
+            RETURNING id
+            """, logger: logger)
+        let id = ReferralID(try rows.first?.decode(Int64.self) ?? 0)
+        try await connection.execute(
+            """
+            INSERT INTO referral_key (key, referral_id)
+            SELECT DISTINCT key, \(id.rawValue) FROM unnest(\(referral.matchKeys.map(\.storageKey))::text[]) AS key
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        try await connection.audit(
+            "referral.created", subject: "referral:\(id)",
+            detail: ["partner": "\(referral.partnerID)", "prospect": referral.prospectName, "flags": flags.joined(separator: "; ")], at: now,
+            logger: logger)
+        return id
     }
 
     public func referrals() async throws -> [StoredReferral] {
@@ -153,15 +209,51 @@ public struct PostgresProgramRepository: ProgramRepository {
     }
 
     public func setQualified(_ id: ReferralID, on date: Date, rules: any LedgerRules, at now: Date) async throws {
-        throw Self.ledgerNotYet("a qualified meeting")
+        try await updateReferral(id, rules: rules, at: now) { connection in try await record(.qualified(on: date), of: id, at: now, connection) }
     }
 
     public func setLost(_ id: ReferralID, on date: Date, reason: String, rules: any LedgerRules, at now: Date) async throws {
-        throw Self.ledgerNotYet("a lost prospect")
+        try await updateReferral(id, rules: rules, at: now) { connection in
+            try await record(.lost(on: date, reason: reason), of: id, at: now, connection)
+        }
+    }
+
+    private func record(_ status: ProgramChanges.StatusChange, of id: ReferralID, at now: Date, _ connection: PostgresConnection) async throws {
+        switch status {
+        case .qualified(let date):
+            try await connection.execute("UPDATE referral SET qualified_at = \(date) WHERE id = \(id.rawValue)", logger: logger)
+            try await connection.audit("referral.qualified", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601)], at: now, logger: logger)
+        case .lost(let date, let reason):
+            try await connection.execute(
+                "UPDATE referral SET lost_at = \(date), lost_reason = \(reason.isEmpty ? nil : reason) WHERE id = \(id.rawValue)", logger: logger)
+            try await connection.audit(
+                "referral.lost", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601), "reason": reason], at: now, logger: logger)
+        }
     }
 
     public func addOverride(customerKey: String, to referral: ReferralID, reason: String, rules: any LedgerRules, at now: Date) async throws {
-        throw Self.ledgerNotYet("an attribution override")
+        try await updateReferral(referral, rules: rules, at: now) { connection in
+            try await connection.execute(
+                """
+                INSERT INTO attribution_override (customer_key, referral_id, reason, created_at)
+                VALUES (\(customerKey), \(referral.rawValue), \(reason), \(now))
+                """, logger: logger)
+            try await connection.audit(
+                "attribution.overridden", subject: "referral:\(referral)", detail: ["customer": customerKey, "reason": reason], at: now, logger: logger)
+        }
+    }
+
+    /// One change to an existing referral (audited by `change`), then the recomputation.
+    private func updateReferral(
+        _ id: ReferralID, rules: any LedgerRules, at now: Date, _ change: (PostgresConnection) async throws -> Void
+    ) async throws {
+        try await database.transaction { connection in
+            guard try await !connection.execute("SELECT id FROM referral WHERE id = \(id.rawValue) FOR UPDATE", logger: logger).isEmpty else {
+                throw GatewayError.notFound("referral \(id) does not exist")
+            }
+            try await change(connection)
+            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+        }
     }
 
     // MARK: Settings
@@ -174,7 +266,14 @@ public struct PostgresProgramRepository: ProgramRepository {
     }
 
     public func saveSettings(_ settings: ProgramSettings, rules: any LedgerRules, at now: Date) async throws {
-        throw Self.ledgerNotYet("the program's settings")
+        let text = try PostgresCoding.text(settings)
+        try await database.transaction { connection in
+            try await connection.execute(
+                "INSERT INTO program_settings (id, settings) VALUES (1, \(text)) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
+                logger: logger)
+            try await connection.audit("settings.changed", subject: "program", detail: ["settings": text], at: now, logger: logger)
+            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+        }
     }
 
     // MARK: Give and get, reviews
@@ -235,13 +334,17 @@ public struct PostgresProgramRepository: ProgramRepository {
 
     // MARK: Changes together
 
-    /// Applies outbound referrals and client reviews in one transaction. Changes the ledger reads
-    /// (partners, referrals, their status) are refused whole, with nothing written.
+    /// Applies every change in one transaction, with one recomputation when any of them is what the
+    /// ledger reads (partners, referrals, their status).
     public func apply(_ changes: ProgramChanges, rules: any LedgerRules, at now: Date) async throws {
-        guard changes.newPartners.isEmpty, changes.changedPartners.isEmpty, changes.newReferrals.isEmpty, changes.statusChanges.isEmpty else {
-            throw Self.ledgerNotYet("a change to partners or referrals")
-        }
         try await database.transaction { connection in
+            for partner in changes.newPartners { _ = try await insertPartner(partner, at: now, connection) }
+            for partner in changes.changedPartners { try await updatePartnerRow(partner, at: now, connection) }
+            for new in changes.newReferrals {
+                let id = try await Self.insertReferral(new.referral, flags: new.flags, at: now, connection, logger: logger)
+                if let status = new.status { try await record(status, of: id, at: now, connection) }
+            }
+            for (id, status) in changes.statusChanges { try await record(status, of: id, at: now, connection) }
             for referral in changes.newOutboundReferrals { _ = try await insertOutbound(referral, at: now, connection) }
             for referral in changes.changedOutboundReferrals {
                 try await connection.execute(
@@ -255,6 +358,9 @@ public struct PostgresProgramRepository: ProgramRepository {
                     "UPDATE client_review SET outcome = \(review.outcome.rawValue), note = \(review.note) WHERE id = \(review.id)", logger: logger)
                 try await connection.audit(
                     "client_review.changed", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, logger: logger)
+            }
+            if !(changes.newPartners.isEmpty && changes.changedPartners.isEmpty && changes.newReferrals.isEmpty && changes.statusChanges.isEmpty) {
+                try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
             }
         }
     }

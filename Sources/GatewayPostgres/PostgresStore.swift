@@ -1,0 +1,52 @@
+public import GatewayRepositories
+import Logging
+import PostgresNIO
+
+/// The gateway's data in PostgreSQL, seen through its repositories: the store several gateway
+/// instances share. The database must be migrated (`PostgresGatewayDatabase.migrate()`), and its
+/// pool running (`PostgresGatewayDatabase.run()`), while the store is used.
+public final class PostgresStore: Repositories {
+    public let database: PostgresGatewayDatabase
+    public let inbox: any DeliveryInbox
+    public let program: any ProgramRepository
+    public let ledger: any LedgerRepository
+    public let reports: any ReportRepository
+    public let vendorState: any VendorStateRepository
+    public let portal: any PortalRepository
+
+    /// The repositories over `database`.
+    public init(database: PostgresGatewayDatabase) {
+        self.database = database
+        inbox = PostgresDeliveryInbox(database: database)
+        program = PostgresProgramRepository(database: database)
+        ledger = PostgresLedgerRepository(database: database)
+        reports = PostgresReportRepository(database: database)
+        vendorState = PostgresVendorStateRepository(database: database)
+        portal = PostgresPortalRepository(database: database)
+    }
+
+    /// `postgres://user@host:port/database`, never the password.
+    public var location: String { database.location }
+
+    /// Whether every migration this build knows is applied (and none it does not know).
+    public func isReady() async throws -> Bool {
+        try await database.isMigrated()
+    }
+
+    /// Proves the database accepts a write (not read-only, not out of space), without keeping one:
+    /// a row of the audit trail, rolled back.
+    public func checkWritable() async throws {
+        try await database.client.withConnection { connection in
+            let logger = database.logger
+            try await connection.execute("BEGIN", logger: logger)
+            do {
+                try await connection.execute(
+                    "INSERT INTO audit_log (at, action, subject, detail) VALUES (now(), 'readyz', 'store', '{}')", logger: logger)
+            } catch {
+                _ = try? await connection.execute("ROLLBACK", logger: logger)
+                throw error
+            }
+            try await connection.execute("ROLLBACK", logger: logger)
+        }
+    }
+}
