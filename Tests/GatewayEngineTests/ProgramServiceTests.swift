@@ -70,7 +70,7 @@ import Testing
         #expect(partner.name == "Acme")
         #expect(partner.domains == ["acme.example"])
         #expect(partner.vendorIDs == ["stripe": "cus_1"])
-        #expect(throws: GatewayError.invalid("kind is required: one of client, center_of_influence, vcio, peer_msp, vendor")) {
+        #expect(throws: GatewayError.invalid("kind is required: one of client, center_of_influence, vcio, peer_msp, vendor", field: "kind")) {
             try ProgramValidation.partner(PartnerInput(name: "Acme", kind: nil), at: Date())
         }
         #expect(throws: GatewayError.self) { try ProgramValidation.partner(PartnerInput(name: "Acme", kind: "client", email: "not an address"), at: Date()) }
