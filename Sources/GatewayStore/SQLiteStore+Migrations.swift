@@ -420,6 +420,16 @@ extension SQLiteStore {
         migrator.registerMigration("v16: partner deactivation") { db in
             try db.execute(sql: "ALTER TABLE partner ADD COLUMN deactivated_at DATETIME")
         }
+        migrator.registerMigration("v17: console sessions") { db in
+            // Kept by the SHA-256 of their id, as the portal's are: a copy of the file signs no one in.
+            try db.execute(sql: """
+                CREATE TABLE console_session (
+                    id_hash TEXT PRIMARY KEY,
+                    csrf TEXT NOT NULL,
+                    expires_at DATETIME NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

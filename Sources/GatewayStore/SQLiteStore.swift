@@ -18,6 +18,7 @@ public final class SQLiteStore: Repositories {
     public let reports: any ReportRepository
     public let vendorState: any VendorStateRepository
     public let portal: any PortalRepository
+    public let consoleSessions: any ConsoleSessionRepository
     /// Where the file is.
     public let path: String
 
@@ -62,6 +63,7 @@ public final class SQLiteStore: Repositories {
         reports = SQLiteReportRepository(writer: writer)
         vendorState = SQLiteVendorStateRepository(writer: writer)
         portal = SQLitePortalRepository(writer: writer)
+        consoleSessions = SQLiteConsoleSessionRepository(writer: writer)
     }
 
     /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.

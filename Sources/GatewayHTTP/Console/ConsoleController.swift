@@ -15,7 +15,7 @@ struct ConsoleController: Sendable {
     let program: ProgramService
     let pages: ConsolePages
     let reports: ReportsController
-    let sessions: ConsoleSessions
+    let sessions: ConsoleSessionService
     let imports: ImportService
     let backfills: BackfillJobs
     let portal: PortalService
@@ -28,7 +28,7 @@ struct ConsoleController: Sendable {
         self.pages = ConsolePages(
             store: store, program: program, reports: ReportService(store: store), replays: replays, now: configuration.now)
         self.reports = ReportsController(configuration: configuration, store: store)
-        self.sessions = ConsoleSessions()
+        self.sessions = ConsoleSessionService(store: store)
         self.portal = PortalService(store: store)
     }
 
@@ -42,7 +42,7 @@ struct ConsoleController: Sendable {
         console.get("/login") { request, _ in
             guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
             let next = Self.consolePath(request.uri.queryParameters.get("next"))
-            if await signedIn(request) != nil { return Self.redirect(next) }
+            if try await signedIn(request) != nil { return Self.redirect(next) }
             return ReportsController.html(ConsoleTemplates.render("login", LoginView(next: next)))
         }
         console.post("/login") { request, _ in
@@ -55,17 +55,17 @@ struct ConsoleController: Sendable {
                 return ReportsController.html(
                     ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.", next: next)), status: .unauthorized)
             }
-            let session = await sessions.create(at: now())
+            let session = try await sessions.create(at: now())
             var response = Self.redirect(next)
             response.setCookie(
                 Cookie(
-                    name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessions.lifetime), path: "/console", secure: true,
+                    name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessionService.lifetime), path: "/console", secure: true,
                     httpOnly: true, sameSite: .strict))
             return response
         }
         console.post("/logout") { request, _ in
             try await submitted(request) { session, _ in
-                await sessions.end(session.id)
+                try await sessions.end(session.id)
                 var response = Self.redirect("/console/login")
                 response.setCookie(
                     Cookie(name: ConsoleSecurity.cookieName, value: "", maxAge: 0, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
@@ -126,7 +126,7 @@ struct ConsoleController: Sendable {
             try await page(request) { session in pages.imports(session: session) }
         }
         console.post("/imports") { request, _ in
-            guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+            guard let session = try await signedIn(request) else { return Self.redirect("/console/login") }
             return try await Self.explained {
                 let upload = try await ImportUpload(request)
                 guard ConsoleSecurity.csrfMatches(upload.csrf, session) else {
@@ -203,15 +203,15 @@ struct ConsoleController: Sendable {
 
     // MARK: Sessions and forms
 
-    private func signedIn(_ request: Request) async -> ConsoleSessions.Session? {
+    private func signedIn(_ request: Request) async throws -> ConsoleSessionService.Session? {
         guard let cookie = request.cookies[ConsoleSecurity.cookieName], !cookie.value.isEmpty else { return nil }
-        return await sessions.session(cookie.value, at: configuration.now())
+        return try await sessions.session(cookie.value, at: configuration.now())
     }
 
     /// A page for a signed-in admin; anyone else is sent to the sign-in form, which brings them
     /// back to the page afterwards.
-    func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
-        guard let session = await signedIn(request) else {
+    func page(_ request: Request, _ render: (ConsoleSessionService.Session) async throws -> Response) async throws -> Response {
+        guard let session = try await signedIn(request) else {
             let back = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fconsole"
             return Self.redirect("/console/login?next=\(back)")
         }
@@ -220,9 +220,9 @@ struct ConsoleController: Sendable {
 
     /// A form post from a signed-in admin, refused unless it carries the session's CSRF token.
     func submitted(
-        _ request: Request, _ handle: (ConsoleSessions.Session, [String: String]) async throws -> Response
+        _ request: Request, _ handle: (ConsoleSessionService.Session, [String: String]) async throws -> Response
     ) async throws -> Response {
-        guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+        guard let session = try await signedIn(request) else { return Self.redirect("/console/login") }
         return try await Self.explained {
             let fields = try await Self.form(request)
             guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {

@@ -13,6 +13,8 @@ public protocol Repositories: Sendable {
     var vendorState: any VendorStateRepository { get }
     /// The partner portal's links and sessions, and the referrals partners submit.
     var portal: any PortalRepository { get }
+    /// The admin console's sessions.
+    var consoleSessions: any ConsoleSessionRepository { get }
 
     /// Where the data is, for logs (never a password).
     var location: String { get }
