@@ -88,6 +88,15 @@ enum Environment {
             apiBase: base, integrationCode: code, userName: user, secret: Secret(secret), changesField: value("GATEWAY_AUTOTASK_CONTRACT_CHANGES_FIELD"))
     }
 
+    /// `GATEWAY_AUTOTASK_BACKFILL_CONTRACTS_FIELD` and `_COMPANIES_FIELD`: the date fields an
+    /// Autotask backfill selects records by (`startDate` and `createDate` unless set).
+    static func autotaskBackfillFields() -> AutotaskBackfill.DateFields {
+        var fields = AutotaskBackfill.DateFields()
+        if let field = value("GATEWAY_AUTOTASK_BACKFILL_CONTRACTS_FIELD") { fields.contracts = field }
+        if let field = value("GATEWAY_AUTOTASK_BACKFILL_COMPANIES_FIELD") { fields.companies = field }
+        return fields
+    }
+
     /// `GATEWAY_STRIPE_API_KEY` (and `GATEWAY_STRIPE_API_BASE`): the Stripe API client, or `nil`.
     static func stripeCredentials() -> StripeClient.Credentials? {
         guard let key = value("GATEWAY_STRIPE_API_KEY") else { return nil }

@@ -1,7 +1,9 @@
 import Foundation
+import GatewayAdapters
 import GatewayTestSupport
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// `referral-gateway backfill stripe`, the real executable against the loopback fake of Stripe.
@@ -63,6 +65,45 @@ import Testing
             #expect(noKey.status != 0 && noKey.errors.contains("set GATEWAY_STRIPE_API_KEY"))
             let badDay = try await Self.run(["backfill", "stripe", "--since", "2024-13-01"] + storage, environment: environment)
             #expect(badDay.status != 0 && badDay.errors.contains("since must be a day (2025-06-01) or an ISO 8601 timestamp"))
+        }
+    }
+}
+
+extension BackfillCommandTests {
+    @Test func backfillsAutotaskThroughTheContractPollersAPIUser() async throws {
+        let fake = FakeAutotask()
+        AutotaskBackfillTests.tenant(fake)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = ["--data-dir", directory.path, "--adapters-dir", Fixtures.adapters.path]
+        try await AutotaskBackfillTests.serving(fake) { port in
+            var environment = [
+                "GATEWAY_AUTOTASK_API_BASE": "http://127.0.0.1:\(port)/atservicesrest", "GATEWAY_AUTOTASK_API_INTEGRATION_CODE": "INTEGRATION",
+                "GATEWAY_AUTOTASK_API_USERNAME": "api@msp.example", "GATEWAY_AUTOTASK_API_SECRET": "api-secret",
+            ]
+            let first = try await Self.run(["backfill", "autotask", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("backfill autotask: read 253 records, stored 253 new deliveries"))
+            #expect(first.output.contains("processed 253 deliveries"))
+            #expect(first.errors.contains("autotask contracts: 250 read, 250 new, "))
+            #expect(first.errors.contains("autotask companies: 3 read, 3 new, "))
+
+            // Contracts changed since the day instead of started since it: the one started the day
+            // before (changed since) is new, the rest were stored already.
+            environment["GATEWAY_AUTOTASK_BACKFILL_CONTRACTS_FIELD"] = "lastModifiedDateTime"
+            let again = try await Self.run(["backfill", "autotask", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
+            #expect(again.status == 0 && again.output.contains("read 254 records, stored 1 new deliveries"), "\(again.output)")
+            #expect(!again.output.contains("processed"))
+            #expect(fake.state.withLock { $0.searches.last { $0.entity == "Contracts" } }?.search.value(at: FieldPath("filter.0.field")) == .string("lastModifiedDateTime"))
+
+            environment["GATEWAY_AUTOTASK_API_SECRET"] = "revoked-secret"
+            let refused = try await Self.run(["backfill", "autotask", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(refused.status != 0)
+            #expect(refused.errors.contains("error: Autotask answered HTTP 401: Invalid credentials (check GATEWAY_AUTOTASK_API_USERNAME"))
+            #expect(!refused.errors.contains("revoked-secret"))
+
+            let unset = try await Self.run(["backfill", "autotask", "--since", "2024-12-01"] + storage, environment: [:])
+            #expect(unset.status != 0 && unset.errors.contains("set GATEWAY_AUTOTASK_API_BASE"))
         }
     }
 }
