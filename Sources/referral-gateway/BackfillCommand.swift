@@ -9,10 +9,10 @@ import GatewayRepositories
     import Glibc
 #endif
 
-/// `referral-gateway backfill stripe|autotask --since 2024-12-01`.
+/// `referral-gateway backfill stripe|quickbooks|autotask --since 2024-12-01`.
 struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backfill", abstract: "Bring a vendor's history into the inbox from its API.", subcommands: [Stripe.self, Autotask.self])
+        commandName: "backfill", abstract: "Bring a vendor's history into the inbox from its API.", subcommands: [Stripe.self, QuickBooks.self, Autotask.self])
 
     /// What every vendor's backfill command takes.
     struct Options: ParsableArguments {
@@ -70,6 +70,30 @@ struct BackfillCommand: AsyncParsableCommand {
                             vendor: "stripe", list: stripe.list.rawValue, fetched: stripe.fetched, stored: stripe.stored,
                             ratePerSecond: stripe.ratePerSecond, fractionDone: stripe.fractionDone))
                 }
+            }
+        }
+    }
+
+    struct QuickBooks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "quickbooks",
+            abstract:
+                "Store every Payment, Invoice, CreditMemo and RefundReceipt updated since a day from the QuickBooks Online API (GATEWAY_QUICKBOOKS_*), then process them.",
+            discussion: """
+                Uses the connected app the notifications are fetched with; its rotated refresh token is saved as usual. A \
+                stopped run resumes where it stopped; a second run stores nothing new; what webhooks already brought accrues \
+                nothing twice.
+                """)
+
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            guard let credentials = try Environment.quickBooksCredentials() else {
+                throw ValidationError("set \(Environment.apiClientVariables["quickbooks"]!.joined(separator: ", "))")
+            }
+            try await options.run("quickbooks") { since, store, progress throws(FetchFailure) in
+                let client = QuickBooksClient(credentials: credentials, client: HTTPClient.shared, store: store)
+                return try await QuickBooksBackfill(client: client, store: store).run(since: since, progress: progress)
             }
         }
     }

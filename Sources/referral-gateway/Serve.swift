@@ -137,6 +137,10 @@ struct Serve: AsyncParsableCommand {
         if let stripe = Environment.stripeCredentials() {
             backfills["stripe"] = StripeBackfill(credentials: stripe, client: HTTPClient.shared, store: store, now: configuration.now).runner
         }
+        // The processor's own client: one access token, refreshed in one place.
+        if let quickBooks = fetchers.lazy.compactMap({ $0 as? QuickBooksClient }).first {
+            backfills["quickbooks"] = QuickBooksBackfill(client: quickBooks, store: store, now: configuration.now).runner
+        }
         if let autotask {
             backfills["autotask"] = AutotaskBackfill(
                 credentials: autotask, client: HTTPClient.shared, store: store, fields: Environment.autotaskBackfillFields(), now: configuration.now

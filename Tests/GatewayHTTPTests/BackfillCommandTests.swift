@@ -107,3 +107,42 @@ extension BackfillCommandTests {
         }
     }
 }
+
+extension BackfillCommandTests {
+    @Test func backfillsQuickBooksWithTheConnectedAppAndKeepsItsRotatedToken() async throws {
+        let fake = FakeQuickBooks()
+        try QuickBooksBackfillTests.company(fake)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = ["--data-dir", directory.path, "--adapters-dir", Fixtures.adapters.path]
+        try await fake.application.test(.live) { fakeClient in
+            let port = try #require(fakeClient.port)
+            let environment = [
+                "GATEWAY_QUICKBOOKS_REALM_ID": QuickBooksFetchTests.realm, "GATEWAY_QUICKBOOKS_CLIENT_ID": FakeQuickBooks.clientID,
+                "GATEWAY_QUICKBOOKS_CLIENT_SECRET": FakeQuickBooks.clientSecret, "GATEWAY_QUICKBOOKS_REFRESH_TOKEN": "refresh-0",
+                "GATEWAY_QUICKBOOKS_API_BASE": "http://127.0.0.1:\(port)", "GATEWAY_QUICKBOOKS_TOKEN_URL": "http://127.0.0.1:\(port)/oauth2/v1/tokens/bearer",
+            ]
+            let first = try await Self.run(["backfill", "quickbooks", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("backfill quickbooks: read 255 records, stored 255 new deliveries"))
+            #expect(first.output.contains("processed 255 deliveries"))
+            // One page of up to 1000 records each.
+            #expect(first.errors.contains("quickbooks Payment: 250 read, 250 new, ") && first.errors.contains("/s, 100% of the period"))
+            #expect(first.errors.contains("quickbooks RefundReceipt: 1 read, 1 new, "))
+
+            // The environment still names the spent refresh token: the stored one is used.
+            let again = try await Self.run(["backfill", "quickbooks", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
+            #expect(again.status == 0 && again.output.contains("read 255 records, stored 0 new deliveries"), "\(again.errors)")
+
+            fake.state.withLock { $0.unauthorizedAfterQueries = 0 }
+            let refused = try await Self.run(["backfill", "quickbooks", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(refused.status != 0)
+            #expect(
+                refused.errors.contains(
+                    "error: QuickBooks refused the credentials for the Payment query: HTTP 401; reconnect the app and set GATEWAY_QUICKBOOKS_REFRESH_TOKEN"))
+
+            let unset = try await Self.run(["backfill", "quickbooks", "--since", "2024-12-01"] + storage, environment: [:])
+            #expect(unset.status != 0 && unset.errors.contains("set GATEWAY_QUICKBOOKS_REALM_ID"))
+        }
+    }
+}

@@ -51,9 +51,14 @@ actor OAuthAPIConnection {
             } catch {
                 return .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
             }
-            return await VendorRequest.json(
+            let result = await VendorRequest.json(
                 url, headers: [("Authorization", "Bearer \(accessToken)")] + headers, vendor: vendor, what: what, unauthorizedIsTransient: !refreshed,
                 client: client, maxBytes: 16 << 20, timeout: .seconds(30))
+            if refreshed, case .failure(let failure) = result, failure.status == 401 {
+                return .failure(
+                    FetchFailure("\(failure.reason); reconnect the app and set \(refreshTokenVariable)", transient: false, status: failure.status))
+            }
+            return result
         } recover: { failure in
             // The access token was revoked or expired early: refresh once, then try again.
             guard failure.status == 401 else { return false }
