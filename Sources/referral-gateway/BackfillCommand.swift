@@ -9,10 +9,10 @@ import GatewayRepositories
     import Glibc
 #endif
 
-/// `referral-gateway backfill stripe|quickbooks|autotask --since 2024-12-01`.
+/// `referral-gateway backfill stripe|quickbooks|connectwise|autotask --since 2024-12-01`.
 struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backfill", abstract: "Bring a vendor's history into the inbox from its API.", subcommands: [Stripe.self, QuickBooks.self, Autotask.self])
+        commandName: "backfill", abstract: "Bring a vendor's history into the inbox from its API.", subcommands: [Stripe.self, QuickBooks.self, ConnectWise.self, Autotask.self])
 
     /// What every vendor's backfill command takes.
     struct Options: ParsableArguments {
@@ -94,6 +94,31 @@ struct BackfillCommand: AsyncParsableCommand {
             try await options.run("quickbooks") { since, store, progress throws(FetchFailure) in
                 let client = QuickBooksClient(credentials: credentials, client: HTTPClient.shared, store: store)
                 return try await QuickBooksBackfill(client: client, store: store).run(since: since, progress: progress)
+            }
+        }
+    }
+
+    struct ConnectWise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "connectwise",
+            abstract: "Store every agreement and company updated since a day from the ConnectWise PSA API (GATEWAY_CONNECTWISE_API_*), then process them.",
+            discussion: """
+                Needs an API member's keys: GATEWAY_CONNECTWISE_API_BASE, _API_COMPANY_ID, _API_PUBLIC_KEY, _API_PRIVATE_KEY and _API_CLIENT_ID. A \
+                stopped run resumes where it stopped; a second run stores nothing new; what callbacks already brought accrues \
+                nothing twice.
+                """)
+
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            guard let credentials = try Environment.connectWiseCredentials() else {
+                throw ValidationError(
+                    "set GATEWAY_CONNECTWISE_API_BASE, GATEWAY_CONNECTWISE_API_COMPANY_ID, GATEWAY_CONNECTWISE_API_PUBLIC_KEY, GATEWAY_CONNECTWISE_API_PRIVATE_KEY and GATEWAY_CONNECTWISE_API_CLIENT_ID"
+                )
+            }
+            try await options.run("connectwise") { since, store, progress throws(FetchFailure) in
+                try await ConnectWiseBackfill(client: ConnectWiseClient(credentials: credentials, client: HTTPClient.shared), store: store)
+                    .run(since: since, progress: progress)
             }
         }
     }

@@ -141,6 +141,11 @@ struct Serve: AsyncParsableCommand {
         if let quickBooks = fetchers.lazy.compactMap({ $0 as? QuickBooksClient }).first {
             backfills["quickbooks"] = QuickBooksBackfill(client: quickBooks, store: store, now: configuration.now).runner
         }
+        if let connectWise = try Environment.connectWiseCredentials() {
+            backfills["connectwise"] = ConnectWiseBackfill(
+                client: ConnectWiseClient(credentials: connectWise, client: HTTPClient.shared), store: store, now: configuration.now
+            ).runner
+        }
         if let autotask {
             backfills["autotask"] = AutotaskBackfill(
                 credentials: autotask, client: HTTPClient.shared, store: store, fields: Environment.autotaskBackfillFields(), now: configuration.now

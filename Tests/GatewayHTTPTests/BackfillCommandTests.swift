@@ -146,3 +146,39 @@ extension BackfillCommandTests {
         }
     }
 }
+
+extension BackfillCommandTests {
+    @Test func backfillsConnectWiseWithAnAPIMembersKeys() async throws {
+        let fake = FakeConnectWise()
+        try ConnectWiseBackfillTests.psa(fake)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = ["--data-dir", directory.path, "--adapters-dir", Fixtures.adapters.path]
+        try await fake.application.test(.live) { fakeClient in
+            let port = try #require(fakeClient.port)
+            var environment = [
+                "GATEWAY_CONNECTWISE_API_BASE": "http://127.0.0.1:\(port)\(FakeConnectWise.root)", "GATEWAY_CONNECTWISE_API_COMPANY_ID": FakeConnectWise.companyID,
+                "GATEWAY_CONNECTWISE_API_PUBLIC_KEY": FakeConnectWise.publicKey, "GATEWAY_CONNECTWISE_API_PRIVATE_KEY": FakeConnectWise.privateKey,
+                "GATEWAY_CONNECTWISE_API_CLIENT_ID": FakeConnectWise.clientID,
+            ]
+            let first = try await Self.run(["backfill", "connectwise", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("backfill connectwise: read 253 records, stored 255 new deliveries"))
+            #expect(first.output.contains("processed 255 deliveries"))
+            #expect(first.errors.contains("connectwise agreements: 250 read, 252 new, ") && first.errors.contains("connectwise companies: 3 read, 3 new, "))
+
+            let again = try await Self.run(["backfill", "connectwise", "--since", "2024-12-01", "--no-process"] + storage, environment: environment)
+            #expect(again.status == 0 && again.output.contains("stored 0 new deliveries"))
+
+            environment["GATEWAY_CONNECTWISE_API_PRIVATE_KEY"] = "revoked-private-key"
+            let refused = try await Self.run(["backfill", "connectwise", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(refused.status != 0)
+            #expect(refused.errors.contains("error: ConnectWise refused the credentials for the agreements list: HTTP 401"))
+            #expect(!refused.errors.contains("revoked-private-key"))
+
+            environment.removeValue(forKey: "GATEWAY_CONNECTWISE_API_CLIENT_ID")
+            let partial = try await Self.run(["backfill", "connectwise", "--since", "2024-12-01"] + storage, environment: environment)
+            #expect(partial.status != 0 && partial.errors.contains("set all of GATEWAY_CONNECTWISE_API_BASE"))
+        }
+    }
+}
