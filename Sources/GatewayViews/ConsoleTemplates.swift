@@ -293,7 +293,7 @@ public enum ConsoleTemplates {
         {{#hasSources}}<form method="post" action="/console/backfills"><input type="hidden" name="csrf" value="{{csrf}}">
         <label>Source <select name="source">{{#sources}}<option>{{.}}</option>{{/sources}}</select></label>
         <label>Since <input type="date" name="since" required></label> <button>Start</button></form>{{/hasSources}}
-        {{^hasSources}}<p>No vendor API is configured for a backfill (set <code>GATEWAY_STRIPE_API_KEY</code>).</p>{{/hasSources}}
+        {{^hasSources}}<p>No vendor API is configured for a backfill (set <code>GATEWAY_STRIPE_API_KEY</code>, or the <code>GATEWAY_QUICKBOOKS_*</code>, <code>GATEWAY_CONNECTWISE_API_*</code> or <code>GATEWAY_AUTOTASK_API_*</code> variables).</p>{{/hasSources}}
         <table><tr><th class="num">Backfill</th><th>Source</th><th>Since</th><th>State</th><th>Progress</th><th class="num">Read</th><th class="num">New</th><th>Reason</th></tr>
         {{#rows}}<tr data-backfill="{{id}}"><td class="num">{{id}}</td><td>{{source}}</td><td class="day">{{since}}</td><td>{{state}}</td><td>{{progress}}</td><td class="num">{{fetched}}</td><td class="num">{{stored}}</td><td class="flag">{{error}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="8">No backfill since the gateway started.</td></tr>{{/rows}}

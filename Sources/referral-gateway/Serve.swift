@@ -118,7 +118,8 @@ struct Serve: AsyncParsableCommand {
             store: store, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
             idleInterval: configuration.processingIdleInterval, observer: metrics, logger: logger)
         var services: [any Service] = []
-        if let credentials = try Environment.autotaskCredentials() {
+        let autotask = try Environment.autotaskCredentials()
+        if let credentials = autotask {
             let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300
             services.append(
                 AutotaskContractPoller(
@@ -135,6 +136,20 @@ struct Serve: AsyncParsableCommand {
         var backfills: [String: BackfillJobs.Runner] = [:]
         if let stripe = Environment.stripeCredentials() {
             backfills["stripe"] = StripeBackfill(credentials: stripe, client: HTTPClient.shared, store: store, now: configuration.now).runner
+        }
+        // The processor's own client: one access token, refreshed in one place.
+        if let quickBooks = fetchers.lazy.compactMap({ $0 as? QuickBooksClient }).first {
+            backfills["quickbooks"] = QuickBooksBackfill(client: quickBooks, store: store, now: configuration.now).runner
+        }
+        if let connectWise = try Environment.connectWiseCredentials() {
+            backfills["connectwise"] = ConnectWiseBackfill(
+                client: ConnectWiseClient(credentials: connectWise, client: HTTPClient.shared), store: store, now: configuration.now
+            ).runner
+        }
+        if let autotask {
+            backfills["autotask"] = AutotaskBackfill(
+                credentials: autotask, client: HTTPClient.shared, store: store, fields: Environment.autotaskBackfillFields(), now: configuration.now
+            ).runner
         }
         let app = GatewayApplication.make(
             configuration: configuration, store: store, adapters: adapters, processor: processor,
