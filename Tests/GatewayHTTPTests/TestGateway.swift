@@ -45,7 +45,7 @@ final class TestGateway: Sendable {
     ) throws {
         ownsDirectory = directory == nil
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
-        store = try SQLiteStore(directory: self.directory)
+        store = try SQLiteStore(directory: self.directory, outboundEvents: OutboundEvents())
         program = ProgramService(store: store)
         self.adapters = try adapters ?? AdapterCatalog.load(directory: Fixtures.adapters)
         self.keyFetcher = keyFetcher
