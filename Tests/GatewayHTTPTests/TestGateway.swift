@@ -8,6 +8,7 @@ import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A gateway on a fresh SQLite file in a temporary directory, with the repository's adapters.
 final class TestGateway: Sendable {
@@ -67,8 +68,13 @@ final class TestGateway: Sendable {
     }
 
     var application: some ApplicationProtocol {
+        application(services: [])
+    }
+
+    /// The application with more services beside the server and the processor (an outbound dispatcher).
+    func application(services: [any Service]) -> some ApplicationProtocol {
         GatewayApplication.make(
-            configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
+            configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher, services: services,
             backfillRunners: backfillRunners, logger: logger)
     }
 

@@ -37,7 +37,7 @@ public struct OutboundEvents: OutboundEventRules {
             // Money taken back is told as a clawback; a line that earns is told as created, and as
             // payable too when nothing holds it (an event older than its hold period).
             if accrual.line.amount.minorUnits < 0 {
-                return [clawback(accrual, reason: "a negative line against paid line \(accrual.line.adjusts ?? "-")", previous: nil, at: now)]
+                return [clawback(accrual, reason: "money taken back from a paid line: this negative line is deducted from the next payout", previous: nil, at: now)]
             }
             return [make(.accrualCreated, subject: "accrual:\(accrual.id)", once: true, at: now, data: AccrualData(accrual: AccrualView(accrual, at: now)))]
                 + payable(accrual, at: now)
