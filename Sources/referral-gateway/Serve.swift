@@ -140,6 +140,16 @@ struct Serve: AsyncParsableCommand {
             "retries": "\(outbound.retryDelays.map(DurationText.text).joined(separator: ","))",
             "disable_after": "\(DurationText.text(outbound.disableAfter))",
         ])
+        var silentAfter: [String: TimeInterval] = [:]
+        for source in adapters.sources {
+            guard let seconds = try Environment.duration("GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_SILENT_AFTER") else { continue }
+            silentAfter[source] = seconds
+            logger.info("source watched for silence", metadata: ["source": "\(source)", "silent_after": "\(DurationText.text(seconds))"])
+        }
+        if !silentAfter.isEmpty {
+            services.append(
+                SourceSilenceMonitor(store: store, configuration: SourceSilenceMonitor.Configuration(silentAfter: silentAfter), observer: metrics, logger: logger))
+        }
         logger.info("store open", metadata: ["location": "\(store.location)"])
         // Backfills the admin API and the console can start: the vendors whose API is configured.
         var backfills: [String: BackfillJobs.Runner] = [:]

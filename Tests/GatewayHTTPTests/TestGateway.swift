@@ -71,11 +71,12 @@ final class TestGateway: Sendable {
         application(services: [])
     }
 
-    /// The application with more services beside the server and the processor (an outbound dispatcher).
-    func application(services: [any Service]) -> some ApplicationProtocol {
+    /// The application with more services beside the server and the processor (an outbound
+    /// dispatcher), and the metrics they report to.
+    func application(services: [any Service], metrics: GatewayMetrics = GatewayMetrics()) -> some ApplicationProtocol {
         GatewayApplication.make(
             configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher, services: services,
-            backfillRunners: backfillRunners, logger: logger)
+            metrics: metrics, backfillRunners: backfillRunners, logger: logger)
     }
 
     static func fixture(_ path: String) throws -> Data {

@@ -8,7 +8,7 @@ import Synchronization
 /// The gateway's metrics, through swift-metrics into a Prometheus registry of its own (so several
 /// gateways in one process, as in tests, never share counters). Labels carry sources, statuses and
 /// reasons, never payload values or secrets.
-public final class GatewayMetrics: ProcessingObserver, OutboundObserver {
+public final class GatewayMetrics: ProcessingObserver, OutboundObserver, SilenceObserver {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     /// A source's ingest meters, made once: every delivery counts on them.
@@ -68,6 +68,11 @@ public final class GatewayMetrics: ProcessingObserver, OutboundObserver {
 
     public func endpointDisabled(_ endpoint: WebhookEndpointID) {
         Counter(label: "gateway_webhook_endpoints_disabled_total", factory: factory).increment()
+    }
+
+    public func sourceActivity(_ source: String, silent: Bool, quietSeconds: Double) {
+        Gauge(label: "gateway_source_silent", dimensions: [("source", source)], factory: factory).record(silent ? 1 : 0)
+        Gauge(label: "gateway_source_quiet_seconds", dimensions: [("source", source)], factory: factory).record(quietSeconds)
     }
 
     /// Values read from the store at scrape time.
