@@ -131,21 +131,22 @@ struct Serve: AsyncParsableCommand {
             services.append(RetentionService(store: store, keepDays: days, logger: logger))
             logger.info("raw bodies of processed deliveries are pruned", metadata: ["after_days": "\(days)"])
         }
-        // Outbound events: a client that treats redirects as failures.
-        let webhookClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: OutboundDispatcher.Configuration.clientConfiguration)
+        // Outbound events, read before the client is made (a client must be shut down once made).
         let outbound = try Environment.outboundConfiguration()
-        services.append(OutboundDispatcher(store: store, client: webhookClient, configuration: outbound, observer: metrics, logger: logger))
         configuration.webhookRotationOverlap = try Environment.duration("GATEWAY_WEBHOOK_ROTATION_OVERLAP") ?? WebhookEndpointService.defaultRotationOverlap
-        logger.info("outbound events ready", metadata: [
-            "retries": "\(outbound.retryDelays.map(DurationText.text).joined(separator: ","))",
-            "disable_after": "\(DurationText.text(outbound.disableAfter))",
-        ])
         var silentAfter: [String: TimeInterval] = [:]
         for source in adapters.sources {
             guard let seconds = try Environment.duration("GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_SILENT_AFTER") else { continue }
             silentAfter[source] = seconds
             logger.info("source watched for silence", metadata: ["source": "\(source)", "silent_after": "\(DurationText.text(seconds))"])
         }
+        // A client that treats redirects as failures.
+        let webhookClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: OutboundDispatcher.Configuration.clientConfiguration)
+        services.append(OutboundDispatcher(store: store, client: webhookClient, configuration: outbound, observer: metrics, logger: logger))
+        logger.info("outbound events ready", metadata: [
+            "retries": "\(outbound.retryDelays.map(DurationText.text).joined(separator: ","))",
+            "disable_after": "\(DurationText.text(outbound.disableAfter))",
+        ])
         if !silentAfter.isEmpty {
             services.append(
                 SourceSilenceMonitor(store: store, configuration: SourceSilenceMonitor.Configuration(silentAfter: silentAfter), observer: metrics, logger: logger))
