@@ -181,6 +181,26 @@ import Testing
         #expect((clawback["amount"] as? [String: Any])?["minor_units"] as? Int == -1_000)
     }
 
+    @Test func aLineAboveTheApprovalThresholdIsAnnouncedPayableWhenApproved() async throws {
+        let temporary = try TemporaryStore()
+        let (store, program) = (temporary.store, temporary.program)
+        try await Stories.brightDental(program, at: Self.day("2025-05-20"))
+        _ = try await program.updateSettings(SettingsInput(approvalThresholds: ["USD": 1_000]), at: Self.day("2025-05-20"))
+        // Processed after its hold: only the approval holds it.
+        try await Self.settle(
+            .mapped([Events.paid("in_1", dollars: 499, on: "2025-06-01")], adapterVersion: 1), id: "evt_1", into: store, at: Self.day("2025-08-01"))
+        let created = try await Self.outbox(store)
+        #expect(created.map(\.event.type) == [.referralSigned, .accrualCreated])
+        #expect(try Self.data(created[1], "accrual")["status"] as? String == "awaiting_approval")
+        _ = try await program.approveAccrual(AccrualID(1), at: Self.day("2025-08-02"))
+        let approved = try #require(try await Self.outbox(store).last)
+        #expect(approved.event.type == .accrualPayable && approved.event.occurredAt == Self.day("2025-08-02"))
+        // Time passing later does not announce it again.
+        try await store.outbox.announceTimePassing(at: Self.day("2025-08-02"))
+        try await store.outbox.announceTimePassing(at: Self.day("2025-09-02"))
+        #expect(try await Self.outbox(store).count == 3)
+    }
+
     @Test func endpointsAreCheckedAndASecretIsShownOnceAndRotatedWithAnOverlap() async throws {
         let temporary = try TemporaryStore()
         let store = temporary.store

@@ -195,7 +195,10 @@ struct SQLiteOutboxRepository: OutboxRepository {
                 arguments: [from, now]
             ).map(Accrual.init(row:))
             let versions = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM plan_version ORDER BY plan_id, version").map(PlanVersion.init(row:)), by: \.planID)
-            let referrals = try Row.fetchAll(db, sql: "SELECT * FROM referral WHERE id NOT IN (SELECT referral_id FROM contract) ORDER BY id")
+            // A referral with a contract, or lost before the last look, cannot newly expire.
+            let referrals = try Row.fetchAll(
+                db, sql: "SELECT * FROM referral WHERE id NOT IN (SELECT referral_id FROM contract) AND (lost_at IS NULL OR lost_at > ?) ORDER BY id",
+                arguments: [from])
                 .map { row in
                     let referral = try Referral(row: row)
                     return (referral: referral, planVersions: versions[referral.planID] ?? [])
