@@ -7,7 +7,9 @@ public enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         do {
-            for (name, text) in templates.merging(portalTemplates, uniquingKeysWith: { $1 }).merging(programTemplates, uniquingKeysWith: { $1 }) { try library.register(text, named: name) }
+            let all = templates.merging(portalTemplates, uniquingKeysWith: { $1 }).merging(programTemplates, uniquingKeysWith: { $1 })
+                .merging(outboundTemplates, uniquingKeysWith: { $1 })
+            for (name, text) in all { try library.register(text, named: name) }
         } catch {
             preconditionFailure("a console template does not parse: \(error)")
         }
@@ -50,9 +52,10 @@ public enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/referrals">Referrals</a><a href="/console/submissions">Submissions</a><a href="/console/plans">Plans</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a><a href="/console/settings">Settings</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/referrals">Referrals</a><a href="/console/submissions">Submissions</a><a href="/console/plans">Plans</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a><a href="/console/outbound">Outbound</a><a href="/console/settings">Settings</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
+        {{#alerts}}<p class="error" role="alert" data-alert>{{.}}</p>{{/alerts}}
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
         {{$content}}{{/content}}
         </main></body></html>

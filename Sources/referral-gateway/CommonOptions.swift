@@ -18,7 +18,8 @@ struct StorageOptions: ParsableArguments {
     /// Opens the store, migrates it, and derives its data again if this engine's version
     /// computes it differently from the one that last did (logged when it happens).
     func openStore(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero, logger: Logger = CommandLog.logger) async throws -> any Repositories {
-        let store = try SQLiteStore(directory: URL(fileURLWithPath: dataDir), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        let store = try SQLiteStore(
+            directory: URL(fileURLWithPath: dataDir), outboundEvents: OutboundEvents(), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
         try await LedgerService.recomputeDerivedDataIfNeeded(in: store, at: Date(), logger: logger)
         return store
     }

@@ -19,8 +19,12 @@ struct ConsoleController: Sendable {
     let imports: ImportService
     let backfills: BackfillJobs
     let portal: PortalService
+    let webhooks: WebhookEndpointService
+    let store: any Repositories
 
     init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs, backfills: BackfillJobs) {
+        self.store = store
+        self.webhooks = WebhookEndpointService(store: store, rotationOverlap: configuration.webhookRotationOverlap)
         self.backfills = backfills
         self.configuration = configuration
         self.program = ProgramService(store: store)
@@ -199,6 +203,67 @@ struct ConsoleController: Sendable {
             }
         }
         addProgramRoutes(to: console)
+
+        console.get("/outbound") { request, _ in
+            try await page(request) { session in
+                try await pages.outbound(
+                    status: request.uri.queryParameters.get("status"), notice: request.uri.queryParameters.get("notice"), session: session)
+            }
+        }
+        console.post("/outbound/endpoints") { request, _ in
+            try await submitted(request) { session, fields in
+                // One checkbox per event type (`event_<n>`), its value the type.
+                let events = fields.filter { $0.key.hasPrefix("event_") }.map(\.value)
+                let description = fields["description"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                let issued = try await webhooks.add(WebhookEndpointInput(url: fields["url"], events: events, description: description), at: now())
+                return pages.webhookSecret(issued, rotated: false, session: session)
+            }
+        }
+        console.post("/outbound/endpoints/{id}/rotate") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { session, fields in
+                let text = fields["overlap_hours"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard text.isEmpty || Double(text) != nil else { throw GatewayError.invalid("overlap_hours must be a number of hours", field: "overlap_hours") }
+                let issued = try await webhooks.rotateSecret(id, overlapHours: Double(text), at: now())
+                return pages.webhookSecret(issued, rotated: true, session: session)
+            }
+        }
+        console.post("/outbound/endpoints/{id}/disable") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.disable(id, reason: "disabled by an admin in the console", at: now())
+                return Self.redirect("/console/outbound?notice=disabled")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/enable") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.enable(id, at: now())
+                return Self.redirect("/console/outbound?notice=enabled")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/resend-failed") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                let count = try await webhooks.resendFailed(of: id, at: now())
+                return Self.redirect("/console/outbound?notice=resent-\(count)")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/remove") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, fields in
+                guard fields["confirm"] == "yes" else { throw GatewayError.invalid("tick the box to confirm the removal") }
+                try await webhooks.remove(id, at: now())
+                return Self.redirect("/console/outbound?notice=removed")
+            }
+        }
+        console.post("/outbound/messages/{id}/resend") { request, context in
+            let id = OutboundMessageID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.resend(id, at: now())
+                return Self.redirect("/console/outbound?notice=resent-1")
+            }
+        }
     }
 
     // MARK: Sessions and forms
@@ -215,7 +280,9 @@ struct ConsoleController: Sendable {
             let back = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fconsole"
             return Self.redirect("/console/login?next=\(back)")
         }
-        return try await Self.explained { try await render(session) }
+        return try await ConsoleAlerts.$current.withValue(await ConsoleAlerts.read(from: store)) {
+            try await Self.explained { try await render(session) }
+        }
     }
 
     /// A form post from a signed-in admin, refused unless it carries the session's CSRF token.
@@ -223,12 +290,14 @@ struct ConsoleController: Sendable {
         _ request: Request, _ handle: (ConsoleSessionService.Session, [String: String]) async throws -> Response
     ) async throws -> Response {
         guard let session = try await signedIn(request) else { return Self.redirect("/console/login") }
-        return try await Self.explained {
-            let fields = try await Self.form(request)
-            guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
-                return Self.csrfRefused
+        return try await ConsoleAlerts.$current.withValue(await ConsoleAlerts.read(from: store)) {
+            try await Self.explained {
+                let fields = try await Self.form(request)
+                guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
+                    return Self.csrfRefused
+                }
+                return try await handle(session, fields)
             }
-            return try await handle(session, fields)
         }
     }
 
