@@ -10,12 +10,14 @@ extension ConsoleTemplates {
         happened, retried for about a day when they fail. The documentation (<code>docs/outbound-events.md</code>) lists every
         event and how a receiver verifies it.</p>
         <h2>Add an endpoint</h2>
-        <form method="post" action="/console/outbound/endpoints" class="add-endpoint"><input type="hidden" name="csrf" value="{{csrf}}">
-        <label>URL <input name="url" type="url" size="50" required placeholder="https://crm.example.com/hooks"></label>
-        <label>Description <input name="description" size="20"></label>
+        {{#addForm}}<form method="post" action="/console/outbound/endpoints" class="add-endpoint" data-form="endpoint"><input type="hidden" name="csrf" value="{{csrf}}">
+        {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
+        <label>URL <input name="url" type="url" size="50" required placeholder="https://crm.example.com/hooks" value="{{url}}"></label>{{#urlError}} <span class="error" data-field="url" role="alert">{{urlError}}</span>{{/urlError}}
+        <label>Description <input name="description" size="20" value="{{description}}"></label>
         <fieldset><legend>Events (none ticked: every event)</legend>
-        {{#eventTypes}}<label><input type="checkbox" name="event_{{index}}" value="{{type}}"> <code>{{type}}</code></label> {{/eventTypes}}
-        </fieldset> <button>Add</button></form>
+        {{#eventTypes}}<label><input type="checkbox" name="event_{{index}}" value="{{type}}"{{#checked}} checked{{/checked}}> <code>{{type}}</code></label> {{/eventTypes}}
+        {{#eventsError}}<span class="error" data-field="events" role="alert">{{eventsError}}</span>{{/eventsError}}
+        </fieldset> <button>Add</button></form>{{/addForm}}
         <h2>Endpoints</h2>
         <table class="endpoints"><tr><th class="num">Id</th><th>URL</th><th>Events</th><th>State</th><th class="num">Waiting</th><th class="num">Delivered</th><th class="num">Dead</th><th>Secret</th><th></th></tr>
         {{#endpoints}}<tr data-endpoint="{{id}}"><td class="num">{{id}}</td><td><code>{{url}}</code>{{#description}}<br>{{description}}{{/description}}</td><td>{{events}}</td>

@@ -215,8 +215,12 @@ struct ConsoleController: Sendable {
                 // One checkbox per event type (`event_<n>`), its value the type.
                 let events = fields.filter { $0.key.hasPrefix("event_") }.map(\.value)
                 let description = fields["description"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-                let issued = try await webhooks.add(WebhookEndpointInput(url: fields["url"], events: events, description: description), at: now())
-                return pages.webhookSecret(issued, rotated: false, session: session)
+                return try await Self.refusing(
+                    "endpoint", fields, redraw: { try await pages.outbound(status: nil, notice: nil, refusal: $0, session: session) }
+                ) {
+                    let issued = try await webhooks.add(WebhookEndpointInput(url: fields["url"], events: events, description: description), at: now())
+                    return pages.webhookSecret(issued, rotated: false, session: session)
+                }
             }
         }
         console.post("/outbound/endpoints/{id}/rotate") { request, context in

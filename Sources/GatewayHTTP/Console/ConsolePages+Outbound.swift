@@ -11,6 +11,16 @@ extension ConsolePages {
         struct EventType {
             var index: Int
             var type: String
+            var checked: Bool
+        }
+
+        /// The add form as it was sent, after a refusal: the reason beside its field.
+        struct AddForm {
+            var url = ""
+            var description = ""
+            var urlError: String?
+            var eventsError: String?
+            var formError: String?
         }
 
         struct Endpoint {
@@ -39,6 +49,7 @@ extension ConsolePages {
         }
 
         var eventTypes: [EventType]
+        var addForm: AddForm
         var endpoints: [Endpoint]
         var statuses: [StatusOption]
         var messages: [Message]
@@ -53,12 +64,23 @@ extension ConsolePages {
     }
 
     /// Endpoints with their state and counts, and the newest messages (of one status, if asked).
-    func outbound(status: String?, notice: String?, session: ConsoleSessionService.Session) async throws -> Response {
+    func outbound(
+        status: String?, notice: String?, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessionService.Session
+    ) async throws -> Response {
         let webhooks = WebhookEndpointService(store: store)
         let status = status.flatMap { $0.isEmpty ? nil : $0 }
         let messages = try await webhooks.messages(statuses: status.map { [$0] } ?? [], limit: 100)
+        let refused = refusal?.form == "endpoint" ? refusal : nil
+        var addForm = OutboundView.AddForm(url: refused?.values["url"] ?? "", description: refused?.values["description"] ?? "")
+        switch refused?.error.field {
+        case "url": addForm.urlError = refused?.error.message
+        case "events": addForm.eventsError = refused?.error.message
+        default: addForm.formError = refused?.error.message
+        }
+        let ticked = Set(refused?.values.filter { $0.key.hasPrefix("event_") }.map(\.value) ?? [])
         let view = OutboundView(
-            eventTypes: OutboundEventType.allCases.enumerated().map { .init(index: $0.offset, type: $0.element.rawValue) },
+            eventTypes: OutboundEventType.allCases.enumerated().map { .init(index: $0.offset, type: $0.element.rawValue, checked: ticked.contains($0.element.rawValue)) },
+            addForm: addForm,
             endpoints: try await webhooks.endpoints().map { record in
                 let endpoint = record.endpoint
                 let state: String =
@@ -94,7 +116,9 @@ extension ConsolePages {
             case let notice? where notice.hasPrefix("resent-"): "Queued again: \(notice.dropFirst("resent-".count)) message(s)."
             default: nil
             }
-        return render("outbound", .init(title: "Outbound", csrf: session.csrf, notice: text), view)
+        var response = render("outbound", .init(title: "Outbound", csrf: session.csrf, notice: text), view)
+        response.status = refused?.error.status ?? .ok
+        return response
     }
 
     /// A secret just made, shown this once.
