@@ -111,6 +111,8 @@ public struct Adapter: Sendable {
         if let connector {
             let requests = try connector.requests(in: document)
             guard !requests.isEmpty else { return .ignored(reason: "the notification names nothing the ledger uses") }
+            // A backfilled notification carries what was fetched to write it: nothing to fetch again.
+            if let fetched = connector.prefetched(in: document, for: requests) { return try complete(fetched, body: body) }
             return .needsEnrichment(requests)
         }
         let mapping: EventMapping

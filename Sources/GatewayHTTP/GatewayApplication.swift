@@ -65,6 +65,7 @@ public enum GatewayApplication {
         BackfillsController(configuration: configuration, backfills: backfills).addRoutes(to: router)
         ConsoleController(configuration: configuration, store: store, replays: replays, backfills: backfills).addRoutes(to: router)
         PortalAdminController(configuration: configuration, store: store).addRoutes(to: router)
+        WebhookEndpointsController(configuration: configuration, store: store).addRoutes(to: router)
         PortalController(configuration: configuration, store: store).addRoutes(to: router)
         return Application(
             router: router,

@@ -32,6 +32,9 @@ public struct GatewayConfiguration: Sendable {
     /// The address partners and admins reach the gateway at (`GATEWAY_PUBLIC_URL`), for the links
     /// it hands out; without it, the address a request came to.
     public var publicURL: String?
+    /// How long a rotated-out webhook secret keeps signing beside the new one, unless a rotation
+    /// says otherwise (`GATEWAY_WEBHOOK_ROTATION_OVERLAP`).
+    public var webhookRotationOverlap: TimeInterval = WebhookEndpointService.defaultRotationOverlap
 
     public init(
         host: String = "127.0.0.1",

@@ -420,6 +420,81 @@ extension SQLiteStore {
         migrator.registerMigration("v16: partner deactivation") { db in
             try db.execute(sql: "ALTER TABLE partner ADD COLUMN deactivated_at DATETIME")
         }
+        migrator.registerMigration("v17: console sessions") { db in
+            // Kept by the SHA-256 of their id, as the portal's are: a copy of the file signs no one in.
+            try db.execute(sql: """
+                CREATE TABLE console_session (
+                    id_hash TEXT PRIMARY KEY,
+                    csrf TEXT NOT NULL,
+                    expires_at DATETIME NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v18: outbound events") { db in
+            // The outbox: each event is written in the transaction of the change that caused it,
+            // with one message per endpoint subscribed to its type. An endpoint receives its messages
+            // in event order (`outbound_event.id`). `dedup_key` keeps an event that must happen once
+            // (a line becoming payable) from being written twice. Endpoint secrets are kept as they
+            // are: they sign. `outbound_clock` is when time-driven events were last looked for;
+            // `source_watch` is the silence monitor's state per source. Deliveries are looked up by
+            // source and time for it.
+            try db.execute(sql: """
+                CREATE TABLE outbound_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    dedup_key TEXT UNIQUE,
+                    occurred_at DATETIME NOT NULL,
+                    payload BLOB NOT NULL
+                );
+                CREATE INDEX outbound_event_by_type ON outbound_event (type, id);
+                CREATE TABLE webhook_endpoint (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    url TEXT NOT NULL,
+                    description TEXT,
+                    event_types TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    disabled_at DATETIME,
+                    disabled_reason TEXT,
+                    failing_since DATETIME
+                );
+                CREATE TABLE webhook_endpoint_secret (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoint (id) ON DELETE CASCADE,
+                    secret TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    expires_at DATETIME
+                );
+                CREATE INDEX webhook_endpoint_secret_by_endpoint ON webhook_endpoint_secret (endpoint_id, id);
+                CREATE TABLE outbound_message (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id INTEGER NOT NULL REFERENCES outbound_event (id),
+                    endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoint (id) ON DELETE CASCADE,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DATETIME,
+                    last_attempt_at DATETIME,
+                    last_status_code INTEGER,
+                    last_error TEXT,
+                    delivered_at DATETIME,
+                    created_at DATETIME NOT NULL,
+                    UNIQUE (endpoint_id, event_id)
+                );
+                CREATE INDEX outbound_message_waiting ON outbound_message (endpoint_id, event_id) WHERE status IN ('pending', 'retrying');
+                CREATE INDEX outbound_message_by_status ON outbound_message (status, id);
+                CREATE TABLE outbound_clock (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    looked_at DATETIME NOT NULL
+                );
+                CREATE TABLE source_watch (
+                    source TEXT PRIMARY KEY,
+                    watched_since DATETIME NOT NULL,
+                    silence TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX delivery_by_source_received ON delivery (source, received_at);
+                """)
+        }
         return migrator
     }
 }

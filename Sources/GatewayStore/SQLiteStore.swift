@@ -18,6 +18,9 @@ public final class SQLiteStore: Repositories {
     public let reports: any ReportRepository
     public let vendorState: any VendorStateRepository
     public let portal: any PortalRepository
+    public let consoleSessions: any ConsoleSessionRepository
+    public let outbox: any OutboxRepository
+    public let webhookEndpoints: any WebhookEndpointRepository
     /// Where the file is.
     public let path: String
 
@@ -26,15 +29,23 @@ public final class SQLiteStore: Repositories {
     /// Opens (creating if needed) `gateway.sqlite` in `directory`, creating the directory too.
     ///
     /// - Parameters:
+    ///   - outboundEvents: the engine's rules for the events each write announces to the outbox
+    ///     (in the write's own transaction).
     ///   - ingestBatchLimit: the most deliveries one group-commit transaction holds.
     ///   - ingestLinger: how long the ingest writer waits for a transaction to fill (none by default).
-    public convenience init(directory: URL, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
+    public convenience init(
+        directory: URL, outboundEvents: any OutboundEventRules, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero
+    ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try self.init(path: directory.appendingPathComponent(Self.fileName).path, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        try self.init(
+            path: directory.appendingPathComponent(Self.fileName).path, outboundEvents: outboundEvents, ingestBatchLimit: ingestBatchLimit,
+            ingestLinger: ingestLinger)
     }
 
     /// Opens (creating if needed) the database file at `path` and migrates it.
-    public convenience init(path: String, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero) throws {
+    public convenience init(
+        path: String, outboundEvents: any OutboundEventRules, ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero
+    ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -46,22 +57,26 @@ public final class SQLiteStore: Repositories {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        try self.init(writer: pool, path: path, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        try self.init(writer: pool, path: path, outboundEvents: outboundEvents, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
     }
 
     /// The repositories over any GRDB writer (GRDB's `AppDatabase` pattern): a pool on a file in
     /// production, an in-memory queue where a test wants one. Migrates it.
-    init(writer: any DatabaseWriter, path: String, ingestBatchLimit: Int, ingestLinger: Duration) throws {
+    init(writer: any DatabaseWriter, path: String, outboundEvents: any OutboundEventRules, ingestBatchLimit: Int, ingestLinger: Duration) throws {
         try writer.read { db in try Self.refuseNewerSchema(db, at: path) }
         try Self.migrator.migrate(writer)
         self.writer = writer
         self.path = path
-        inbox = SQLiteDeliveryInbox(writer: writer, groupCommit: GroupCommitInbox(writer: writer, maxBatch: ingestBatchLimit, linger: ingestLinger))
-        program = SQLiteProgramRepository(writer: writer)
-        ledger = SQLiteLedgerRepository(writer: writer)
+        inbox = SQLiteDeliveryInbox(
+            writer: writer, groupCommit: GroupCommitInbox(writer: writer, maxBatch: ingestBatchLimit, linger: ingestLinger), outbound: outboundEvents)
+        program = SQLiteProgramRepository(writer: writer, outbound: outboundEvents)
+        ledger = SQLiteLedgerRepository(writer: writer, outbound: outboundEvents)
         reports = SQLiteReportRepository(writer: writer)
         vendorState = SQLiteVendorStateRepository(writer: writer)
-        portal = SQLitePortalRepository(writer: writer)
+        portal = SQLitePortalRepository(writer: writer, outbound: outboundEvents)
+        outbox = SQLiteOutboxRepository(writer: writer, outbound: outboundEvents)
+        webhookEndpoints = SQLiteWebhookEndpointRepository(writer: writer)
+        consoleSessions = SQLiteConsoleSessionRepository(writer: writer)
     }
 
     /// The writer connection's `synchronous` setting (2 is FULL), for tests and `readyz`.

@@ -7,7 +7,9 @@ public enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         do {
-            for (name, text) in templates.merging(portalTemplates, uniquingKeysWith: { $1 }).merging(programTemplates, uniquingKeysWith: { $1 }) { try library.register(text, named: name) }
+            let all = templates.merging(portalTemplates, uniquingKeysWith: { $1 }).merging(programTemplates, uniquingKeysWith: { $1 })
+                .merging(outboundTemplates, uniquingKeysWith: { $1 })
+            for (name, text) in all { try library.register(text, named: name) }
         } catch {
             preconditionFailure("a console template does not parse: \(error)")
         }
@@ -50,9 +52,10 @@ public enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">\(style)</head>
         <body>
         {{#session}}<header><strong>Referral Gateway</strong>
-        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/referrals">Referrals</a><a href="/console/submissions">Submissions</a><a href="/console/plans">Plans</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a><a href="/console/settings">Settings</a>
+        <a href="/console">Overview</a><a href="/console/deliveries">Deliveries</a><a href="/console/partners">Partners</a><a href="/console/referrals">Referrals</a><a href="/console/submissions">Submissions</a><a href="/console/plans">Plans</a><a href="/console/payouts">Payouts</a><a href="/console/clients">Clients</a><a href="/console/imports">Import</a><a href="/console/backfills">Backfills</a><a href="/console/outbound">Outbound</a><a href="/console/settings">Settings</a>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form></header>{{/session}}
         <main>
+        {{#alerts}}<p class="error" role="alert" data-alert>{{.}}</p>{{/alerts}}
         {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
         {{$content}}{{/content}}
         </main></body></html>
@@ -293,7 +296,7 @@ public enum ConsoleTemplates {
         {{#hasSources}}<form method="post" action="/console/backfills"><input type="hidden" name="csrf" value="{{csrf}}">
         <label>Source <select name="source">{{#sources}}<option>{{.}}</option>{{/sources}}</select></label>
         <label>Since <input type="date" name="since" required></label> <button>Start</button></form>{{/hasSources}}
-        {{^hasSources}}<p>No vendor API is configured for a backfill (set <code>GATEWAY_STRIPE_API_KEY</code>).</p>{{/hasSources}}
+        {{^hasSources}}<p>No vendor API is configured for a backfill (set <code>GATEWAY_STRIPE_API_KEY</code>, or the <code>GATEWAY_QUICKBOOKS_*</code>, <code>GATEWAY_CONNECTWISE_API_*</code> or <code>GATEWAY_AUTOTASK_API_*</code> variables).</p>{{/hasSources}}
         <table><tr><th class="num">Backfill</th><th>Source</th><th>Since</th><th>State</th><th>Progress</th><th class="num">Read</th><th class="num">New</th><th>Reason</th></tr>
         {{#rows}}<tr data-backfill="{{id}}"><td class="num">{{id}}</td><td>{{source}}</td><td class="day">{{since}}</td><td>{{state}}</td><td>{{progress}}</td><td class="num">{{fetched}}</td><td class="num">{{stored}}</td><td class="flag">{{error}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="8">No backfill since the gateway started.</td></tr>{{/rows}}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayEngine
 import GatewayStore
 
 /// `referral-gateway backup --to FILE`: an online, consistent copy of the store while the server
@@ -12,7 +13,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let store = try SQLiteStore(directory: URL(fileURLWithPath: storage.dataDir))
+        let store = try SQLiteStore(directory: URL(fileURLWithPath: storage.dataDir), outboundEvents: OutboundEvents())
         Output.print(try await store.backup(to: to))
     }
 }

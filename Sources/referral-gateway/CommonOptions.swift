@@ -18,7 +18,8 @@ struct StorageOptions: ParsableArguments {
     /// Opens the store, migrates it, and derives its data again if this engine's version
     /// computes it differently from the one that last did (logged when it happens).
     func openStore(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero, logger: Logger = CommandLog.logger) async throws -> any Repositories {
-        let store = try SQLiteStore(directory: URL(fileURLWithPath: dataDir), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        let store = try SQLiteStore(
+            directory: URL(fileURLWithPath: dataDir), outboundEvents: OutboundEvents(), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
         try await LedgerService.recomputeDerivedDataIfNeeded(in: store, at: Date(), logger: logger)
         return store
     }
@@ -86,6 +87,30 @@ enum Environment {
         }
         return AutotaskContractPoller.Credentials(
             apiBase: base, integrationCode: code, userName: user, secret: Secret(secret), changesField: value("GATEWAY_AUTOTASK_CONTRACT_CHANGES_FIELD"))
+    }
+
+    /// `GATEWAY_CONNECTWISE_API_BASE`, `_API_COMPANY_ID`, `_API_PUBLIC_KEY`, `_API_PRIVATE_KEY`, `_API_CLIENT_ID`:
+    /// the ConnectWise REST API with an API member's keys, or `nil` when none of it is set.
+    static func connectWiseCredentials() throws -> ConnectWiseClient.Credentials? {
+        let names = ["BASE", "COMPANY_ID", "PUBLIC_KEY", "PRIVATE_KEY", "CLIENT_ID"].map { "GATEWAY_CONNECTWISE_API_\($0)" }
+        let values = names.map(value)
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        guard let base = values[0].flatMap(URL.init(string:)), base.host != nil, let company = values[1], let publicKey = values[2],
+            let privateKey = values[3], let clientID = values[4]
+        else {
+            throw ValidationError("set all of \(names.joined(separator: ", ")) (API_BASE a URL) or none")
+        }
+        return ConnectWiseClient.Credentials(
+            apiBase: base, companyID: company, publicKey: Secret(publicKey), privateKey: Secret(privateKey), clientID: clientID)
+    }
+
+    /// `GATEWAY_AUTOTASK_BACKFILL_CONTRACTS_FIELD` and `_COMPANIES_FIELD`: the date fields an
+    /// Autotask backfill selects records by (`startDate` and `createDate` unless set).
+    static func autotaskBackfillFields() -> AutotaskBackfill.DateFields {
+        var fields = AutotaskBackfill.DateFields()
+        if let field = value("GATEWAY_AUTOTASK_BACKFILL_CONTRACTS_FIELD") { fields.contracts = field }
+        if let field = value("GATEWAY_AUTOTASK_BACKFILL_COMPANIES_FIELD") { fields.companies = field }
+        return fields
     }
 
     /// `GATEWAY_STRIPE_API_KEY` (and `GATEWAY_STRIPE_API_BASE`): the Stripe API client, or `nil`.

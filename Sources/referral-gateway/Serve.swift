@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
+import GatewayCore
 import GatewayEngine
 import GatewayHTTP
 import GatewayRepositories
@@ -118,7 +119,8 @@ struct Serve: AsyncParsableCommand {
             store: store, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
             idleInterval: configuration.processingIdleInterval, observer: metrics, logger: logger)
         var services: [any Service] = []
-        if let credentials = try Environment.autotaskCredentials() {
+        let autotask = try Environment.autotaskCredentials()
+        if let credentials = autotask {
             let seconds = Environment.value("GATEWAY_AUTOTASK_POLL_SECONDS").flatMap(Int.init) ?? 300
             services.append(
                 AutotaskContractPoller(
@@ -130,11 +132,45 @@ struct Serve: AsyncParsableCommand {
             services.append(RetentionService(store: store, keepDays: days, logger: logger))
             logger.info("raw bodies of processed deliveries are pruned", metadata: ["after_days": "\(days)"])
         }
+        // Outbound events, read before the client is made (a client must be shut down once made).
+        let outbound = try Environment.outboundConfiguration()
+        configuration.webhookRotationOverlap = try Environment.duration("GATEWAY_WEBHOOK_ROTATION_OVERLAP") ?? WebhookEndpointService.defaultRotationOverlap
+        var silentAfter: [String: TimeInterval] = [:]
+        for source in adapters.sources {
+            guard let seconds = try Environment.duration("GATEWAY_\(source.uppercased().replacingOccurrences(of: "-", with: "_"))_SILENT_AFTER") else { continue }
+            silentAfter[source] = seconds
+            logger.info("source watched for silence", metadata: ["source": "\(source)", "silent_after": "\(DurationText.text(seconds))"])
+        }
+        // A client that treats redirects as failures.
+        let webhookClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: OutboundDispatcher.Configuration.clientConfiguration)
+        services.append(OutboundDispatcher(store: store, client: webhookClient, configuration: outbound, observer: metrics, logger: logger))
+        logger.info("outbound events ready", metadata: [
+            "retries": "\(outbound.retryDelays.map(DurationText.text).joined(separator: ","))",
+            "disable_after": "\(DurationText.text(outbound.disableAfter))",
+        ])
+        if !silentAfter.isEmpty {
+            services.append(
+                SourceSilenceMonitor(store: store, configuration: SourceSilenceMonitor.Configuration(silentAfter: silentAfter), observer: metrics, logger: logger))
+        }
         logger.info("store open", metadata: ["location": "\(store.location)"])
         // Backfills the admin API and the console can start: the vendors whose API is configured.
         var backfills: [String: BackfillJobs.Runner] = [:]
         if let stripe = Environment.stripeCredentials() {
             backfills["stripe"] = StripeBackfill(credentials: stripe, client: HTTPClient.shared, store: store, now: configuration.now).runner
+        }
+        // The processor's own client: one access token, refreshed in one place.
+        if let quickBooks = fetchers.lazy.compactMap({ $0 as? QuickBooksClient }).first {
+            backfills["quickbooks"] = QuickBooksBackfill(client: quickBooks, store: store, now: configuration.now).runner
+        }
+        if let connectWise = try Environment.connectWiseCredentials() {
+            backfills["connectwise"] = ConnectWiseBackfill(
+                client: ConnectWiseClient(credentials: connectWise, client: HTTPClient.shared), store: store, now: configuration.now
+            ).runner
+        }
+        if let autotask {
+            backfills["autotask"] = AutotaskBackfill(
+                credentials: autotask, client: HTTPClient.shared, store: store, fields: Environment.autotaskBackfillFields(), now: configuration.now
+            ).runner
         }
         let app = GatewayApplication.make(
             configuration: configuration, store: store, adapters: adapters, processor: processor,
@@ -144,13 +180,38 @@ struct Serve: AsyncParsableCommand {
             try await app.runService()
         } catch {
             try? await keyClient.shutdown()
+            try? await webhookClient.shutdown()
             throw error
         }
         try await keyClient.shutdown()
+        try await webhookClient.shutdown()
     }
 }
 
 extension Environment {
+    /// A duration variable (`90s`, `30m`, `48h`, `5d`), or `nil` when unset.
+    static func duration(_ name: String) throws -> TimeInterval? {
+        guard let text = value(name) else { return nil }
+        guard let seconds = DurationText.seconds(text) else { throw ValidationError("\(name) must be a duration such as 90s, 30m, 48h or 5d, not '\(text)'") }
+        return seconds
+    }
+
+    /// `GATEWAY_WEBHOOK_RETRY_SCHEDULE` (the waits before each retry, comma-separated),
+    /// `GATEWAY_WEBHOOK_DISABLE_AFTER` and `GATEWAY_WEBHOOK_TIMEOUT`.
+    static func outboundConfiguration() throws -> OutboundDispatcher.Configuration {
+        var configuration = OutboundDispatcher.Configuration()
+        if let text = value("GATEWAY_WEBHOOK_RETRY_SCHEDULE") {
+            let delays = text.split(separator: ",").map { DurationText.seconds(String($0)) }
+            guard !delays.isEmpty, delays.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("GATEWAY_WEBHOOK_RETRY_SCHEDULE must list durations such as 5s,5m,30m,2h,5h,10h,10h")
+            }
+            configuration.retryDelays = delays.compactMap { $0 }
+        }
+        if let after = try duration("GATEWAY_WEBHOOK_DISABLE_AFTER") { configuration.disableAfter = after }
+        if let timeout = try duration("GATEWAY_WEBHOOK_TIMEOUT") { configuration.requestTimeout = .seconds(timeout) }
+        return configuration
+    }
+
     /// `GATEWAY_<SOURCE>_MAX_BODY_BYTES`, `_RATE_LIMIT` (requests a second), `_RATE_BURST` and
     /// `_ALLOWED_IPS` (comma-separated CIDR networks), when any is set.
     static func policy(for source: String, defaultMaxBodyBytes: Int) throws -> SourcePolicy? {

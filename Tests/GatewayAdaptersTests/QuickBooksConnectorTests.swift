@@ -16,6 +16,32 @@ import Testing
         EnrichmentRequest(connector: "quickbooks", account: realm, entity: entity, id: id, operation: operation, occurredAt: date)
     }
 
+    @Test func aNotificationCarryingWhatWasFetchedMapsWithoutAFetchAndOneMissingItAsksForIt() throws {
+        let notification = try JSONValue.parse(Data(contentsOf: Repository.fixtures.appendingPathComponent("quickbooks/payment.create.legacy.json")))
+        guard case .object(var members) = notification, case .object(let payment) = try api("payment.217") else {
+            Issue.record("fixtures are objects")
+            return
+        }
+        members["fetched"] = .array([.object(["entity": .object(["Payment": payment["Payment"]!]), "customer": try api("customer.58")])])
+        let carried = try JSONEncoder().encode(JSONValue.object(members))
+        guard case .mapped(let events) = try adapter.map(carried) else {
+            Issue.record("expected events without a fetch")
+            return
+        }
+        #expect(events.map(\.businessKey) == [
+            "quickbooks:\(realm):invoice:145:payment:217:paid", "quickbooks:\(realm):invoice:146:payment:217:paid",
+        ])
+        #expect(events.first?.customer?.domain == "brightdental.example")
+
+        // Another payment's record does not stand in for this one: it is fetched.
+        members["fetched"] = .array([.object(["entity": .object(["Payment": .object(["Id": .string("999")])]), "customer": .null])])
+        guard case .needsEnrichment(let requests) = try adapter.map(try JSONEncoder().encode(JSONValue.object(members))) else {
+            Issue.record("expected a fetch")
+            return
+        }
+        #expect(requests == [request("Payment", "217", "Create", at: try Date("2025-06-01T14:03:12Z", strategy: .iso8601))])
+    }
+
     @Test func aPaymentIsInvoicePaidOncePerInvoiceWithTheAmountAppliedToIt() throws {
         let fetched = FetchedEntity(request: request("Payment", "217", "Create"), entity: try api("payment.217"), customer: try api("customer.58"))
         guard case .mapped(let events) = try adapter.complete([fetched]) else {

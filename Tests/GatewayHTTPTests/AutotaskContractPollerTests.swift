@@ -14,74 +14,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// A loopback stand-in for Autotask's REST API: `POST /v1.0/Contracts/query` with an `id gt`
-/// filter, two contracts a page with `pageDetails.nextPageUrl`, header authentication, and
-/// Autotask's `{"errors": […]}` shape when told to fail.
-final class FakeAutotask: Sendable {
-    struct State {
-        var failWith: Int? = nil
-        var requests: [String] = []
-        /// Contracts as they stand after a change, answered to a `lastModifiedDateTime gt` query.
-        var changed: [JSONValue] = []
-    }
-
-    let state = Mutex(State())
-    static let contracts: [JSONValue] = {
-        guard case .array(let all) = try! JSONValue.parse(
-            Data(contentsOf: TestGateway.root.appendingPathComponent("fixtures/autotask-contracts/api/contracts.json")))
-        else { fatalError("contracts.json is an array") }
-        return all
-    }()
-
-    func page(after cursor: Int64, offset: Int, port: Int) -> String {
-        let matching = Self.contracts.filter { Int64($0.value(at: FieldPath("id"))!.scalarText!)! > cursor }
-        let slice = Array(matching.dropFirst(offset).prefix(2))
-        let next = offset + 2 < matching.count ? #""http://127.0.0.1:\#(port)/atservicesrest/v1.0/Contracts/query/next?cursor=\#(cursor)&offset=\#(offset + 2)""# : "null"
-        let items = String(decoding: try! JSONEncoder().encode(slice), as: UTF8.self)
-        return #"{"items":\#(items),"pageDetails":{"count":\#(slice.count),"requestCount":2,"prevPageUrl":null,"nextPageUrl":\#(next)}}"#
-    }
-
-    func application(port: @escaping @Sendable () -> Int) -> some ApplicationProtocol {
-        let router = Router()
-        let check: @Sendable (Request, String) -> Response? = { request, label in
-            self.state.withLock { $0.requests.append(label) }
-            guard request.headers[HTTPField.Name("ApiIntegrationCode")!] == "INTEGRATION", request.headers[HTTPField.Name("UserName")!] == "api@msp.example",
-                request.headers[HTTPField.Name("Secret")!] == "api-secret"
-            else {
-                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"message":"Invalid credentials"}]}"#)))
-            }
-            if let status = self.state.withLock({ $0.failWith }) {
-                return Response(
-                    status: HTTPResponse.Status(code: status),
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"message":"The database is being upgraded."}]}"#)))
-            }
-            return nil
-        }
-        router.post("/atservicesrest/v1.0/Contracts/query") { request, _ -> Response in
-            var request = request
-            let body = try JSONValue.parse(Data(try await request.collectBody(upTo: 4096).readableBytesView))
-            if let refused = check(request, "query") { return refused }
-            if body.value(at: FieldPath("filter.0.field"))?.scalarText == "lastModifiedDateTime" {
-                let since = body.value(at: FieldPath("filter.0.value"))?.scalarText ?? ""
-                let items = self.state.withLock { $0.changed }.filter { ($0.value(at: FieldPath("lastModifiedDateTime"))?.scalarText ?? "") > since }
-                let text = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
-                return Response(
-                    status: .ok, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"items":\#(text),"pageDetails":{"count":\#(items.count),"requestCount":500,"prevPageUrl":null,"nextPageUrl":null}}"#)))
-            }
-            let cursor = Int64(body.value(at: FieldPath("filter.0.value"))?.scalarText ?? "0") ?? 0
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: self.page(after: cursor, offset: 0, port: port()))))
-        }
-        router.get("/atservicesrest/v1.0/Contracts/query/next") { request, _ -> Response in
-            if let refused = check(request, "next") { return refused }
-            let cursor = Int64(request.uri.queryParameters.get("cursor") ?? "0") ?? 0
-            let offset = request.uri.queryParameters.get("offset", as: Int.self) ?? 0
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: self.page(after: cursor, offset: offset, port: port()))))
-        }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-    }
-}
-
 @Suite struct AutotaskContractPollerTests {
     func poller(port: Int, gateway: TestGateway, secret: String = "api-secret", changesField: String? = nil) -> AutotaskContractPoller {
         AutotaskContractPoller(
@@ -167,7 +99,7 @@ final class FakeAutotask: Sendable {
                 try await poller.pollOnce()
                 Issue.record("expected the poll to fail")
             } catch {
-                #expect(error.reason == "Autotask answered HTTP 503: The database is being upgraded.")
+                #expect(error.reason == "Autotask answered HTTP 503: The database is being upgraded. (gave up after 2 attempts)")
                 #expect(error.transient)
             }
             // Retried once with backoff, then given up until the next interval.
@@ -190,7 +122,9 @@ final class FakeAutotask: Sendable {
                 try await poller(port: client.port!, gateway: gateway, secret: "wrong").pollOnce()
                 Issue.record("expected the poll to fail")
             } catch {
-                #expect(error.reason == "Autotask answered HTTP 401: Invalid credentials")
+                #expect(
+                    error.reason
+                        == "Autotask answered HTTP 401: Invalid credentials (check GATEWAY_AUTOTASK_API_USERNAME, GATEWAY_AUTOTASK_API_SECRET and GATEWAY_AUTOTASK_API_INTEGRATION_CODE)")
                 #expect(!error.transient)
             }
             #expect(fake.state.withLock { $0.requests }.count == 1)

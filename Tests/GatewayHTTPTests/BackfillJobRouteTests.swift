@@ -67,6 +67,41 @@ import Testing
         }
     }
 
+    /// Follows `started` until it is no longer running.
+    func follow(_ started: Job, _ client: some TestClientProtocol) async throws -> Job {
+        var job = started
+        var polls = 0
+        while job.state == "running", polls < 500 {
+            polls += 1
+            try await Task.sleep(for: .milliseconds(20))
+            job = try await call(client, .get, "/admin/backfills/\(started.id)", expect: .ok)
+        }
+        return job
+    }
+
+    @Test func anAutotaskBackfillRunsAsAJobOverItsTwoLists() async throws {
+        let fake = FakeAutotask()
+        AutotaskBackfillTests.tenant(fake)
+        try await AutotaskBackfillTests.serving(fake) { port in
+            let gateway = try TestGateway(
+                now: { AutotaskBackfillTests.now },
+                backfills: { store in ["autotask": AutotaskBackfillTests.backfill(store, port: port).runner] })
+            try await gateway.application.test(.router) { client in
+                let started: Job = try await call(client, .post, "/admin/backfills", #"{"source":"autotask","since":"2024-12-01"}"#, expect: .accepted)
+                #expect(started.state == "running" && started.source == "autotask")
+                let job = try await follow(started, client)
+                #expect(job.state == "finished", "\(job)")
+                #expect(job.fetched == 253 && job.stored == 253 && job.percent_done == 100)
+                // Another source, not configured here, is refused with the ones that are.
+                let unconfigured: Refusal = try await call(
+                    client, .post, "/admin/backfills", #"{"source":"quickbooks","since":"2024-12-01"}"#, expect: .unprocessableContent)
+                #expect(unconfigured.reason.hasSuffix("(configured: autotask)"))
+            }
+            try await gateway.processor.drain()
+            #expect(try await gateway.store.inbox.deliveries(status: .processed, limit: 1_000).count == 253)
+        }
+    }
+
     @Test func aBackfillThatCannotStartIsRefusedWithTheReason() async throws {
         let gateway = try TestGateway()
         try await gateway.application.test(.router) { client in

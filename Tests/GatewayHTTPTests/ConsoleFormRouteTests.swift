@@ -183,6 +183,14 @@ import Testing
             #expect(settings.goLive == (try DateInput.parse("2026-12-01", field: "go_live")))
             #expect(try await console.post("/console/settings", [("go_live", "")]).status == .seeOther)
             #expect(try await gateway.program.settings().goLive == nil)
+
+            // An outbound endpoint's address, refused beside its field with what was ticked kept.
+            let badURL = try await console.post(
+                "/console/outbound/endpoints", [("url", "mailto:ops@example.com"), ("description", "CRM"), ("event_0", "referral.submitted")])
+            #expect(badURL.status == .badRequest)
+            #expect(badURL.error(beside: "url") != nil)
+            #expect(badURL.body.contains(#"value="CRM""#) && badURL.body.contains(#"value="referral.submitted" checked"#))
+            #expect(try await WebhookEndpointService(store: gateway.store).endpoints().isEmpty)
         }
     }
 }

@@ -120,6 +120,32 @@ import Testing
         }
     }
 
+    @Test func aSessionIsKeptInTheStoreSoARestartOrAnotherInstanceKeepsTheAdminSignedIn() async throws {
+        let first = try TestGateway()
+        let cookie = try await first.application.test(.live) { client in try await Self.signIn(client) }
+        // The cookie's value is nowhere in the file: only its SHA-256 is kept.
+        let value = String(cookie.dropFirst("rg_console=".count))
+        let file = try Data(contentsOf: first.directory.appendingPathComponent("gateway.sqlite"))
+        #expect(file.range(of: Data(value.utf8)) == nil)
+
+        let second = try TestGateway(directory: first.directory)
+        try await second.application.test(.live) { client in
+            try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok)
+            }
+            let page = try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: cookie]) { String(buffer: $0.body) }
+            var headers = Self.form
+            headers[.cookie] = cookie
+            try await client.execute(uri: "/console/logout", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(try Self.csrf(in: page))")) {
+                #expect($0.status == .seeOther)
+            }
+        }
+        // Signed out on one instance is signed out on every one.
+        try await first.application.test(.live) { client in
+            try await client.execute(uri: "/console/payouts", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .seeOther) }
+        }
+    }
+
     @Test func theConsoleIsOffWithoutAnAdminToken() async throws {
         let gateway = try TestGateway(adminTokens: [])
         try await gateway.application.test(.live) { client in

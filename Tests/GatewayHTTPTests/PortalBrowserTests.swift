@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
 import GatewayCore
@@ -6,13 +7,16 @@ import GatewayHTTP
 import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import HummingbirdTesting
 import Testing
 
 /// The partner side in a real browser: the admin issues a link in the console, the partner signs
 /// in and submits a referral, the admin accepts it, the company pays, and the partner sees it
-/// signed with what it earned.
+/// signed with what it earned, while the MSP's CRM hears each step as a signed outbound event.
 @Suite struct PortalBrowserTests {
+    struct Issued: Decodable { var secret: String }
+
     /// Bright Dental's paid invoice, as another company paying now.
     static func payment(company domain: String, at date: Date) throws -> Data {
         let paid = String(decoding: try TestGateway.fixture("stripe/invoice.paid.json"), as: UTF8.self)
@@ -30,9 +34,24 @@ import Testing
         // second, and the portal is read after the payment.
         let clock = ManualClock(start: Date())
         let gateway = try TestGateway(now: { clock.now })
-        try await gateway.application.test(.live) { client in
+        // The MSP's CRM, receiving outbound events and verifying each as Standard Webhooks
+        // libraries do; the dispatcher runs in the gateway as in `serve`.
+        let receiver = WebhookReceiver()
+        let dispatcher = OutboundDispatcher(
+            store: gateway.store, client: HTTPClient.shared, configuration: OutboundDispatcher.Configuration(pollInterval: .seconds(1)),
+            now: { clock.now }, logger: gateway.logger)
+        try await receiver.application.test(.live) { receiverClient in
+        try await gateway.application(services: [dispatcher]).test(.live) { client in
             let acme = try await ReportRouteTests.brightDentalStory(gateway, client)
             let base = "http://127.0.0.1:\(try #require(client.port))"
+            let registration = #"{"url":"http://127.0.0.1:\#(try #require(receiverClient.port))/hooks","events":["referral.submitted","referral.signed","accrual.created"]}"#
+            let secret = try await client.execute(
+                uri: "/admin/webhook-endpoints", method: .post, headers: TestGateway.adminHeaders, body: ByteBuffer(string: registration)
+            ) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(Issued.self, from: Data(String(buffer: response.body).utf8)).secret
+            }
+            receiver.verify(with: [secret])
 
             try await withBrowser { browser in
                 // The admin issues a link from Acme's page in the console.
@@ -82,9 +101,13 @@ import Testing
                 // Cedar Dental pays.
                 let payment = try Self.payment(company: "cedardental.example", at: clock.now.addingTimeInterval(60))
                 clock.advance(by: 120)
-                try await client.execute(
-                    uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(payment), body: ByteBuffer(bytes: payment)
-                ) { #expect($0.status == .ok) }
+                // On a new connection: the test client's may have idled out (30 s) during the
+                // browser's part on a slow machine.
+                var post = HTTPClientRequest(url: "\(base)/webhooks/stripe")
+                post.method = .POST
+                for field in TestGateway.stripeHeaders(payment) { post.headers.add(name: field.name.canonicalName, value: field.value) }
+                post.body = .bytes(ByteBuffer(bytes: payment))
+                #expect(try await HTTPClient.shared.execute(post, timeout: .seconds(30)).status == .ok)
                 try await gateway.processor.drain()
 
                 // The partner sees it signed, with its accrual.
@@ -101,6 +124,13 @@ import Testing
                 let line = try await browser.text(of: "table.lines tr:nth-child(2)")
                 #expect(line.contains("49.90"), "\(line)")
             }
+            try await OutboundDispatchTests.waitFor(receiver, count: 3)
         }
+        }
+        // The CRM heard each step, in order, each message signed with the endpoint's secret.
+        let received = receiver.received
+        #expect(received.map(\.type) == ["referral.submitted", "referral.signed", "accrual.created"])
+        #expect(received.allSatisfy { $0.verified && $0.answered == 200 })
+        #expect(received.first.map { String(decoding: $0.body, as: UTF8.self) }?.contains("Cedar Dental") == true)
     }
 }

@@ -146,6 +146,28 @@ import Testing
         }
     }
 
+    @Test func aClientWhoseRefreshTokenAnotherProcessRotatedTakesTheStoredOne() async throws {
+        let fake = FakeQuickBooks()
+        try await fake.application.test(.live) { fakeClient in
+            let port = try #require(fakeClient.port)
+            let store = try TemporaryStore()
+            // The server's client and a backfill's from the command line, on one store.
+            let server = Self.client(port: port, store: store.store)
+            let command = Self.client(port: port, store: store.store)
+            let payment = EnrichmentRequest(connector: "quickbooks", account: Self.realm, entity: "Payment", id: "217", operation: "Read", occurredAt: nil)
+            _ = try await server.fetch(payment)
+            // Intuit revokes the access token; the command's client refreshes, which spends the
+            // refresh token the server's client holds.
+            fake.state.withLock { $0.validAccessToken = nil }
+            _ = try await command.fetch(payment)
+            #expect(fake.state.withLock { $0.refreshes } == 2)
+            // The server's 401 finds the rotated token in the store instead of spending a dead one.
+            _ = try await server.fetch(payment)
+            #expect(fake.state.withLock { $0.refreshes } == 2)
+            #expect(try await store.store.vendorState.oauthToken(named: "quickbooks:\(Self.realm)")?.refreshToken == "refresh-2")
+        }
+    }
+
     @Test func aNotificationForARealmWithoutCredentialsFailsWithTheReason() async throws {
         let fake = FakeQuickBooks()
         try await fake.application.test(.live) { fakeClient in

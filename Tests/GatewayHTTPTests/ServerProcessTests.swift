@@ -139,7 +139,7 @@ import Glibc
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
-            try await Stories.brightDental(ProgramService(store: try SQLiteStore(directory: directory)))
+            try await Stories.brightDental(ProgramService(store: try SQLiteStore(directory: directory, outboundEvents: OutboundEvents())))
         }
 
         // First run: killed while a burst is in flight.

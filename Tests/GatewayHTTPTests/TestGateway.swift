@@ -8,6 +8,7 @@ import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A gateway on a fresh SQLite file in a temporary directory, with the repository's adapters.
 final class TestGateway: Sendable {
@@ -45,7 +46,7 @@ final class TestGateway: Sendable {
     ) throws {
         ownsDirectory = directory == nil
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gateway-http-\(UUID().uuidString)")
-        store = try SQLiteStore(directory: self.directory)
+        store = try SQLiteStore(directory: self.directory, outboundEvents: OutboundEvents())
         program = ProgramService(store: store)
         self.adapters = try adapters ?? AdapterCatalog.load(directory: Fixtures.adapters)
         self.keyFetcher = keyFetcher
@@ -67,9 +68,15 @@ final class TestGateway: Sendable {
     }
 
     var application: some ApplicationProtocol {
+        application(services: [])
+    }
+
+    /// The application with more services beside the server and the processor (an outbound
+    /// dispatcher), and the metrics they report to.
+    func application(services: [any Service], metrics: GatewayMetrics = GatewayMetrics()) -> some ApplicationProtocol {
         GatewayApplication.make(
-            configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher,
-            backfillRunners: backfillRunners, logger: logger)
+            configuration: configuration, store: store, adapters: adapters, processor: processor, keyFetcher: keyFetcher, services: services,
+            metrics: metrics, backfillRunners: backfillRunners, logger: logger)
     }
 
     static func fixture(_ path: String) throws -> Data {

@@ -45,7 +45,7 @@ import Testing
 
     @Test func concurrentDeliveriesAreGroupCommittedAndEachAnsweredWithItsOwnRow() async throws {
         let directory = try TemporaryDirectory()
-        let store: any Repositories = try SQLiteStore(directory: directory.url, ingestBatchLimit: 16)
+        let store: any Repositories = try SQLiteStore(directory: directory.url, outboundEvents: OutboundEvents(), ingestBatchLimit: 16)
         let outcomes = try await withThrowingTaskGroup(of: (String, IngestOutcome).self) { group in
             for index in 0..<300 {
                 // Every third delivery is a retry of another one, racing it.
@@ -65,7 +65,7 @@ import Testing
 
     @Test func anAcknowledgedDeliveryIsInTheFileWhenItIsOpenedAfresh() async throws {
         let directory = try TemporaryDirectory()
-        let outcome = try await SQLiteStore(directory: directory.url).inbox.ingest(delivery("evt_durable"))
+        let outcome = try await SQLiteStore(directory: directory.url, outboundEvents: OutboundEvents()).inbox.ingest(delivery("evt_durable"))
         // A separate connection on the same file, as a new process would open it.
         let count = try await DatabaseQueue(path: directory.url.appendingPathComponent(SQLiteStore.fileName).path).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE id = ? AND vendor_delivery_id = 'evt_durable'", arguments: [outcome.deliveryID.rawValue])
@@ -203,7 +203,7 @@ import Testing
 @Suite struct GroupCommitLingerTests {
     @Test func aLingeringWriterHoldsDeliveriesUntilItWritesThemAllDurably() async throws {
         let directory = try TemporaryDirectory()
-        let store: any Repositories = try SQLiteStore(directory: directory.url, ingestBatchLimit: 64, ingestLinger: .milliseconds(200))
+        let store: any Repositories = try SQLiteStore(directory: directory.url, outboundEvents: OutboundEvents(), ingestBatchLimit: 64, ingestLinger: .milliseconds(200))
         let clock = ContinuousClock()
         let start = clock.now
         let outcomes = try await withThrowingTaskGroup(of: IngestOutcome.self) { group in

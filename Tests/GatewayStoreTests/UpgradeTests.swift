@@ -22,7 +22,7 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "gateway-upgrade")
         try FileManager.default.copyItem(
             at: Fixtures.root.appendingPathComponent("fixtures/stores/v10.sqlite"), to: directory.url.appendingPathComponent(SQLiteStore.fileName))
-        return (directory, try SQLiteStore(directory: directory.url))
+        return (directory, try SQLiteStore(directory: directory.url, outboundEvents: OutboundEvents()))
     }
 
     @Test func planTermsAndClaimSharesSurviveTheMigration() async throws {

@@ -14,7 +14,7 @@ public final class TemporaryStore: Sendable {
 
     public init() throws {
         directory = try TemporaryDirectory(prefix: "gateway-store")
-        sqlite = try SQLiteStore(directory: directory.url)
+        sqlite = try SQLiteStore(directory: directory.url, outboundEvents: OutboundEvents())
         program = ProgramService(store: sqlite)
         reports = ReportService(store: sqlite)
     }

@@ -15,4 +15,14 @@ public protocol Connector: Sendable {
 
     /// What one fetched entity means for the ledger.
     func outcome(of fetched: FetchedEntity, source: String) throws(MappingError) -> MappingOutcome
+
+    /// The entities `requests` name, when the document already carries them (see the extension).
+    func prefetched(in document: JSONValue, for requests: [EnrichmentRequest]) -> [FetchedEntity]?
+}
+
+extension Connector {
+    /// The entities `requests` name, when the document already carries them as the API returned
+    /// them (a backfill fetched them to store the notification): mapped without a second fetch.
+    /// `nil` (the default) when any is missing: the processor fetches them all.
+    public func prefetched(in document: JSONValue, for requests: [EnrichmentRequest]) -> [FetchedEntity]? { nil }
 }

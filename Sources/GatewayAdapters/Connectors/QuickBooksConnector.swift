@@ -91,6 +91,22 @@ public struct QuickBooksConnector: Connector {
         "created": "Create", "updated": "Update", "deleted": "Delete", "voided": "Void", "merged": "Merge", "emailed": "Emailed",
     ]
 
+    /// A backfilled notification (one the gateway wrote from the Accounting API's `query`) carries
+    /// each entity it names under `fetched`, as the API returned it, with its customer:
+    /// `{"eventNotifications": […], "fetched": [{"entity": {"Payment": {…}}, "customer": {"Customer": {…}}}]}`.
+    public func prefetched(in document: JSONValue, for requests: [EnrichmentRequest]) -> [FetchedEntity]? {
+        guard case .array(let items)? = document.value(at: FieldPath("fetched")) else { return nil }
+        var fetched: [FetchedEntity] = []
+        for request in requests {
+            guard request.needsFetch,
+                let item = items.first(where: { $0.value(at: FieldPath("entity.\(request.entity).Id"))?.scalarText == request.id })
+            else { return nil }
+            let customer = item.value(at: FieldPath("customer")).flatMap { $0 == .null ? nil : $0 }
+            fetched.append(FetchedEntity(request: request, entity: item.value(at: FieldPath("entity")), customer: customer))
+        }
+        return fetched
+    }
+
     public func customerID(in entity: JSONValue) -> String? {
         unwrap(entity).value(at: FieldPath("CustomerRef.value"))?.scalarText
     }

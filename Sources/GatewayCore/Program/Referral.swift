@@ -85,10 +85,16 @@ public struct Referral: Hashable, Sendable, Codable, Identifiable {
     public func status(on date: Date, contractStartedAt: Date?, planVersions: [PlanVersion]) -> Status {
         if let contractStartedAt, contractStartedAt <= date { return .signed }
         if let lostAt, lostAt <= date { return .lost }
-        let window = PlanVersion.governing(at: introducedAt, among: planVersions)?.attributionWindowDays ?? PlanTerms.defaultAttributionWindowDays
-        if date > introducedAt.addingTimeInterval(TimeInterval(window) * 86_400) { return .expired }
+        if date > windowEnd(planVersions: planVersions) { return .expired }
         if let qualifiedAt, qualifiedAt <= date { return .qualified }
         return .introduced
+    }
+
+    /// When the attribution window closes: the introduction plus the window of the plan version
+    /// governing the introduction date, as in the ledger's projection.
+    public func windowEnd(planVersions: [PlanVersion]) -> Date {
+        let window = PlanVersion.governing(at: introducedAt, among: planVersions)?.attributionWindowDays ?? PlanTerms.defaultAttributionWindowDays
+        return introducedAt.addingTimeInterval(TimeInterval(window) * 86_400)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -53,13 +53,7 @@ public struct StripeBackfill: Sendable {
     }
 
     /// What a run did, per list.
-    public struct Summary: Sendable, Hashable, Encodable {
-        public var fetched: [String: Int] = [:]
-        public var stored: [String: Int] = [:]
-
-        /// New deliveries over every list.
-        public var totalStored: Int { stored.values.reduce(0, +) }
-    }
+    public typealias Summary = BackfillSummary
 
     private let credentials: StripeClient.Credentials
     private let client: HTTPClient
@@ -102,36 +96,12 @@ public struct StripeBackfill: Sendable {
         return summary
     }
 
-    /// The saved position in `list` for a run since `since`: `since=<unix>` alone once a run
-    /// finished (the next starts over, and stores only what is new), with `after=<id>` mid-run.
-    private struct Cursor: Equatable {
-        var since: Int64
-        var after: String?
-
-        init(since: Int64, after: String?) {
-            self.since = since
-            self.after = after
-        }
-
-        init?(_ text: String) {
-            let fields = Dictionary(
-                text.split(separator: " ").compactMap { part -> (String, String)? in
-                    let pair = part.split(separator: "=", maxSplits: 1)
-                    return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
-                }, uniquingKeysWith: { first, _ in first })
-            guard let since = fields["since"].flatMap({ Int64($0) }) else { return nil }
-            self.init(since: since, after: fields["after"])
-        }
-
-        var text: String { "since=\(since)" + (after.map { " after=\($0)" } ?? "") }
-    }
-
     private func read(_ list: List, since: Date, progress: @Sendable (Progress) -> Void) async throws(FetchFailure) -> (Int, Int) {
         let sinceUnix = Int64(since.timeIntervalSince1970.rounded(.down))
         // A cursor saved for another start day says nothing about this run.
         var after: String?
         do {
-            let saved = try await store.vendorState.pollerCursor(named: list.cursorName).flatMap { Cursor($0) }
+            let saved = try await store.vendorState.pollerCursor(named: list.cursorName).flatMap { BackfillCursor($0) }
             if let saved, saved.since == sinceUnix { after = saved.after }
         } catch {
             throw FetchFailure("the backfill cursor could not be read: \(error)", transient: true)
@@ -156,7 +126,7 @@ public struct StripeBackfill: Sendable {
                 oldest = object.value(at: FieldPath("created"))?.scalarText.flatMap { Int64($0) }
             }
             let hasMore = page.value(at: FieldPath("has_more")) == .bool(true) && !objects.isEmpty
-            try await save(Cursor(since: sinceUnix, after: hasMore ? after : nil), list: list)
+            try await save(BackfillCursor(since: sinceUnix, after: hasMore ? after : nil), list: list)
             let elapsed = (ContinuousClock.now - started).components
             let seconds = max(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, 0.001)
             let span = max(startedAt.timeIntervalSince1970 - Double(sinceUnix), 1)
@@ -169,7 +139,7 @@ public struct StripeBackfill: Sendable {
         }
     }
 
-    private func save(_ cursor: Cursor, list: List) async throws(FetchFailure) {
+    private func save(_ cursor: BackfillCursor, list: List) async throws(FetchFailure) {
         do {
             try await store.vendorState.savePollerCursor(cursor.text, named: list.cursorName, at: now())
         } catch {

@@ -4,8 +4,6 @@ public import GatewayAdapters
 import GatewayCore
 public import GatewayRepositories
 public import Logging
-import NIOCore
-import NIOHTTP1
 public import ServiceLifecycle
 
 /// Autotask has no contract webhooks, so this service asks its REST API for contracts created
@@ -43,7 +41,7 @@ public final class AutotaskContractPoller: Service, Sendable {
     public static let changesSource = "autotask-contract-changes"
 
     private let credentials: Credentials
-    private let client: HTTPClient
+    private let api: AutotaskAPI
     private let store: any Repositories
     private let processor: DeliveryProcessor?
     private let interval: Duration
@@ -56,7 +54,7 @@ public final class AutotaskContractPoller: Service, Sendable {
         interval: Duration = .seconds(300), pageSize: Int = 500, retry: RetryPolicy = RetryPolicy(), logger: Logger
     ) {
         self.credentials = credentials
-        self.client = client
+        self.api = AutotaskAPI(credentials: credentials, client: client)
         self.store = store
         self.processor = processor
         self.interval = interval
@@ -101,9 +99,11 @@ public final class AutotaskContractPoller: Service, Sendable {
         var eventType: String { if case .created = self { "contract.created" } else { "contract.changed" } }
         var field: String { if case .changed(let field) = self { field } else { "id" } }
 
-        func query(after cursor: String, pageSize: Int) -> String {
-            let value = if case .created = self { cursor } else { "\"\(Self.overlapping(cursor))\"" }
-            return #"{"filter":[{"op":"gt","field":"\#(field)","value":\#(value)}],"maxRecords":\#(pageSize)}"#
+        func query(after cursor: String, pageSize: Int) -> JSONValue {
+            let value: JSONValue = if case .created = self { .integer(Int64(cursor) ?? 0) } else { .string(Self.overlapping(cursor)) }
+            return .object([
+                "filter": .array([.object(["op": .string("gt"), "field": .string(field), "value": value])]), "maxRecords": .integer(Int64(pageSize)),
+            ])
         }
 
         /// Ten minutes before `cursor`: a change saved late, or in the same second as the last one
@@ -132,13 +132,9 @@ public final class AutotaskContractPoller: Service, Sendable {
         }
         var latest = cursor
         var stored = 0
-        var page = try await request(
-            url: credentials.apiBase.appendingPathComponent("v1.0/Contracts/query"), method: .POST, body: pass.query(after: cursor, pageSize: pageSize))
+        var page = try await api.query("Contracts", search: pass.query(after: cursor, pageSize: pageSize), retry: retry)
         while true {
-            guard case .array(let items)? = page.value(at: FieldPath("items")) else {
-                throw FetchFailure("Autotask answered the contract query without items", transient: false)
-            }
-            for item in items {
+            for item in try api.items(of: page, "contract") {
                 guard let id = item.value(at: FieldPath("id"))?.scalarText, Int64(id) != nil else {
                     throw FetchFailure("Autotask returned a contract without an id", transient: false)
                 }
@@ -159,10 +155,8 @@ public final class AutotaskContractPoller: Service, Sendable {
                 }
                 if pass.isAfter(mark, latest) { latest = mark }
             }
-            guard let next = page.value(at: FieldPath("pageDetails.nextPageUrl"))?.scalarText, !next.isEmpty,
-                let nextURL = URL(string: next, relativeTo: credentials.apiBase)?.absoluteURL
-            else { break }
-            page = try await request(url: nextURL, method: .GET, body: nil)
+            guard let next = api.nextPage(of: page) else { break }
+            page = try await api.page(next, retry: retry)
         }
         // A first changes poll saves its starting time, so the next one does not start later.
         if latest != cursor || saved == nil, latest != "0" {
@@ -180,43 +174,4 @@ public final class AutotaskContractPoller: Service, Sendable {
         encoder.outputFormatting = .sortedKeys
         return encoder
     }()
-
-    /// One API call, retried with backoff on 429, 5xx and network errors.
-    private func request(url: URL, method: HTTPMethod, body: String?) async throws(FetchFailure) -> JSONValue {
-        var attempt = 1
-        while true {
-            let failure: FetchFailure
-            do {
-                var request = HTTPClientRequest(url: url.absoluteString)
-                request.method = method
-                request.headers.add(name: "ApiIntegrationCode", value: credentials.integrationCode)
-                request.headers.add(name: "UserName", value: credentials.userName)
-                request.headers.add(name: "Secret", value: credentials.secret.value)
-                request.headers.add(name: "Accept", value: "application/json")
-                if let body {
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(string: body))
-                }
-                let response = try await client.execute(request, timeout: .seconds(30))
-                let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-                let document = try? JSONValue.parse(data)
-                if response.status == .ok, let document { return document }
-                let messages = Self.errorMessages(document)
-                let transient = response.status.code == 429 || response.status.code >= 500
-                failure = FetchFailure("Autotask answered HTTP \(response.status.code)\(messages.map { ": \($0)" } ?? "")", transient: transient)
-            } catch {
-                failure = FetchFailure("Autotask could not be reached (\(type(of: error)))", transient: true)
-            }
-            guard failure.transient, attempt < retry.attempts else { throw failure }
-            try? await Task.sleep(for: retry.delay(beforeRetry: attempt))
-            attempt += 1
-        }
-    }
-
-    /// `{"errors": [{"message": …}]}`, Autotask's error shape.
-    private static func errorMessages(_ document: JSONValue?) -> String? {
-        guard case .array(let errors)? = document?.value(at: FieldPath("errors")) else { return nil }
-        let messages = errors.compactMap { $0.value(at: FieldPath("message"))?.scalarText }
-        return messages.isEmpty ? nil : messages.joined(separator: "; ")
-    }
 }

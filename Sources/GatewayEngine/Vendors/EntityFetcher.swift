@@ -14,10 +14,16 @@ public protocol EntityFetcher: Sendable {
 public struct FetchFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
     public var transient: Bool
+    /// The HTTP status the vendor answered, when it answered.
+    public var status: Int?
+    /// How long a 429 asked the client to wait (its `Retry-After`), when it did.
+    public var retryAfter: Duration?
 
-    public init(_ reason: String, transient: Bool) {
+    public init(_ reason: String, transient: Bool, status: Int? = nil, retryAfter: Duration? = nil) {
         self.reason = reason
         self.transient = transient
+        self.status = status
+        self.retryAfter = retryAfter
     }
 
     public var description: String { reason }
@@ -28,11 +34,21 @@ public struct RetryPolicy: Sendable, Hashable {
     public var attempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
+    /// How many 429s one call waits out for their `Retry-After` before they count as failed
+    /// attempts; 0 (the default) treats a 429 like any transient failure, with backoff.
+    public var rateLimitWaits: Int
+    /// The longest a `Retry-After` is waited; a longer one waits this long.
+    public var maxRetryAfter: Duration
 
-    public init(attempts: Int = 4, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(5)) {
+    public init(
+        attempts: Int = 4, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(5), rateLimitWaits: Int = 0,
+        maxRetryAfter: Duration = .seconds(60)
+    ) {
         self.attempts = max(1, attempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.rateLimitWaits = max(0, rateLimitWaits)
+        self.maxRetryAfter = maxRetryAfter
     }
 
     /// The wait before retry number `retry` (1 for the first retry): base × 2^(retry−1), capped,

@@ -19,6 +19,8 @@ actor OAuthAPIConnection {
     private let store: any Repositories
     private let retry: RetryPolicy
     private var token: OAuthToken?
+    /// The access token the API last refused, never taken back from the store.
+    private var rejectedAccessToken: String?
 
     init(vendor: String, app: any OAuthAppCredentials, tokenName: String, client: HTTPClient, store: any Repositories, retry: RetryPolicy) {
         self.vendor = vendor
@@ -33,8 +35,14 @@ actor OAuthAPIConnection {
     private var refreshTokenVariable: String { "GATEWAY_\(vendor.uppercased())_REFRESH_TOKEN" }
 
     /// The JSON at `url`, fetched with a valid access token and `headers`; `what` names it in reasons.
-    func get(_ url: URL, headers: [(String, String)] = [], what: String) async throws(FetchFailure) -> JSONValue {
-        try await retry.run {
+    ///
+    /// - Parameter retry: how this call is retried, when not as the connection's other calls are
+    ///   (a backfill waits out 429s for their `Retry-After`).
+    func get(_ url: URL, headers: [(String, String)] = [], what: String, retry: RetryPolicy? = nil) async throws(FetchFailure) -> JSONValue {
+        // A 401 is worth one refresh of the access token; a 401 to the fresh one is final: the
+        // app lost its access (disconnected, or the user's rights changed).
+        var refreshed = false
+        return try await (retry ?? self.retry).run {
             let accessToken: String
             do {
                 accessToken = try await validAccessToken()
@@ -43,13 +51,20 @@ actor OAuthAPIConnection {
             } catch {
                 return .failure(FetchFailure("\(what): \(type(of: error))", transient: true))
             }
-            return await VendorRequest.json(
-                url, headers: [("Authorization", "Bearer \(accessToken)")] + headers, vendor: vendor, what: what, unauthorizedIsTransient: true,
-                client: client)
+            let result = await VendorRequest.json(
+                url, headers: [("Authorization", "Bearer \(accessToken)")] + headers, vendor: vendor, what: what, unauthorizedIsTransient: !refreshed,
+                client: client, maxBytes: 16 << 20, timeout: .seconds(30))
+            if refreshed, case .failure(let failure) = result, failure.status == 401 {
+                return .failure(
+                    FetchFailure("\(failure.reason); reconnect the app and set \(refreshTokenVariable)", transient: false, status: failure.status))
+            }
+            return result
         } recover: { failure in
             // The access token was revoked or expired early: refresh once, then try again.
-            guard failure.reason.hasSuffix("HTTP 401") else { return false }
+            guard failure.status == 401 else { return false }
+            rejectedAccessToken = token?.accessToken
             token?.accessToken = nil
+            refreshed = true
             return true
         }
     }
@@ -66,6 +81,17 @@ actor OAuthAPIConnection {
     }
 
     private func refresh() async throws -> String {
+        // Another process on the same store (a backfill from the command line beside the server)
+        // may have refreshed since this one read the token: the refresh token held here is then
+        // spent, and the stored one is the live one.
+        if let stored = try await store.vendorState.oauthToken(named: tokenName), stored.refreshToken != token?.refreshToken {
+            token = stored
+            if let access = stored.accessToken, access != rejectedAccessToken, let expires = stored.accessExpiresAt,
+                expires > Date().addingTimeInterval(60)
+            {
+                return access
+            }
+        }
         struct TokenResponse: Decodable {
             var access_token: String
             var refresh_token: String

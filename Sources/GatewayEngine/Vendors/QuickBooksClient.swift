@@ -34,22 +34,50 @@ public actor QuickBooksClient: EntityFetcher {
     }
 
     public nonisolated let connector = "quickbooks"
+    /// The company (realm) this client reads.
+    public nonisolated let realmID: String
     private let credentials: Credentials
     private let connection: OAuthAPIConnection
 
     public init(credentials: Credentials, client: HTTPClient, store: any Repositories, retry: RetryPolicy = RetryPolicy()) {
         self.credentials = credentials
+        self.realmID = credentials.realmID
         self.connection = OAuthAPIConnection(
             vendor: "QuickBooks", app: credentials, tokenName: "quickbooks:\(credentials.realmID)", client: client, store: store, retry: retry)
     }
 
     public func fetch(_ request: EnrichmentRequest) async throws(FetchFailure) -> JSONValue {
+        try await fetch(request, retry: nil)
+    }
+
+    /// The entity, retried as `retry` says (a backfill waits out 429s) rather than as this client's
+    /// other calls are.
+    public func fetch(_ request: EnrichmentRequest, retry: RetryPolicy?) async throws(FetchFailure) -> JSONValue {
         guard request.account == credentials.realmID else {
             throw FetchFailure(
                 "no QuickBooks credentials for realm \(request.account) (configured: \(credentials.realmID))", transient: false)
         }
         var url = credentials.apiBase.appendingPathComponent("v3/company/\(credentials.realmID)/\(request.entity.lowercased())/\(request.id)")
         url.append(queryItems: [URLQueryItem(name: "minorversion", value: String(credentials.minorVersion))])
-        return try await connection.get(url, what: "\(request.entity) \(request.id)")
+        return try await connection.get(url, what: "\(request.entity) \(request.id)", retry: retry)
+    }
+
+    /// The answer to a query of the Accounting API's query language
+    /// (`GET /v3/company/<realm>/query?query=SELECT * FROM Payment WHERE …`):
+    /// `{"QueryResponse": {"Payment": […], "startPosition": 1, "maxResults": …}, "time": …}`.
+    ///
+    /// - Parameters:
+    ///   - what: names the query in reasons (`the Payment query`).
+    ///   - retry: how it is retried, when not as this client's other calls are.
+    public func query(_ statement: String, what: String, retry: RetryPolicy? = nil) async throws(FetchFailure) -> JSONValue {
+        let path = credentials.apiBase.appendingPathComponent("v3/company/\(credentials.realmID)/query").absoluteString
+        // Encoded by hand: a statement holds `>=`, quotes and `+` offsets, which a URL's query
+        // would otherwise read as separators or spaces.
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let encoded = statement.addingPercentEncoding(withAllowedCharacters: unreserved) ?? statement
+        guard let url = URL(string: "\(path)?query=\(encoded)&minorversion=\(credentials.minorVersion)") else {
+            throw FetchFailure("the \(what) could not be written as a URL", transient: false)
+        }
+        return try await connection.get(url, what: what, retry: retry)
     }
 }

@@ -15,12 +15,16 @@ struct ConsoleController: Sendable {
     let program: ProgramService
     let pages: ConsolePages
     let reports: ReportsController
-    let sessions: ConsoleSessions
+    let sessions: ConsoleSessionService
     let imports: ImportService
     let backfills: BackfillJobs
     let portal: PortalService
+    let webhooks: WebhookEndpointService
+    let store: any Repositories
 
     init(configuration: GatewayConfiguration, store: any Repositories, replays: ReplayJobs, backfills: BackfillJobs) {
+        self.store = store
+        self.webhooks = WebhookEndpointService(store: store, rotationOverlap: configuration.webhookRotationOverlap)
         self.backfills = backfills
         self.configuration = configuration
         self.program = ProgramService(store: store)
@@ -28,7 +32,7 @@ struct ConsoleController: Sendable {
         self.pages = ConsolePages(
             store: store, program: program, reports: ReportService(store: store), replays: replays, now: configuration.now)
         self.reports = ReportsController(configuration: configuration, store: store)
-        self.sessions = ConsoleSessions()
+        self.sessions = ConsoleSessionService(store: store)
         self.portal = PortalService(store: store)
     }
 
@@ -42,7 +46,7 @@ struct ConsoleController: Sendable {
         console.get("/login") { request, _ in
             guard !configuration.adminTokens.isEmpty else { return Self.consoleOff }
             let next = Self.consolePath(request.uri.queryParameters.get("next"))
-            if await signedIn(request) != nil { return Self.redirect(next) }
+            if try await signedIn(request) != nil { return Self.redirect(next) }
             return ReportsController.html(ConsoleTemplates.render("login", LoginView(next: next)))
         }
         console.post("/login") { request, _ in
@@ -55,17 +59,17 @@ struct ConsoleController: Sendable {
                 return ReportsController.html(
                     ConsoleTemplates.render("login", LoginView(error: "That is not an admin token.", next: next)), status: .unauthorized)
             }
-            let session = await sessions.create(at: now())
+            let session = try await sessions.create(at: now())
             var response = Self.redirect(next)
             response.setCookie(
                 Cookie(
-                    name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessions.lifetime), path: "/console", secure: true,
+                    name: ConsoleSecurity.cookieName, value: session.id, maxAge: Int(ConsoleSessionService.lifetime), path: "/console", secure: true,
                     httpOnly: true, sameSite: .strict))
             return response
         }
         console.post("/logout") { request, _ in
             try await submitted(request) { session, _ in
-                await sessions.end(session.id)
+                try await sessions.end(session.id)
                 var response = Self.redirect("/console/login")
                 response.setCookie(
                     Cookie(name: ConsoleSecurity.cookieName, value: "", maxAge: 0, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
@@ -126,7 +130,7 @@ struct ConsoleController: Sendable {
             try await page(request) { session in pages.imports(session: session) }
         }
         console.post("/imports") { request, _ in
-            guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
+            guard let session = try await signedIn(request) else { return Self.redirect("/console/login") }
             return try await Self.explained {
                 let upload = try await ImportUpload(request)
                 guard ConsoleSecurity.csrfMatches(upload.csrf, session) else {
@@ -199,36 +203,105 @@ struct ConsoleController: Sendable {
             }
         }
         addProgramRoutes(to: console)
+
+        console.get("/outbound") { request, _ in
+            try await page(request) { session in
+                try await pages.outbound(
+                    status: request.uri.queryParameters.get("status"), notice: request.uri.queryParameters.get("notice"), session: session)
+            }
+        }
+        console.post("/outbound/endpoints") { request, _ in
+            try await submitted(request) { session, fields in
+                // One checkbox per event type (`event_<n>`), its value the type.
+                let events = fields.filter { $0.key.hasPrefix("event_") }.map(\.value)
+                let description = fields["description"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                return try await Self.refusing(
+                    "endpoint", fields, redraw: { try await pages.outbound(status: nil, notice: nil, refusal: $0, session: session) }
+                ) {
+                    let issued = try await webhooks.add(WebhookEndpointInput(url: fields["url"], events: events, description: description), at: now())
+                    return pages.webhookSecret(issued, rotated: false, session: session)
+                }
+            }
+        }
+        console.post("/outbound/endpoints/{id}/rotate") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { session, fields in
+                let text = fields["overlap_hours"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard text.isEmpty || Double(text) != nil else { throw GatewayError.invalid("overlap_hours must be a number of hours", field: "overlap_hours") }
+                let issued = try await webhooks.rotateSecret(id, overlapHours: Double(text), at: now())
+                return pages.webhookSecret(issued, rotated: true, session: session)
+            }
+        }
+        console.post("/outbound/endpoints/{id}/disable") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.disable(id, reason: "disabled by an admin in the console", at: now())
+                return Self.redirect("/console/outbound?notice=disabled")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/enable") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.enable(id, at: now())
+                return Self.redirect("/console/outbound?notice=enabled")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/resend-failed") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                let count = try await webhooks.resendFailed(of: id, at: now())
+                return Self.redirect("/console/outbound?notice=resent-\(count)")
+            }
+        }
+        console.post("/outbound/endpoints/{id}/remove") { request, context in
+            let id = WebhookEndpointID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, fields in
+                guard fields["confirm"] == "yes" else { throw GatewayError.invalid("tick the box to confirm the removal") }
+                try await webhooks.remove(id, at: now())
+                return Self.redirect("/console/outbound?notice=removed")
+            }
+        }
+        console.post("/outbound/messages/{id}/resend") { request, context in
+            let id = OutboundMessageID(try context.parameters.require("id", as: Int64.self))
+            return try await submitted(request) { _, _ in
+                _ = try await webhooks.resend(id, at: now())
+                return Self.redirect("/console/outbound?notice=resent-1")
+            }
+        }
     }
 
     // MARK: Sessions and forms
 
-    private func signedIn(_ request: Request) async -> ConsoleSessions.Session? {
+    private func signedIn(_ request: Request) async throws -> ConsoleSessionService.Session? {
         guard let cookie = request.cookies[ConsoleSecurity.cookieName], !cookie.value.isEmpty else { return nil }
-        return await sessions.session(cookie.value, at: configuration.now())
+        return try await sessions.session(cookie.value, at: configuration.now())
     }
 
     /// A page for a signed-in admin; anyone else is sent to the sign-in form, which brings them
     /// back to the page afterwards.
-    func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
-        guard let session = await signedIn(request) else {
+    func page(_ request: Request, _ render: (ConsoleSessionService.Session) async throws -> Response) async throws -> Response {
+        guard let session = try await signedIn(request) else {
             let back = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fconsole"
             return Self.redirect("/console/login?next=\(back)")
         }
-        return try await Self.explained { try await render(session) }
+        return try await ConsoleAlerts.$current.withValue(await ConsoleAlerts.read(from: store)) {
+            try await Self.explained { try await render(session) }
+        }
     }
 
     /// A form post from a signed-in admin, refused unless it carries the session's CSRF token.
     func submitted(
-        _ request: Request, _ handle: (ConsoleSessions.Session, [String: String]) async throws -> Response
+        _ request: Request, _ handle: (ConsoleSessionService.Session, [String: String]) async throws -> Response
     ) async throws -> Response {
-        guard let session = await signedIn(request) else { return Self.redirect("/console/login") }
-        return try await Self.explained {
-            let fields = try await Self.form(request)
-            guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
-                return Self.csrfRefused
+        guard let session = try await signedIn(request) else { return Self.redirect("/console/login") }
+        return try await ConsoleAlerts.$current.withValue(await ConsoleAlerts.read(from: store)) {
+            try await Self.explained {
+                let fields = try await Self.form(request)
+                guard ConsoleSecurity.csrfMatches(fields["csrf"], session) else {
+                    return Self.csrfRefused
+                }
+                return try await handle(session, fields)
             }
-            return try await handle(session, fields)
         }
     }
 

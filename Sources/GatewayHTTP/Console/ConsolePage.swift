@@ -11,6 +11,8 @@ struct ConsolePage<Content>: MustacheParent {
         var notice: String?
         /// The signed-in partner's name, on portal pages.
         var partnerName: String?
+        /// What an admin must see on every console page (a disabled endpoint, a silent source).
+        var alerts: [String] = ConsoleAlerts.current
     }
 
     var frame: Frame
@@ -23,6 +25,7 @@ struct ConsolePage<Content>: MustacheParent {
         case "csrf": return frame.csrf
         case "notice": return frame.notice
         case "partnerName": return frame.partnerName
+        case "alerts": return frame.alerts
         default:
             guard let value = Mirror(reflecting: content).children.first(where: { $0.label == name })?.value else { return nil }
             // An absent optional is no value, as Mustache reads a struct's own properties.

@@ -38,7 +38,7 @@ extension ConsolePages {
     }
 
     /// Every submission, those waiting first, each with its claim checks and the forms to decide it.
-    func submissions(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
+    func submissions(notice: String?, session: ConsoleSessionService.Session) async throws -> Response {
         let reviews = try await PortalService(store: store).submissionsForReview()
         let view = SubmissionsView(
             rows: reviews.sorted { ($0.submission.status == .submitted ? 0 : 1, -$0.submission.id.rawValue) < ($1.submission.status == .submitted ? 0 : 1, -$1.submission.id.rawValue) }
@@ -67,7 +67,7 @@ extension ConsolePages {
     }
 
     /// A link just issued, shown this once.
-    func portalLink(_ link: IssuedPortalLink, session: ConsoleSessions.Session) async throws -> Response {
+    func portalLink(_ link: IssuedPortalLink, session: ConsoleSessionService.Session) async throws -> Response {
         let partner = try await program.partner(link.partnerID)
         let view = PortalLinkView(partner: partner.name, partnerID: partner.id.rawValue, url: link.url, expires: Display.day(link.expiresAt))
         return render("portalLinkIssued", .init(title: "Portal link", csrf: session.csrf), view)

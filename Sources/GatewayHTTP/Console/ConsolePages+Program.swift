@@ -20,7 +20,7 @@ extension ConsolePages {
         "settings-saved": "Settings saved.",
     ]
 
-    func work(_ title: String, _ view: WorkPageView, notice: String?, session: ConsoleSessions.Session, status: HTTPResponse.Status = .ok) -> Response {
+    func work(_ title: String, _ view: WorkPageView, notice: String?, session: ConsoleSessionService.Session, status: HTTPResponse.Status = .ok) -> Response {
         var response = render("work", .init(title: title, csrf: session.csrf, notice: notice.flatMap { Self.notices[$0] }), view)
         response.status = status
         return response
@@ -58,7 +58,7 @@ extension ConsolePages {
 
     // MARK: Referrals
 
-    func referrals(notice: String?, refusal: Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func referrals(notice: String?, refusal: Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         let date = now()
         let partners = try await program.partners()
         let plans = try await program.plans()
@@ -100,7 +100,7 @@ extension ConsolePages {
         return work("Referrals", view, notice: notice, session: session, status: refusal?.error.status ?? .ok)
     }
 
-    func referral(_ id: ReferralID, notice: String?, refusal: Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func referral(_ id: ReferralID, notice: String?, refusal: Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         let date = now()
         guard let record = try await program.referrals(at: date).first(where: { $0.referral.id == id }) else {
             throw GatewayError.notFound("referral \(id) does not exist")
@@ -199,7 +199,7 @@ extension ConsolePages {
         return parts.joined(separator: "; ")
     }
 
-    func plans(notice: String?, refusal: Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func plans(notice: String?, refusal: Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         let rows = try await program.plans().flatMap { plan in
             plan.versions.map { version in
                 WorkPageView.Row(
@@ -224,7 +224,7 @@ extension ConsolePages {
         return work("Plans", view, notice: notice, session: session, status: refusal?.error.status ?? .ok)
     }
 
-    func plan(_ id: PlanID, notice: String?, refusal: Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func plan(_ id: PlanID, notice: String?, refusal: Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         guard let plan = try await program.plans().first(where: { $0.id == id }) else { throw GatewayError.notFound("plan \(id) does not exist") }
         let rows = plan.versions.map { version in
             WorkPageView.Row(
@@ -247,7 +247,7 @@ extension ConsolePages {
 
     // MARK: Settings
 
-    func settings(notice: String?, refusal: Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func settings(notice: String?, refusal: Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         let settings = try await program.settings()
         let thresholds = settings.approvalThresholds.sorted { $0.key < $1.key }.compactMap { currency, minor in
             CurrencyCode(currency).map { Money(minorUnits: minor, currency: $0).description }

@@ -20,7 +20,7 @@ struct ConsolePages: Sendable {
 
     // MARK: Overview
 
-    func overview(period: ReportPeriod, session: ConsoleSessions.Session) async throws -> Response {
+    func overview(period: ReportPeriod, session: ConsoleSessionService.Session) async throws -> Response {
         let date = now()
         // One roster serves both reports: reading it is the expensive part.
         let roster = try await reports.clientRoster()
@@ -130,7 +130,7 @@ struct ConsolePages: Sendable {
     // MARK: Deliveries
 
     /// Failed and dead deliveries first (newest first within each), then the rest; or one status.
-    func deliveries(_ request: Request, session: ConsoleSessions.Session) async throws -> Response {
+    func deliveries(_ request: Request, session: ConsoleSessionService.Session) async throws -> Response {
         let parameters = request.uri.queryParameters
         let status = parameters.get("status").flatMap { $0.isEmpty ? nil : DeliveryStatus(rawValue: $0) }
         func query(_ statuses: [DeliveryStatus], limit: Int) throws -> DeliveryQuery {
@@ -159,7 +159,7 @@ struct ConsolePages: Sendable {
     }
 
     /// One delivery: the raw body, what it mapped to and the accruals it produced, side by side.
-    func delivery(_ id: DeliveryID, session: ConsoleSessions.Session) async throws -> Response {
+    func delivery(_ id: DeliveryID, session: ConsoleSessionService.Session) async throws -> Response {
         guard let delivery = try await store.inbox.delivery(id) else { throw GatewayError.notFound("delivery \(id) does not exist") }
         let events = try await store.inbox.businessEvents(of: id)
         let date = now()
@@ -179,7 +179,7 @@ struct ConsolePages: Sendable {
     }
 
     /// A replay of one delivery: a dry run showing the ledger diff, or, confirmed, the real one.
-    func replay(_ id: DeliveryID, apply: Bool, session: ConsoleSessions.Session) async throws -> Response {
+    func replay(_ id: DeliveryID, apply: Bool, session: ConsoleSessionService.Session) async throws -> Response {
         guard try await store.inbox.delivery(id) != nil else { throw GatewayError.notFound("delivery \(id) does not exist") }
         let job = try await replays.run([id], dryRun: !apply, at: now())
         let diff = job.diff
@@ -214,7 +214,7 @@ struct ConsolePages: Sendable {
 
     // MARK: Partners
 
-    func partners(notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessions.Session) async throws -> Response {
+    func partners(notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessionService.Session) async throws -> Response {
         let date = now()
         let partners = try await program.partners()
         let running = try await reports.running(on: date)
@@ -241,7 +241,7 @@ struct ConsolePages: Sendable {
 
     /// A partner's page: MRR sourced month by month over the trailing year, and the statement.
     func partner(
-        _ id: PartnerID, period: ReportPeriod, notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessions.Session
+        _ id: PartnerID, period: ReportPeriod, notice: String? = nil, refusal: ConsoleForm.Refusal? = nil, session: ConsoleSessionService.Session
     ) async throws -> Response {
         let date = now()
         let statement = try await reports.statement(partner: id, period: period, at: date)
@@ -286,7 +286,7 @@ struct ConsolePages: Sendable {
     // MARK: Imports
 
     /// The upload form, with the preview or the result of `report` when there is one.
-    func imports(_ report: ImportReport? = nil, content: Data = Data(), session: ConsoleSessions.Session) -> Response {
+    func imports(_ report: ImportReport? = nil, content: Data = Data(), session: ConsoleSessionService.Session) -> Response {
         let view = ImportsView(
             kinds: ImportKind.allCases.map { .init(value: $0.rawValue, selected: $0 == report?.kind) },
             report: report.map { report in
@@ -313,7 +313,7 @@ struct ConsolePages: Sendable {
     // MARK: Backfills
 
     /// The backfills since the gateway started, with their progress, and the form to start one.
-    func backfills(_ jobs: [BackfillJobs.Job], sources: [String], notice: String?, session: ConsoleSessions.Session) -> Response {
+    func backfills(_ jobs: [BackfillJobs.Job], sources: [String], notice: String?, session: ConsoleSessionService.Session) -> Response {
         let view = BackfillsView(
             sources: sources, hasSources: !sources.isEmpty,
             rows: jobs.map { job in
@@ -329,7 +329,7 @@ struct ConsolePages: Sendable {
     // MARK: Clients
 
     /// The clients active today, their latest review, and the review form.
-    func clients(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
+    func clients(notice: String?, session: ConsoleSessionService.Session) async throws -> Response {
         let date = now()
         let roster = try await reports.clientRoster()
         let reviews = try await program.clientReviews()
@@ -353,7 +353,7 @@ struct ConsolePages: Sendable {
 
     // MARK: Payouts
 
-    func payouts(notice: String?, session: ConsoleSessions.Session) async throws -> Response {
+    func payouts(notice: String?, session: ConsoleSessionService.Session) async throws -> Response {
         let names = Dictionary(uniqueKeysWithValues: try await program.partners().map { ($0.id, $0.name) })
         let rows = try await program.payouts().reversed().map { payout in
             PayoutsView.Row(

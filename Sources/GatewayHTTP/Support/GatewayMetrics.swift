@@ -1,5 +1,6 @@
 import Foundation
 public import GatewayEngine
+public import GatewayRepositories
 import Metrics
 import Prometheus
 import Synchronization
@@ -7,7 +8,7 @@ import Synchronization
 /// The gateway's metrics, through swift-metrics into a Prometheus registry of its own (so several
 /// gateways in one process, as in tests, never share counters). Labels carry sources, statuses and
 /// reasons, never payload values or secrets.
-public final class GatewayMetrics: ProcessingObserver {
+public final class GatewayMetrics: ProcessingObserver, OutboundObserver, SilenceObserver {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     /// A source's ingest meters, made once: every delivery counts on them.
@@ -59,6 +60,19 @@ public final class GatewayMetrics: ProcessingObserver {
 
     public func settled(_ source: String, status: String) {
         Counter(label: "gateway_deliveries_settled_total", dimensions: [("source", source), ("status", status)], factory: factory).increment()
+    }
+
+    public func attempted(endpoint: WebhookEndpointID, outcome: String) {
+        Counter(label: "gateway_webhook_attempts_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    public func endpointDisabled(_ endpoint: WebhookEndpointID) {
+        Counter(label: "gateway_webhook_endpoints_disabled_total", factory: factory).increment()
+    }
+
+    public func sourceActivity(_ source: String, silent: Bool, quietSeconds: Double) {
+        Gauge(label: "gateway_source_silent", dimensions: [("source", source)], factory: factory).record(silent ? 1 : 0)
+        Gauge(label: "gateway_source_quiet_seconds", dimensions: [("source", source)], factory: factory).record(quietSeconds)
     }
 
     /// Values read from the store at scrape time.

@@ -11,6 +11,13 @@ enum JSONResponse {
         return encoder
     }()
 
+    /// Reads request bodies the way the responses are written.
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let body = try encoder.encode(value)
         return Response(

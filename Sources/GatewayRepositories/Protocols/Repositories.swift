@@ -13,6 +13,12 @@ public protocol Repositories: Sendable {
     var vendorState: any VendorStateRepository { get }
     /// The partner portal's links and sessions, and the referrals partners submit.
     var portal: any PortalRepository { get }
+    /// The admin console's sessions.
+    var consoleSessions: any ConsoleSessionRepository { get }
+    /// The outbox of outbound events, their messages to each endpoint, and silence alerts.
+    var outbox: any OutboxRepository { get }
+    /// The endpoints outbound events go to, and their secrets.
+    var webhookEndpoints: any WebhookEndpointRepository { get }
 
     /// Where the data is, for logs (never a password).
     var location: String { get }

@@ -7,6 +7,7 @@ import GatewayRepositories
 struct SQLiteDeliveryInbox: DeliveryInbox {
     let writer: any DatabaseWriter
     let groupCommit: GroupCommitInbox
+    let outbound: any OutboundEventRules
 
     func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
         try await groupCommit.append(delivery)
@@ -104,7 +105,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     /// - Returns: the status each delivery ended in.
     @discardableResult
     func settle(_ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date) async throws -> [DeliveryID: DeliveryStatus] {
-        try await writer.write { db in try Self.settle(results, rules: rules, at: now, recompute: false, db) }
+        try await writer.write { db in try Self.settle(results, rules: rules, outbound: outbound, at: now, recompute: false, db) }
     }
 
     /// Replays deliveries through fresh results (the current adapters and program): the same
@@ -116,7 +117,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
             var outcome = ReplayOutcome(statuses: [:], diff: LedgerDiff())
             try db.inTransaction {
                 let before = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
-                let statuses = try Self.settle(results, rules: rules, at: now, recompute: true, db)
+                let statuses = try Self.settle(results, rules: rules, outbound: outbound, at: now, recompute: true, db)
                 let after = try Row.fetchAll(db, sql: "SELECT * FROM accrual").map(Accrual.init(row:))
                 outcome = ReplayOutcome(statuses: statuses, diff: LedgerDiff(before: before, after: after))
                 if !dryRun {
@@ -132,7 +133,8 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
     }
 
     private static func settle(
-        _ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, at now: Date, recompute force: Bool, _ db: Database
+        _ results: [(DeliveryID, ProcessingResult)], rules: any LedgerRules, outbound: any OutboundEventRules, at now: Date, recompute force: Bool,
+        _ db: Database
     ) throws -> [DeliveryID: DeliveryStatus] {
         var statuses: [DeliveryID: DeliveryStatus] = [:]
         var mapped: [(DeliveryID, [BusinessEvent])] = []
@@ -148,6 +150,12 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
                 statuses[id] = .failed
             }
         }
+        // Receivers hear of deliveries that failed or died, in this transaction.
+        var settled: [OutboundChange] = []
+        for (id, status) in statuses where status == .failed || status == .dead {
+            if let delivery = try settledDelivery(id, db) { settled.append(.deliverySettled(delivery)) }
+        }
+        try OutboxSQL.announce(settled, outbound, at: now, db)
         guard force || !mapped.isEmpty else { return statuses }
         // A replay recomputes everything, so its difference is the whole ledger's; processing
         // recomputes only the part of the ledger the batch can change, and nothing when it
@@ -155,9 +163,9 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         let batch = mapped.flatMap(\.1)
         let explanations: [String: String]
         if force {
-            explanations = try LedgerSQL.recompute(rules, at: now, db)
+            explanations = try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
         } else if try Self.concernsProgram(Set(batch.flatMap(\.lookupKeys)), db) {
-            explanations = try LedgerSQL.recompute(rules, batch: batch, at: now, db)
+            explanations = try LedgerSQL.recompute(rules, outbound: outbound, batch: batch, at: now, db)
         } else {
             explanations = [:]
         }
@@ -241,6 +249,20 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
             }
             try setStatus(id, .processed, reason: "recorded", adapterVersion: version, at: now, db)
             return .processed
+        }
+    }
+
+    /// A delivery's metadata and outcome, without its body.
+    private static func settledDelivery(_ id: DeliveryID, _ db: Database) throws -> SettledDelivery? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT id, source, vendor_delivery_id, event_type, received_at, status, status_reason, attempts FROM delivery WHERE id = ?"),
+            arguments: [id.rawValue]
+        ).map { row in
+            SettledDelivery(
+                id: DeliveryID(row["id"]), source: row["source"], vendorDeliveryID: row["vendor_delivery_id"], eventType: row["event_type"],
+                receivedAt: row["received_at"], status: DeliveryStatus(rawValue: row["status"]) ?? .failed, reason: row["status_reason"],
+                attempts: row["attempts"])
         }
     }
 

@@ -203,13 +203,17 @@ enum LedgerSQL {
     // MARK: Writing a recomputation
 
     /// Asks `rules` for the ledger the program and the stored events call for, and writes it:
-    /// contracts, accrual changes, conflicts, and each business event's explanation.
+    /// contracts, accrual changes, conflicts, and each business event's explanation. What changed
+    /// for receivers (a referral's first contract, new, reduced and voided lines) goes to the
+    /// outbox through `outbound`, in this transaction.
     ///
     /// - Parameter batch: the events of a batch just settled, to recompute only the part of the
     ///   ledger they can change (`partition`); `nil` recomputes everything.
     /// - Returns: the explanations by business key.
     @discardableResult
-    static func recompute(_ rules: any LedgerRules, batch: [BusinessEvent]? = nil, at now: Date, _ db: Database) throws -> [String: String] {
+    static func recompute(
+        _ rules: any LedgerRules, outbound: any OutboundEventRules, batch: [BusinessEvent]? = nil, at now: Date, _ db: Database
+    ) throws -> [String: String] {
         let events: [RecordedEvent]
         let program: ProgramSnapshot
         let existing: [Accrual]
@@ -234,9 +238,12 @@ enum LedgerSQL {
         let plan = rules.recompute(events: events, program: program, existing: existing)
 
         let projectedReferrals = Set(plan.contracts.map(\.referralID.rawValue))
-        for stale in try Int64.fetchAll(db, sql: "SELECT referral_id FROM contract \(referralScope)") where !projectedReferrals.contains(stale) {
+        let contracted = try Int64.fetchAll(db, sql: "SELECT referral_id FROM contract \(referralScope)")
+        for stale in contracted where !projectedReferrals.contains(stale) {
             try db.execute(sql: "DELETE FROM contract WHERE referral_id = ?", arguments: [stale])
         }
+        var changes: [OutboundChange] = []
+        let signedBefore = Set(contracted)
         for contract in plan.contracts {
             try db.execute(
                 sql: """
@@ -250,8 +257,15 @@ enum LedgerSQL {
                     contract.referralID.rawValue, contract.partnerID.rawValue, contract.planID.rawValue, try StoreCoding.text(contract.customer),
                     contract.startedAt, contract.startedBy.rawValue, contract.endedAt, try contract.monthlyValue.map(StoreCoding.text),
                 ])
+            if !signedBefore.contains(contract.referralID.rawValue),
+                let referral = try Row.fetchOne(db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [contract.referralID.rawValue]),
+                let stored = try Row.fetchOne(db, sql: "SELECT * FROM contract WHERE referral_id = ?", arguments: [contract.referralID.rawValue])
+            {
+                changes.append(.referralSigned(try Referral(row: referral), try Contract(row: stored)))
+            }
         }
 
+        let before = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for change in plan.changes {
             switch change {
             case .create(let line):
@@ -263,6 +277,7 @@ enum LedgerSQL {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
                         """,
                     arguments: StatementArguments(lineValues(line) + [now]))
+                if let created = try accrual(AccrualID(db.lastInsertedRowID), db) { changes.append(.accrualCreated(created)) }
             case .update(let id, let line):
                 try db.execute(
                     sql: """
@@ -272,12 +287,17 @@ enum LedgerSQL {
                         WHERE id = ? AND state != 'paid'
                         """,
                     arguments: StatementArguments(lineValues(line) + [now, id.rawValue]))
+                if db.changesCount == 1, let previous = before[id], let after = try accrual(id, db) {
+                    changes.append(.accrualChanged(before: previous, after: after))
+                }
             case .void(let id, let reason):
                 try db.execute(
                     sql: "UPDATE accrual SET state = 'voided', note = ?, payout_id = NULL, updated_at = ? WHERE id = ? AND state = 'open'",
                     arguments: [reason, now, id.rawValue])
+                if db.changesCount == 1, let voided = try accrual(id, db) { changes.append(.accrualVoided(voided, reason: reason)) }
             }
         }
+        try OutboxSQL.announce(changes, outbound, at: now, db)
 
         try db.execute(sql: "DELETE FROM attribution_conflict \(conflictScope)")
         for conflict in plan.conflicts {
@@ -298,6 +318,11 @@ enum LedgerSQL {
             line.businessKey, line.rule, line.planID.rawValue, line.planVersion, line.basis?.minorUnits, line.rate?.value,
             line.amount.minorUnits, line.amount.currency.code, line.earnedAt, line.holdUntil, line.note, line.needsApproval, line.adjusts,
         ]
+    }
+
+    /// One line, with its contract's id.
+    static func accrual(_ id: AccrualID, _ db: Database) throws -> Accrual? {
+        try Row.fetchOne(db.cachedStatement(sql: "\(accrualSelect) WHERE accrual.id = ?"), arguments: [id.rawValue]).map(Accrual.init(row:))
     }
 
     // MARK: Payouts

@@ -6,9 +6,10 @@ import GatewayRepositories
 /// The ledger's tables in the SQLite file.
 struct SQLiteLedgerRepository: LedgerRepository {
     let writer: any DatabaseWriter
+    let outbound: any OutboundEventRules
 
     func recompute(rules: any LedgerRules, at now: Date) async throws {
-        try await writer.write { db in _ = try LedgerSQL.recompute(rules, at: now, db) }
+        try await writer.write { db in _ = try LedgerSQL.recompute(rules, outbound: outbound, at: now, db) }
     }
 
     func derivedDataVersion() async throws -> Int? {
@@ -28,7 +29,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
                     arguments: [event.customerKey, event.occurredAt, row["delivery_id"], row["position"]])
                 try LedgerSQL.indexEvent(event, delivery: DeliveryID(row["delivery_id"]), position: row["position"], db)
             }
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
             try db.execute(
                 sql: """
                     INSERT INTO derived_data (id, engine_version, computed_at) VALUES (1, ?, ?)
@@ -94,6 +95,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
                     .map(Accrual.init(row:))
             else { throw GatewayError.refused("accrual \(id) is no longer open") }
             try LedgerSQL.audit("accrual.approved", subject: "accrual:\(id)", detail: ["amount": "\(accrual.line.amount)"], at: now, db)
+            try OutboxSQL.announce([.accrualApproved(accrual)], outbound, at: now, db)
             return accrual
         }
     }
@@ -110,7 +112,9 @@ struct SQLiteLedgerRepository: LedgerRepository {
             let assign = try db.cachedStatement(sql: "UPDATE accrual SET payout_id = ? WHERE id = ?")
             for line in lines { try assign.execute(arguments: [id, line.id.rawValue]) }
             try LedgerSQL.audit("payout.created", subject: "payout:\(id)", detail: ["lines": "\(lines.count)"], at: now, db)
-            return try LedgerSQL.payout(id, db)!
+            let payout = try LedgerSQL.payout(id, db)!
+            try OutboxSQL.announce([.payoutCreated(payout)], outbound, at: now, db)
+            return payout
         }
     }
 
@@ -120,7 +124,9 @@ struct SQLiteLedgerRepository: LedgerRepository {
             guard db.changesCount == 1 else { throw GatewayError.refused("payout \(id) was already marked paid") }
             try db.execute(sql: "UPDATE accrual SET state = 'paid', updated_at = ? WHERE payout_id = ?", arguments: [now, id])
             try LedgerSQL.audit("payout.paid", subject: "payout:\(id)", detail: [:], at: now, db)
-            return try LedgerSQL.payout(id, db)!
+            let payout = try LedgerSQL.payout(id, db)!
+            try OutboxSQL.announce([.payoutPaid(payout)], outbound, at: now, db)
+            return payout
         }
     }
 

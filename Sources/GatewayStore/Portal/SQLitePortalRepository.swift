@@ -6,6 +6,7 @@ import GatewayRepositories
 /// The partner portal's links, sessions and submissions in the SQLite file.
 struct SQLitePortalRepository: PortalRepository {
     let writer: any DatabaseWriter
+    let outbound: any OutboundEventRules
 
     // MARK: Links and sessions
 
@@ -74,7 +75,9 @@ struct SQLitePortalRepository: PortalRepository {
             try LedgerSQL.audit(
                 "submission.created", subject: "submission:\(id)", detail: ["partner": "\(submission.partnerID)", "prospect": submission.prospectName],
                 at: now, db)
-            return try Self.submission(id, db)!
+            let stored = try Self.submission(id, db)!
+            try OutboxSQL.announce([.referralSubmitted(stored)], outbound, at: now, db)
+            return stored
         }
     }
 
@@ -104,7 +107,7 @@ struct SQLitePortalRepository: PortalRepository {
                 sql: "UPDATE referral_submission SET status = 'accepted', decided_at = ?, referral_id = ? WHERE id = ?",
                 arguments: [now, referralID.rawValue, id.rawValue])
             try LedgerSQL.audit("submission.accepted", subject: "submission:\(id)", detail: ["referral": "\(referralID)"], at: now, db)
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
             return try Self.submission(id, db)!
         }
     }

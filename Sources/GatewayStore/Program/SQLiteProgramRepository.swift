@@ -6,6 +6,7 @@ import GatewayRepositories
 /// The program's tables in the SQLite file.
 struct SQLiteProgramRepository: ProgramRepository {
     let writer: any DatabaseWriter
+    let outbound: any OutboundEventRules
 
     // MARK: Partners
 
@@ -74,7 +75,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             }
             let version = try Self.insertVersion(PlanVersion(planID: plan, version: latest + 1, terms: terms), db)
             try LedgerSQL.audit("plan.version_added", subject: "plan:\(plan)", detail: ["version": "\(version.version)"], at: now, db)
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
             return version
         }
     }
@@ -113,7 +114,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     func addReferral(_ referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws -> StoredReferral {
         try await writer.write { db in
             let id = try Self.insertReferral(referral, flags: flags, at: now, db)
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
             return try Self.storedReferral(id, db)!
         }
     }
@@ -187,14 +188,16 @@ struct SQLiteProgramRepository: ProgramRepository {
     }
 
     func setQualified(_ id: ReferralID, on date: Date, rules: any LedgerRules, at now: Date) async throws {
-        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.qualified(on: date), of: id, at: now, db) }
+        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.qualified(on: date), of: id, outbound: outbound, at: now, db) }
     }
 
     func setLost(_ id: ReferralID, on date: Date, reason: String, rules: any LedgerRules, at now: Date) async throws {
-        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.lost(on: date, reason: reason), of: id, at: now, db) }
+        try await updateReferral(id, rules: rules, at: now) { db in try Self.record(.lost(on: date, reason: reason), of: id, outbound: outbound, at: now, db) }
     }
 
-    private static func record(_ status: ProgramChanges.StatusChange, of id: ReferralID, at now: Date, _ db: Database) throws {
+    private static func record(
+        _ status: ProgramChanges.StatusChange, of id: ReferralID, outbound: any OutboundEventRules, at now: Date, _ db: Database
+    ) throws {
         switch status {
         case .qualified(let date):
             try db.execute(sql: "UPDATE referral SET qualified_at = ? WHERE id = ?", arguments: [date, id.rawValue])
@@ -203,6 +206,9 @@ struct SQLiteProgramRepository: ProgramRepository {
             try db.execute(sql: "UPDATE referral SET lost_at = ?, lost_reason = ? WHERE id = ?", arguments: [date, reason.isEmpty ? nil : reason, id.rawValue])
             try LedgerSQL.audit(
                 "referral.lost", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601), "reason": reason], at: now, db)
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [id.rawValue]) {
+                try OutboxSQL.announce([.referralLost(try Referral(row: row))], outbound, at: now, db)
+            }
         }
     }
 
@@ -225,7 +231,7 @@ struct SQLiteProgramRepository: ProgramRepository {
                 throw GatewayError.notFound("referral \(id) does not exist")
             }
             try change(db)
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
         }
     }
 
@@ -242,7 +248,7 @@ struct SQLiteProgramRepository: ProgramRepository {
                 sql: "INSERT INTO program_settings (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
                 arguments: [text])
             try LedgerSQL.audit("settings.changed", subject: "program", detail: ["settings": text], at: now, db)
-            try LedgerSQL.recompute(rules, at: now, db)
+            try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
         }
     }
 
@@ -309,16 +315,16 @@ struct SQLiteProgramRepository: ProgramRepository {
             for partner in changes.changedPartners { try Self.updatePartnerRow(partner, at: now, db) }
             for new in changes.newReferrals {
                 let id = try Self.insertReferral(new.referral, flags: new.flags, at: now, db)
-                if let status = new.status { try Self.record(status, of: id, at: now, db) }
+                if let status = new.status { try Self.record(status, of: id, outbound: outbound, at: now, db) }
             }
-            for (id, status) in changes.statusChanges { try Self.record(status, of: id, at: now, db) }
+            for (id, status) in changes.statusChanges { try Self.record(status, of: id, outbound: outbound, at: now, db) }
             for referral in changes.newOutboundReferrals { _ = try Self.insertOutbound(referral, at: now, db) }
             for referral in changes.changedOutboundReferrals { try Self.updateOutboundRow(referral, at: now, db) }
             for review in changes.newClientReviews { _ = try Self.insertReview(review, at: now, db) }
             for review in changes.changedClientReviews { try Self.updateReviewRow(review, at: now, db) }
             // Partners and referrals are what the ledger reads; one recomputation covers them all.
             if !(changes.newPartners.isEmpty && changes.changedPartners.isEmpty && changes.newReferrals.isEmpty && changes.statusChanges.isEmpty) {
-                try LedgerSQL.recompute(rules, at: now, db)
+                try LedgerSQL.recompute(rules, outbound: outbound, at: now, db)
             }
         }
     }
