@@ -23,7 +23,8 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x6761_7465_7761_7901
 
     static let migrations: [Migration] = [
-        Migration(identifier: "v1: the SQLite schema as of its v16, in PostgreSQL", statements: inboxTables + programTables + ledgerTables + operationTables)
+        Migration(identifier: "v1: the SQLite schema as of its v16, in PostgreSQL", statements: inboxTables + programTables + ledgerTables + operationTables),
+        Migration(identifier: "v2: console sessions and outbound events (SQLite v17 and v18)", statements: PostgresOutboundSchema.statements),
     ]
 
     /// Deliveries, their events and the refusals at ingest.
