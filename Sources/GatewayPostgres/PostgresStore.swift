@@ -13,16 +13,24 @@ public final class PostgresStore: Repositories {
     public let reports: any ReportRepository
     public let vendorState: any VendorStateRepository
     public let portal: any PortalRepository
+    public let consoleSessions: any ConsoleSessionRepository
+    public let outbox: any OutboxRepository
+    public let webhookEndpoints: any WebhookEndpointRepository
 
-    /// The repositories over `database`.
-    public init(database: PostgresGatewayDatabase) {
+    /// The repositories over `database`. `outboundEvents` (the engine's `OutboundEvents`) turns each
+    /// write's changes into outbound events, appended to the outbox in the write's own transaction,
+    /// as `SQLiteStore(directory:outboundEvents:)` does.
+    public init(database: PostgresGatewayDatabase, outboundEvents: any OutboundEventRules) {
         self.database = database
-        inbox = PostgresDeliveryInbox(database: database)
-        program = PostgresProgramRepository(database: database)
-        ledger = PostgresLedgerRepository(database: database)
+        inbox = PostgresDeliveryInbox(database: database, outbound: outboundEvents)
+        program = PostgresProgramRepository(database: database, outbound: outboundEvents)
+        ledger = PostgresLedgerRepository(database: database, outbound: outboundEvents)
         reports = PostgresReportRepository(database: database)
         vendorState = PostgresVendorStateRepository(database: database)
-        portal = PostgresPortalRepository(database: database)
+        portal = PostgresPortalRepository(database: database, outbound: outboundEvents)
+        consoleSessions = PostgresConsoleSessionRepository(database: database)
+        outbox = PostgresOutboxRepository(database: database, outbound: outboundEvents)
+        webhookEndpoints = PostgresWebhookEndpointRepository(database: database)
     }
 
     /// `postgres://user@host:port/database`, never the password.

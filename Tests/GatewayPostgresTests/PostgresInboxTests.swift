@@ -211,7 +211,7 @@ import Testing
 
     @Test func aBatchThatConcernsTheProgramRecomputesTheLedgerInItsTransaction() async throws {
         try await PostgresTestDatabase.withFreshSchema { database in
-            let store = PostgresStore(database: database)
+            let store = PostgresStore(database: database, outboundEvents: OutboundEvents())
             let inbox = store.inbox
             try await Stories.brightDental(ProgramService(store: store), at: Events.date("2025-05-01"))
             let at = Events.date("2025-07-01")

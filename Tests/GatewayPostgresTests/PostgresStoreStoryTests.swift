@@ -39,7 +39,7 @@ import Testing
         let sqlite = try TemporaryStore()
         let sqliteStory = try await YearStory.load(into: sqlite.store, program: sqlite.program)
         try await PostgresTestDatabase.withFreshSchema { database in
-            let postgres = PostgresStore(database: database)
+            let postgres = PostgresStore(database: database, outboundEvents: OutboundEvents())
             #expect(try await postgres.isReady())
             try await postgres.checkWritable()
             let program = ProgramService(store: postgres)
@@ -98,7 +98,7 @@ import Testing
 
     @Test func aReplayComparesTheLedgerAndADryRunKeepsNothing() async throws {
         try await PostgresTestDatabase.withFreshSchema { database in
-            let postgres = PostgresStore(database: database)
+            let postgres = PostgresStore(database: database, outboundEvents: OutboundEvents())
             let program = ProgramService(store: postgres)
             let now = Events.date("2025-07-01")
             try await Stories.brightDental(program, at: Events.date("2025-05-01"))

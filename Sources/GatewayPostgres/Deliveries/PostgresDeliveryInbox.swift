@@ -17,11 +17,19 @@ import PostgresNIO
 /// transaction (`PostgresLedger`), under a lock that serializes recomputations across instances.
 public struct PostgresDeliveryInbox: DeliveryInbox {
     let database: PostgresGatewayDatabase
+    /// The engine's rules for outbound events, asked in each transaction whose change makes one.
+    let outbound: any OutboundEventRules
     private var logger: Logger { database.logger }
 
     /// The inbox in `database`, which must be migrated.
-    public init(database: PostgresGatewayDatabase) {
+    public init(database: PostgresGatewayDatabase, outbound: any OutboundEventRules) {
         self.database = database
+        self.outbound = outbound
+    }
+
+    /// A repository that announces no outbound event, for tests of other concerns.
+    init(database: PostgresGatewayDatabase) {
+        self.init(database: database, outbound: NoOutboundEvents())
     }
 
     // MARK: Ingest and claims
@@ -189,6 +197,12 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
                 statuses[id] = .failed
             }
         }
+        // Receivers hear of deliveries that failed or died, in this transaction.
+        var settled: [OutboundChange] = []
+        for (id, status) in statuses.sorted(by: { $0.key < $1.key }) where status == .failed || status == .dead {
+            if let delivery = try await PostgresOutbox.settledDelivery(id, connection, logger: logger) { settled.append(.deliverySettled(delivery)) }
+        }
+        try await PostgresOutbox.announce(settled, outbound, at: now, connection, logger: logger)
         guard force || !mapped.isEmpty else { return statuses }
         // The whole ledger is recomputed (the reference answer) when the batch can concern the
         // program, and nothing when it cannot.
@@ -196,7 +210,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
         let explanations: [String: String]
         let concernsProgram = force ? true : try await concernsProgram(keys, connection)
         if concernsProgram {
-            explanations = try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            explanations = try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
         } else {
             explanations = [:]
         }

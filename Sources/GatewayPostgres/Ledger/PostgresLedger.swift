@@ -81,12 +81,16 @@ enum PostgresLedger {
     }
 
     /// Asks `rules` for the ledger the program and the stored events call for, and writes it:
-    /// contracts, accrual changes, conflicts, and each business event's explanation. Holds the
-    /// recomputation lock until the caller's transaction ends.
+    /// contracts, accrual changes, conflicts, and each business event's explanation. What changed
+    /// for receivers (a referral's first contract, new, reduced and voided lines) goes to the outbox
+    /// through `outbound`, in this transaction. Holds the recomputation lock until the caller's
+    /// transaction ends.
     ///
     /// - Returns: the explanations by business key.
     @discardableResult
-    static func recompute(_ rules: any LedgerRules, at now: Date, _ connection: PostgresConnection, logger: Logger) async throws -> [String: String] {
+    static func recompute(
+        _ rules: any LedgerRules, outbound: any OutboundEventRules, at now: Date, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> [String: String] {
         try await connection.execute("SELECT pg_advisory_xact_lock(\(recomputationLock))", logger: logger)
         let events = try await relevantEvents(connection, logger: logger)
         let program = try await programSnapshot(connection, logger: logger)
@@ -94,6 +98,8 @@ enum PostgresLedger {
         let plan = rules.recompute(events: events, program: program, existing: existing)
 
         let projected = plan.contracts.map(\.referralID.rawValue)
+        let signedBefore = Set(try await connection.execute("SELECT referral_id FROM contract", logger: logger).map { try $0.decode(Int64.self) })
+        var changes: [OutboundChange] = []
         try await connection.execute("DELETE FROM contract WHERE NOT (referral_id = ANY(\(projected)))", logger: logger)
         for contract in plan.contracts {
             try await connection.execute(
@@ -106,12 +112,19 @@ enum PostgresLedger {
                     customer = excluded.customer, started_at = excluded.started_at, created_by_delivery = excluded.created_by_delivery,
                     ended_at = excluded.ended_at, monthly_value = excluded.monthly_value
                 """, logger: logger)
+            if !signedBefore.contains(contract.referralID.rawValue),
+                let referral = try await connection.execute("SELECT * FROM referral WHERE id = \(contract.referralID.rawValue)", logger: logger).first,
+                let stored = try await connection.execute("SELECT * FROM contract WHERE referral_id = \(contract.referralID.rawValue)", logger: logger).first
+            {
+                changes.append(.referralSigned(try Referral(postgres: referral.makeRandomAccess()), try Contract(postgres: stored.makeRandomAccess())))
+            }
         }
+        let before = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
 
         for change in plan.changes {
             switch change {
             case .create(let line):
-                try await connection.execute(
+                let created = try await connection.execute(
                     """
                     INSERT INTO accrual (accrual_key, partner_id, referral_id, beneficiary, delivery_id, business_key, rule, plan_id,
                         plan_version, basis_minor, rate_bps, amount_minor, currency, earned_at, hold_until, note, needs_approval, adjusts,
@@ -120,9 +133,13 @@ enum PostgresLedger {
                         \(line.sourceDelivery?.rawValue), \(line.businessKey), \(line.rule), \(line.planID.rawValue), \(line.planVersion),
                         \(line.basis?.minorUnits), \(line.rate?.value), \(line.amount.minorUnits), \(line.amount.currency.code), \(line.earnedAt),
                         \(line.holdUntil), \(line.note), \(line.needsApproval), \(line.adjusts), 'open', \(now))
+                    RETURNING id
                     """, logger: logger)
+                if let id = try created.first?.decode(Int64.self), let accrual = try await accrual(id, connection, logger: logger) {
+                    changes.append(.accrualCreated(accrual))
+                }
             case .update(let id, let line):
-                try await connection.execute(
+                let updated = try await connection.execute(
                     """
                     UPDATE accrual SET accrual_key = \(line.key), partner_id = \(line.partnerID.rawValue), referral_id = \(line.referralID.rawValue),
                         beneficiary = \(line.beneficiary.rawValue), delivery_id = \(line.sourceDelivery?.rawValue), business_key = \(line.businessKey),
@@ -131,13 +148,22 @@ enum PostgresLedger {
                         earned_at = \(line.earnedAt), hold_until = \(line.holdUntil), note = \(line.note), needs_approval = \(line.needsApproval),
                         adjusts = \(line.adjusts), state = 'open', updated_at = \(now)
                     WHERE id = \(id.rawValue) AND state <> 'paid'
+                    RETURNING id
                     """, logger: logger)
+                if !updated.isEmpty, let previous = before[id], let after = try await accrual(id.rawValue, connection, logger: logger) {
+                    changes.append(.accrualChanged(before: previous, after: after))
+                }
             case .void(let id, let reason):
-                try await connection.execute(
-                    "UPDATE accrual SET state = 'voided', note = \(reason), payout_id = NULL, updated_at = \(now) WHERE id = \(id.rawValue) AND state = 'open'",
+                let voided = try await connection.execute(
+                    "UPDATE accrual SET state = 'voided', note = \(reason), payout_id = NULL, updated_at = \(now) WHERE id = \(id.rawValue) AND state = 'open' RETURNING id",
                     logger: logger)
+                if !voided.isEmpty, let accrual = try await accrual(id.rawValue, connection, logger: logger) {
+                    changes.append(.accrualVoided(accrual, reason: reason))
+                }
             }
         }
+
+        try await PostgresOutbox.announce(changes, outbound, at: now, connection, logger: logger)
 
         try await connection.execute("DELETE FROM attribution_conflict", logger: logger)
         for conflict in plan.conflicts {
@@ -153,6 +179,11 @@ enum PostgresLedger {
                 logger: logger)
         }
         return plan.explanations
+    }
+
+    /// One accrual line with its contract's id.
+    static func accrual(_ id: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> Accrual? {
+        try await connection.execute("\(unescaped: accrualSelect) WHERE accrual.id = \(id)", logger: logger).first.map { try Accrual(postgres: $0.makeRandomAccess()) }
     }
 
     /// A payout with its lines.

@@ -11,15 +11,23 @@ import PostgresNIO
 /// built at once never hold the same line.
 public struct PostgresLedgerRepository: LedgerRepository {
     let database: PostgresGatewayDatabase
+    /// The engine's rules for outbound events, asked in each transaction whose change makes one.
+    let outbound: any OutboundEventRules
     private var logger: Logger { database.logger }
 
     /// The repository in `database`, which must be migrated.
-    public init(database: PostgresGatewayDatabase) {
+    public init(database: PostgresGatewayDatabase, outbound: any OutboundEventRules) {
         self.database = database
+        self.outbound = outbound
+    }
+
+    /// A repository that announces no outbound event, for tests of other concerns.
+    init(database: PostgresGatewayDatabase) {
+        self.init(database: database, outbound: NoOutboundEvents())
     }
 
     public func recompute(rules: any LedgerRules, at now: Date) async throws {
-        try await database.transaction { connection in _ = try await PostgresLedger.recompute(rules, at: now, connection, logger: logger) }
+        try await database.transaction { connection in _ = try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger) }
     }
 
     public func derivedDataVersion() async throws -> Int? {
@@ -54,7 +62,7 @@ public struct PostgresLedgerRepository: LedgerRepository {
                     SELECT key, \(delivery), \(position) FROM unnest(\(Set(event.lookupKeys).sorted())::text[]) AS key
                     """, logger: logger)
             }
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
             try await connection.execute(
                 """
                 INSERT INTO derived_data (id, engine_version, computed_at) VALUES (1, \(version), \(now))
@@ -112,6 +120,7 @@ public struct PostgresLedgerRepository: LedgerRepository {
             else { throw GatewayError.refused("accrual \(id) is no longer open") }
             let accrual = try Accrual(postgres: row.makeRandomAccess())
             try await connection.audit("accrual.approved", subject: "accrual:\(id)", detail: ["amount": "\(accrual.line.amount)"], at: now, logger: logger)
+            try await PostgresOutbox.announce([.accrualApproved(accrual)], outbound, at: now, connection, logger: logger)
             return accrual
         }
     }
@@ -130,7 +139,9 @@ public struct PostgresLedgerRepository: LedgerRepository {
             let id = try row.decode(Int64.self)
             try await connection.execute("UPDATE accrual SET payout_id = \(id) WHERE id = ANY(\(lines.map(\.id.rawValue)))", logger: logger)
             try await connection.audit("payout.created", subject: "payout:\(id)", detail: ["lines": "\(lines.count)"], at: now, logger: logger)
-            return try await PostgresLedger.payout(id, connection, logger: logger)
+            guard let payout = try await PostgresLedger.payout(id, connection, logger: logger) else { return nil }
+            try await PostgresOutbox.announce([.payoutCreated(payout)], outbound, at: now, connection, logger: logger)
+            return payout
         }
     }
 
@@ -144,6 +155,7 @@ public struct PostgresLedgerRepository: LedgerRepository {
             try await connection.execute("UPDATE accrual SET state = 'paid', updated_at = \(now) WHERE payout_id = \(id)", logger: logger)
             try await connection.audit("payout.paid", subject: "payout:\(id)", detail: [:], at: now, logger: logger)
             guard let payout = try await PostgresLedger.payout(id, connection, logger: logger) else { throw GatewayError.notFound("payout \(id) does not exist") }
+            try await PostgresOutbox.announce([.payoutPaid(payout)], outbound, at: now, connection, logger: logger)
             return payout
         }
     }

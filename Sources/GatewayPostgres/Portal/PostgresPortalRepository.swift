@@ -11,11 +11,19 @@ import PostgresNIO
 /// link opened twice, two admins deciding one submission) exactly one of them succeeds.
 public struct PostgresPortalRepository: PortalRepository {
     let database: PostgresGatewayDatabase
+    /// The engine's rules for outbound events, asked in each transaction whose change makes one.
+    let outbound: any OutboundEventRules
     private var logger: Logger { database.logger }
 
     /// The repository in `database`, which must be migrated.
-    public init(database: PostgresGatewayDatabase) {
+    public init(database: PostgresGatewayDatabase, outbound: any OutboundEventRules) {
         self.database = database
+        self.outbound = outbound
+    }
+
+    /// A repository that announces no outbound event, for tests of other concerns.
+    init(database: PostgresGatewayDatabase) {
+        self.init(database: database, outbound: NoOutboundEvents())
     }
 
     // MARK: Links and sessions
@@ -97,6 +105,7 @@ public struct PostgresPortalRepository: PortalRepository {
             try await connection.audit(
                 "submission.created", subject: "submission:\(stored.id)",
                 detail: ["partner": "\(submission.partnerID)", "prospect": submission.prospectName], at: now, logger: logger)
+            try await PostgresOutbox.announce([.referralSubmitted(stored)], outbound, at: now, connection, logger: logger)
             return stored
         }
     }
@@ -124,7 +133,7 @@ public struct PostgresPortalRepository: PortalRepository {
                 "UPDATE referral_submission SET status = 'accepted', decided_at = \(now), referral_id = \(referralID.rawValue) WHERE id = \(id.rawValue) RETURNING *",
                 logger: logger)
             try await connection.audit("submission.accepted", subject: "submission:\(id)", detail: ["referral": "\(referralID)"], at: now, logger: logger)
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
             guard let row = rows.first else { throw GatewayError.notFound("submission \(id) does not exist") }
             return try ReferralSubmission(postgres: row)
         }

@@ -9,11 +9,19 @@ import PostgresNIO
 /// recomputation in one transaction.
 public struct PostgresProgramRepository: ProgramRepository {
     let database: PostgresGatewayDatabase
+    /// The engine's rules for outbound events, asked in each transaction whose change makes one.
+    let outbound: any OutboundEventRules
     private var logger: Logger { database.logger }
 
     /// The repository in `database`, which must be migrated.
-    public init(database: PostgresGatewayDatabase) {
+    public init(database: PostgresGatewayDatabase, outbound: any OutboundEventRules) {
         self.database = database
+        self.outbound = outbound
+    }
+
+    /// A repository that announces no outbound event, for tests of other concerns.
+    init(database: PostgresGatewayDatabase) {
+        self.init(database: database, outbound: NoOutboundEvents())
     }
 
     // MARK: Partners
@@ -97,7 +105,7 @@ public struct PostgresProgramRepository: ProgramRepository {
                 VALUES (\(plan.rawValue), \(version.version), \(version.effectiveFrom), \(try PostgresCoding.text(version.terms)))
                 """, logger: logger)
             try await connection.audit("plan.version_added", subject: "plan:\(plan)", detail: ["version": "\(version.version)"], at: now, logger: logger)
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
             return version
         }
     }
@@ -128,7 +136,7 @@ public struct PostgresProgramRepository: ProgramRepository {
     public func addReferral(_ referral: Referral, flags: [String], rules: any LedgerRules, at now: Date) async throws -> StoredReferral {
         let id = try await database.transaction { connection in
             let id = try await Self.insertReferral(referral, flags: flags, at: now, connection, logger: logger)
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
             return id
         }
         guard let stored = try await self.referral(id) else { throw GatewayError.notFound("referral \(id) does not exist") }
@@ -228,6 +236,9 @@ public struct PostgresProgramRepository: ProgramRepository {
                 "UPDATE referral SET lost_at = \(date), lost_reason = \(reason.isEmpty ? nil : reason) WHERE id = \(id.rawValue)", logger: logger)
             try await connection.audit(
                 "referral.lost", subject: "referral:\(id)", detail: ["on": date.formatted(.iso8601), "reason": reason], at: now, logger: logger)
+            if let row = try await connection.execute("SELECT * FROM referral WHERE id = \(id.rawValue)", logger: logger).first {
+                try await PostgresOutbox.announce([.referralLost(try Referral(postgres: row.makeRandomAccess()))], outbound, at: now, connection, logger: logger)
+            }
         }
     }
 
@@ -252,7 +263,7 @@ public struct PostgresProgramRepository: ProgramRepository {
                 throw GatewayError.notFound("referral \(id) does not exist")
             }
             try await change(connection)
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
         }
     }
 
@@ -272,7 +283,7 @@ public struct PostgresProgramRepository: ProgramRepository {
                 "INSERT INTO program_settings (id, settings) VALUES (1, \(text)) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
                 logger: logger)
             try await connection.audit("settings.changed", subject: "program", detail: ["settings": text], at: now, logger: logger)
-            try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+            try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
         }
     }
 
@@ -360,7 +371,7 @@ public struct PostgresProgramRepository: ProgramRepository {
                     "client_review.changed", subject: "client:\(review.client)", detail: ["outcome": review.outcome.rawValue], at: now, logger: logger)
             }
             if !(changes.newPartners.isEmpty && changes.changedPartners.isEmpty && changes.newReferrals.isEmpty && changes.statusChanges.isEmpty) {
-                try await PostgresLedger.recompute(rules, at: now, connection, logger: logger)
+                try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
             }
         }
     }
