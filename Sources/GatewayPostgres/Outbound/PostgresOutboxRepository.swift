@@ -1,5 +1,5 @@
 public import Foundation
-import GatewayCore
+public import GatewayCore
 public import GatewayRepositories
 import Logging
 import PostgresNIO
