@@ -11,7 +11,8 @@ import PostgresNIO
 /// back leaves no event.
 enum PostgresOutbox {
     /// The `NOTIFY` channel a transaction that queued messages signals on: delivered at its commit
-    /// (never for a rollback) to every instance listening, which wakes its dispatcher.
+    /// (never for a rollback) to every instance listening, which wakes its dispatcher. Channels are
+    /// per database, so the payload names the schema written and listeners ignore other schemas'.
     static let channel = "gateway_outbound"
 
     /// Appends the events `rules` make of `changes`.
@@ -66,7 +67,7 @@ enum PostgresOutbox {
 
     /// Tells listening dispatchers (of every instance) that messages are due, at this transaction's commit.
     static func notifyQueued(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.execute("SELECT pg_notify(\(channel), '')", logger: logger)
+        try await connection.execute("SELECT pg_notify(\(channel), current_schema())", logger: logger)
     }
 }
 

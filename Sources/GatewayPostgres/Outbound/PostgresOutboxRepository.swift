@@ -236,8 +236,8 @@ public struct PostgresOutboxRepository: OutboxRepository {
         }
     }
 
-    /// Yields after each committed write, by any instance, that queued or requeued messages: they
-    /// `NOTIFY` on `PostgresOutbox.channel` and one pooled connection listens. When that connection
+    /// Yields after each committed write, by any instance, that queued or requeued messages in this
+    /// schema: they `NOTIFY` on `PostgresOutbox.channel` and one pooled connection listens. When that connection
     /// is lost it listens again a second later; the dispatcher's polling covers the gap.
     public func queueChanges() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -246,8 +246,9 @@ public struct PostgresOutboxRepository: OutboxRepository {
             while !Task.isCancelled {
                 do {
                     try await database.client.withConnection { connection in
+                        let schema = try await connection.execute("SELECT current_schema()", logger: database.logger).first?.decode(String?.self)
                         try await connection.listen(on: PostgresOutbox.channel) { notifications in
-                            for try await _ in notifications { continuation.yield() }
+                            for try await notification in notifications where notification.payload == schema { continuation.yield() }
                         }
                     }
                 } catch {
