@@ -177,6 +177,7 @@ let package = Package(
                 "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
