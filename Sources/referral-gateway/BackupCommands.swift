@@ -12,6 +12,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        try storage.requireSQLite("backup", instead: "use pg_dump")
         let store = try SQLiteStore(directory: URL(fileURLWithPath: storage.dataDir))
         Output.print(try await store.backup(to: to))
     }
@@ -29,6 +30,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        try storage.requireSQLite("restore", instead: "use pg_restore")
         Output.print(try SQLiteStore.restore(from: from, into: URL(fileURLWithPath: storage.dataDir), replacing: replace, at: Date()))
     }
 }
