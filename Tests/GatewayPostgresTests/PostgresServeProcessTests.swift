@@ -105,4 +105,26 @@ import Glibc
             second.waitUntilExit()
         }
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func serveRefusesADatabaseANewerBuildMigratedSayingSo() async throws {
+        let url = try #require(PostgresTestDatabase.url)
+        try await PostgresTestDatabase.withFreshSchema { database in
+            try await database.execute("INSERT INTO gateway_migrations (identifier) VALUES ('v99: from a newer build')")
+            let schema = try #require(database.location.split(separator: " ").last?.dropLast()).description
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["serve", "--port", "0", "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
+            process.environment = ["GATEWAY_DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"]
+            let output = Pipe()
+            process.standardError = output
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0)
+            #expect(printed.contains("has a newer schema than this build knows (v99: from a newer build)"), "\(printed)")
+            #expect(!printed.contains(":gateway@"), "the password is never printed")
+        }
+    }
 }
