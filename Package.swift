@@ -129,6 +129,7 @@ let package = Package(
                 "GatewayAdapters",
                 "GatewayRepositories",
                 "GatewayStore",
+                "GatewayPostgres",
                 "GatewayEngine",
                 "GatewayViews",
                 "GatewayHTTP",
@@ -174,8 +175,10 @@ let package = Package(
         .testTarget(
             name: "GatewayPostgresTests",
             dependencies: [
-                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayTestSupport",
+                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayAdapters", "GatewayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

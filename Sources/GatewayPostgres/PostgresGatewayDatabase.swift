@@ -17,12 +17,12 @@ public final class PostgresGatewayDatabase: Sendable {
     let logger: Logger
 
     /// A pool on the database named by `url` (`postgres://user:password@host:port/database`, with an
-    /// optional `?sslmode=disable|prefer|require`; `disable` when absent, as for a server on the
-    /// same host or private network).
+    /// optional `?sslmode=disable|prefer|require`, `disable` when absent, as for a server on the
+    /// same host or private network; and an optional `schema=NAME`).
     ///
     /// - Parameters:
-    ///   - schema: the schema every connection works in (its `search_path`), `public` when nil; tests
-    ///     give each run its own.
+    ///   - schema: the schema every connection works in (its `search_path`); the URL's `schema`
+    ///     when nil, else `public`. Tests give each run its own.
     ///   - maximumConnections: the most connections this pool opens.
     public init(url: String, schema: String? = nil, maximumConnections: Int = 20, logger: Logger) throws {
         let address = try PostgresAddress(url)
@@ -30,12 +30,18 @@ public final class PostgresGatewayDatabase: Sendable {
             host: address.host, port: address.port, username: address.username, password: address.password, database: address.database,
             tls: address.tls)
         configuration.options.maximumConnections = max(1, maximumConnections)
+        let schema = schema ?? address.schema
         if let schema {
             // A startup parameter, so every connection the pool opens works in the schema without a
             // statement of its own.
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own log is kept to errors: it warns when asked for a connection in the instant
+        // before its `run()` task starts, which a command that opens the store and at once reads
+        // always does (the request waits and is served). What goes wrong in a query is thrown.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        client = PostgresClient(configuration: configuration, backgroundLogger: background)
         location = address.location + (schema.map { " (schema \($0))" } ?? "")
         self.logger = logger
     }
@@ -108,6 +114,8 @@ struct PostgresAddress: Sendable {
     var password: String?
     var database: String?
     var tls: PostgresClient.Configuration.TLS
+    /// The schema the gateway's tables are in (`?schema=`), when not `public`.
+    var schema: String?
 
     /// The URL without its password.
     var location: String {
@@ -126,6 +134,10 @@ struct PostgresAddress: Sendable {
         password = components.password.map { $0.removingPercentEncoding ?? $0 }
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.isEmpty ? nil : path
+        schema = components.queryItems?.first(where: { $0.name == "schema" })?.value.flatMap { $0.isEmpty ? nil : $0 }
+        if let schema, !schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+            throw GatewayError.invalid("schema \(schema) must be letters, digits and underscores", field: "database")
+        }
         switch components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable" {
         case "disable": tls = .disable
         case "prefer", "allow": tls = .prefer(.makeClientConfiguration())

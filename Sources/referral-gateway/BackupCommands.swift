@@ -13,6 +13,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        try storage.requireSQLite("backup", instead: "use pg_dump")
         let store = try SQLiteStore(directory: URL(fileURLWithPath: storage.dataDir), outboundEvents: OutboundEvents())
         Output.print(try await store.backup(to: to))
     }
@@ -30,6 +31,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        try storage.requireSQLite("restore", instead: "use pg_restore")
         Output.print(try SQLiteStore.restore(from: from, into: URL(fileURLWithPath: storage.dataDir), replacing: replace, at: Date()))
     }
 }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import GatewayAdapters
 import GatewayEngine
+import GatewayPostgres
 import GatewayRepositories
 import GatewayStore
 public import Logging
@@ -15,13 +16,34 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Directory of adapter definitions. (env: GATEWAY_ADAPTERS_DIR)")
     var adaptersDir: String = ProcessInfo.processInfo.environment["GATEWAY_ADAPTERS_DIR"] ?? "adapters"
 
+    @Option(
+        help: """
+            A PostgreSQL database to use instead of the SQLite file, shared by several gateway instances: \
+            postgres://user:password@host:port/database[?sslmode=disable|prefer|require&schema=NAME]. (env: GATEWAY_DATABASE_URL)
+            """)
+    var database: String? = ProcessInfo.processInfo.environment["GATEWAY_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
     /// Opens the store, migrates it, and derives its data again if this engine's version
-    /// computes it differently from the one that last did (logged when it happens).
+    /// computes it differently from the one that last did (logged when it happens). A database
+    /// migrated by a newer build is refused, saying so.
     func openStore(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero, logger: Logger = CommandLog.logger) async throws -> any Repositories {
-        let store = try SQLiteStore(
-            directory: URL(fileURLWithPath: dataDir), outboundEvents: OutboundEvents(), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        let store: any Repositories
+        if let database {
+            let postgres = try PostgresGatewayDatabase(url: database, logger: logger)
+            // The pool serves while the process lives; a command's process ends when it is done.
+            Task.detached { await postgres.run() }
+            try await postgres.migrate()
+            store = PostgresStore(database: postgres, outboundEvents: OutboundEvents())
+        } else {
+            store = try SQLiteStore(directory: URL(fileURLWithPath: dataDir), outboundEvents: OutboundEvents(), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
+        }
         try await LedgerService.recomputeDerivedDataIfNeeded(in: store, at: Date(), logger: logger)
         return store
+    }
+
+    /// Refuses a command that works on the SQLite file only when a PostgreSQL database is chosen.
+    func requireSQLite(_ command: String, instead: String) throws {
+        guard database == nil else { throw ValidationError("\(command) works on the SQLite store; for PostgreSQL, \(instead)") }
     }
 
     func loadAdapters() throws -> AdapterCatalog {

@@ -70,7 +70,7 @@ import Testing
             let partner = try await program.addPartner(Partner(id: PartnerID(0), name: "Acme", kind: .client, payoutForm: .cash, createdAt: Self.now), at: Self.now)
             let peer = try await program.addPartner(Partner(id: PartnerID(0), name: "Peer", kind: .peerMSP, payoutForm: .cash, createdAt: Self.now), at: Self.now)
             let plan = try await program.addPlan(name: "standard", terms: Self.terms, at: Self.now)
-            // Referrals are written here in SQL: recording one recomputes the ledger, not yet on PostgreSQL.
+            // Written here in SQL, so the referral holds every field (its qualification, a share, flags) at once.
             let referral = Referral(
                 id: ReferralID(1), partnerID: partner.id, planID: plan.id, prospectName: "Bright Dental", domains: ["brightdental.example"],
                 contactEmails: ["ap@brightdental.example"], vendorIDs: ["stripe": "cus_bd"], referralCode: "ACME1",

@@ -7,8 +7,8 @@ import GatewayTestSupport
 import PostgresNIO
 import Testing
 
-/// Statements, balances, payout exports and the client roster read from PostgreSQL. The ledger is
-/// not yet written by the PostgreSQL store, so its rows are written here in SQL.
+/// Statements, balances, payout exports and the client roster read from PostgreSQL. The ledger's
+/// rows are written here in SQL, so every status, hold and payout is set exactly as the test says.
 @Suite(PostgresTestDatabase.enabled) struct PostgresReportTests {
     static let now = Events.date("2025-02-01T00:00:00Z")
     static let partner = Partner(id: PartnerID(1), name: "Acme CPA", kind: .centerOfInfluence, payoutForm: .cash, createdAt: Events.date("2024-12-01"))

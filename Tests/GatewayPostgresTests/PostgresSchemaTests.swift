@@ -102,6 +102,9 @@ import Testing
         #expect(address.database == "referrals")
         #expect(address.location == "postgres://gateway@db.internal:6543/referrals")
         #expect(try PostgresAddress("postgresql://gateway@localhost/referrals").port == 5432)
+        #expect(address.schema == nil)
+        #expect(try PostgresAddress("postgres://gateway@localhost/referrals?schema=gateway_one").schema == "gateway_one")
+        #expect(throws: GatewayError.self) { try PostgresAddress("postgres://gateway@localhost/referrals?schema=a;b") }
         for bad in ["mysql://gateway@host/db", "postgres:///db", "postgres://host/db", "postgres://gateway@host/db?sslmode=sometimes"] {
             #expect(throws: GatewayError.self, "\(bad)") { try PostgresAddress(bad) }
         }

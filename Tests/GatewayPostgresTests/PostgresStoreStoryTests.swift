@@ -124,3 +124,88 @@ import Testing
         }
     }
 }
+
+/// Processing on two instances at once, while the program changes: the ledger they leave is the one
+/// a recomputation from scratch gives.
+@Suite(PostgresTestDatabase.enabled) struct PostgresConcurrentProcessingTests {
+    @Test func twoInstancesProcessingWhileAReferralIsAddedLeaveTheLedgerARecomputationGives() async throws {
+        try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
+            let stores = databases.map { PostgresStore(database: $0, outboundEvents: OutboundEvents()) }
+            let program = ProgramService(store: stores[0])
+            let story = try await Stories.brightDental(program, introduced: "2024-12-01", at: Events.date("2024-12-01"))
+            let now = Events.date("2025-12-31")
+            // Payments of Bright Dental (referred) and of Globex (referred while they are processed).
+            for month in 1...12 {
+                for (customer, domain) in [("cus_bd", "brightdental.example"), ("cus_gx", "globex.example")] {
+                    let event = Events.paid("in_\(customer)_\(month)", customer: customer, email: "ap@\(domain)", dollars: 1000, on: String(format: "2025-%02d-05", month))
+                    _ = try await stores[month % 2].inbox.ingest(
+                        IncomingDelivery(
+                            source: "stripe", vendorDeliveryID: "evt_\(customer)_\(month)", eventType: "invoice.paid", receivedAt: now, requestID: nil,
+                            body: Data(try JSONEncoder().encode(event)), headers: [:], verification: Verification(scheme: "stripe", matchedSecretIndex: 0)))
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores {
+                    group.addTask {
+                        while true {
+                            let batch = try await store.inbox.claimDeliveries(limit: 3, lease: 600, at: now)
+                            if batch.isEmpty { return }
+                            let results = try batch.map { delivery in
+                                (delivery.id, ProcessingResult.mapped([try JSONDecoder().decode(BusinessEvent.self, from: delivery.body)], adapterVersion: 1))
+                            }
+                            try await store.inbox.settle(results, rules: LedgerService(), at: now)
+                        }
+                    }
+                }
+                group.addTask {
+                    _ = try await ProgramService(store: stores[1]).addReferral(
+                        ReferralInput(
+                            partnerID: story.partner.id.rawValue, planID: story.plan.id.rawValue, prospectName: "Globex", domains: ["globex.example"],
+                            introducedAt: "2025-01-02"), at: now)
+                }
+                try await group.waitForAll()
+            }
+            let processed = try await stores[0].ledger.allAccruals().map(PostgresStoreStoryTests.Line.init).sorted()
+            #expect(Set(processed.map(\.line.referralID)).count == 2, "both referrals earn")
+            try await stores[1].ledger.recompute(rules: LedgerService(), at: now)
+            #expect(try await stores[0].ledger.allAccruals().map(PostgresStoreStoryTests.Line.init).sorted() == processed)
+            #expect(processed.count == 24, "every payment of both customers earned once")
+        }
+    }
+
+    @Test func aBatchWithEventsWaitsForARecomputationElsewhereAndOneWithoutDoesNot() async throws {
+        try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
+            let inbox = PostgresDeliveryInbox(database: databases[1])
+            let now = Events.date("2025-06-01")
+            var ids: [DeliveryID] = []
+            for index in 0..<2 {
+                ids.append(
+                    try await inbox.ingest(
+                        IncomingDelivery(
+                            source: "stripe", vendorDeliveryID: "evt_\(index)", eventType: "invoice.paid", receivedAt: now, requestID: nil, body: Data(),
+                            headers: [:], verification: Verification(scheme: "stripe", matchedSecretIndex: 0))
+                    ).deliveryID)
+            }
+            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The other instance recomputes the ledger for two seconds (it holds the lock every recomputation takes).
+                group.addTask {
+                    try await databases[0].transaction { connection in
+                        try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: PostgresTestDatabase.logger)
+                        lockTaken.yield()
+                        try await Task.sleep(for: .seconds(2))
+                    }
+                }
+                for await _ in locked { break }
+                var started = ContinuousClock.now
+                try await inbox.settle([(ids[0], .ignored(reason: "unmapped", adapterVersion: 1))], rules: LedgerService(), at: now)
+                #expect(ContinuousClock.now - started < .seconds(1), "a batch without events does not wait")
+                started = ContinuousClock.now
+                let event = Events.paid("in_1", customer: "cus_1", email: "ap@example.com", dollars: 10, on: "2025-05-01")
+                try await inbox.settle([(ids[1], .mapped([event], adapterVersion: 1))], rules: LedgerService(), at: now)
+                #expect(ContinuousClock.now - started > .seconds(1), "a batch with events waited for the recomputation to commit")
+                try await group.waitForAll()
+            }
+        }
+    }
+}

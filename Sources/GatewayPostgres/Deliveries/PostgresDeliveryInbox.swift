@@ -185,6 +185,13 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     ) async throws -> [DeliveryID: DeliveryStatus] {
         var statuses: [DeliveryID: DeliveryStatus] = [:]
         var mapped: [(DeliveryID, [BusinessEvent])] = []
+        // A batch with events takes the recomputation lock before it writes anything: whether its
+        // events concern the program is then read with no recomputation running elsewhere, and a
+        // recomputation that starts after it sees its events. Such batches settle one at a time
+        // across instances; the others (ignored, failed, retried) never wait.
+        if force || results.contains(where: { if case .mapped = $0.1 { true } else { false } }) {
+            try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+        }
         for (id, result) in results {
             try await connection.execute("SAVEPOINT settle_delivery", logger: logger)
             do {

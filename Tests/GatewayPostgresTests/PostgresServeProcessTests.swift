@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAdapters
+import GatewayCore
+@testable import GatewayPostgres
+import GatewayRepositories
+import GatewayTestSupport
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two real `referral-gateway serve` processes on one PostgreSQL database, as two instances behind
+/// a load balancer: a vendor retry reaching the other instance is a duplicate, and every delivery
+/// either receives is processed once.
+@Suite(PostgresTestDatabase.enabled) struct PostgresServeProcessTests {
+    /// The executable SwiftPM built beside this test bundle.
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("referral-gateway")
+
+    /// Starts `serve --database` on an ephemeral port and returns the process and the port it bound.
+    static func start(database: String, dataDirectory: URL) throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory.path, "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
+        process.environment = [
+            "GATEWAY_DATABASE_URL": database, "GATEWAY_STRIPE_SECRETS": SignedDeliveries.stripeSecret.value, "LOG_LEVEL": "info",
+        ]
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let range = seen.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                output.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+                return (process, Int(seen[range].split(separator: ":").last!)!)
+            }
+        }
+        process.terminate()
+        throw GatewayError.invalid("the server did not report its port; it printed: \(seen)")
+    }
+
+    /// Posts Stripe's `invoice.paid` fixture as event `eventID`, signed now; returns the status.
+    static func send(_ eventID: String, invoice: String, to port: Int) async throws -> UInt {
+        let template = try String(contentsOf: Fixtures.root.appendingPathComponent("fixtures/stripe/invoice.paid.json"), encoding: .utf8)
+        let body = Data(
+            template.replacingOccurrences(of: "evt_1RZq3LKx7aQ2mN0pV1eT9bYc", with: eventID)
+                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: invoice).utf8)
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/webhooks/stripe")
+        request.method = .POST
+        for (name, value) in SignedDeliveries.stripeHeaders(body) { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func twoInstancesOnOneDatabaseStoreEachDeliveryOnceAndProcessIt() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the executable first: swift build")
+        let url = try #require(PostgresTestDatabase.url)
+        try await PostgresTestDatabase.withFreshSchema(migrated: false) { databases in
+            let schema = try #require(databases[0].location.split(separator: " ").last?.dropLast()).description
+            let instanceURL = url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-pg-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // Both start together on an empty schema: one migrates, the other waits for it.
+            let (first, firstPort) = try Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("one"))
+            defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+            let (second, secondPort) = try Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("two"))
+            defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+
+            // Thirty deliveries, each sent to both instances at once (a retry reaching the other one).
+            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for index in 0..<30 {
+                    for port in [firstPort, secondPort] {
+                        group.addTask { try await Self.send("evt_pg_\(index)", invoice: "in_pg_\(index)", to: port) }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.count == 60)
+            #expect(statuses.allSatisfy { $0 == 200 }, "a duplicate is acknowledged too")
+
+            let inbox = PostgresDeliveryInbox(database: databases[0])
+            let stored = try await inbox.deliveries(matching: DeliveryQuery(source: "stripe", limit: 100))
+            #expect(stored.count == 30, "one row per delivery")
+            #expect(stored.map(\.duplicateCount).reduce(0, +) == 30, "the other copy of each counted as a duplicate")
+            // The instances' processors share the work; each delivery is settled once.
+            let deadline = Date().addingTimeInterval(60)
+            while try await inbox.countAwaitingProcessing() > 0, Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
+            let settled = try await inbox.deliveries(matching: DeliveryQuery(source: "stripe", limit: 100))
+            #expect(settled.allSatisfy { $0.status == .processed })
+            #expect(settled.allSatisfy { $0.attempts == 1 }, "no delivery processed twice")
+
+            first.terminate()
+            second.terminate()
+            first.waitUntilExit()
+            second.waitUntilExit()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func serveRefusesADatabaseANewerBuildMigratedSayingSo() async throws {
+        let url = try #require(PostgresTestDatabase.url)
+        try await PostgresTestDatabase.withFreshSchema { database in
+            try await database.execute("INSERT INTO gateway_migrations (identifier) VALUES ('v99: from a newer build')")
+            let schema = try #require(database.location.split(separator: " ").last?.dropLast()).description
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["serve", "--port", "0", "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
+            process.environment = ["GATEWAY_DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"]
+            let output = Pipe()
+            process.standardError = output
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0)
+            #expect(printed.contains("has a newer schema than this build knows (v99: from a newer build)"), "\(printed)")
+            #expect(!printed.contains(":gateway@"), "the password is never printed")
+        }
+    }
+}
