@@ -41,6 +41,30 @@ public final class PostgresStore: Repositories {
         try await database.isMigrated()
     }
 
+    /// Runs `work` while holding a session-level advisory lock named after `name` and the schema, so
+    /// one instance at a time does it; an instance that finds the lock taken skips the work
+    /// (`nil`) instead of waiting. The lock goes with its connection, so an instance that dies
+    /// mid-work frees it.
+    public func exclusively<Result: Sendable>(_ name: String, _ work: () async throws -> Result) async throws -> Result? {
+        let logger = database.logger
+        return try await database.client.withConnection { connection in
+            // The key is 64 bits of the MD5 of schema and name: the same on every instance.
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_lock(('x' || substr(md5(current_schema() || ':' || \(name)), 1, 16))::bit(64)::bigint)", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            guard locked else { return nil }
+            let unlock: PostgresQuery = "SELECT pg_advisory_unlock(('x' || substr(md5(current_schema() || ':' || \(name)), 1, 16))::bit(64)::bigint)"
+            do {
+                let result = try await work()
+                _ = try await connection.query(unlock, logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query(unlock, logger: logger)
+                throw error
+            }
+        }
+    }
+
     /// Proves the database accepts a write (not read-only, not out of space), without keeping one:
     /// a row of the audit trail, rolled back.
     public func checkWritable() async throws {

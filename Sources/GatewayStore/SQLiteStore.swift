@@ -84,6 +84,11 @@ public final class SQLiteStore: Repositories {
         try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// One SQLite file serves one gateway process: the work always runs.
+    public func exclusively<Result: Sendable>(_ name: String, _ work: () async throws -> Result) async throws -> Result? {
+        try await work()
+    }
+
     public func checkWritable() async throws {
         try await writer.writeWithoutTransaction { db in
             try db.inTransaction {

@@ -66,8 +66,9 @@ public final class AutotaskContractPoller: Service, Sendable {
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                let stored = try await pollOnce()
-                if stored > 0 { logger.info("autotask contracts polled", metadata: ["stored": "\(stored)"]) }
+                // One instance polls at a time: the others find the pass taken and wait for the next.
+                let stored = try await store.exclusively("autotask-contract-poller") { try await pollOnce() }
+                if let stored, stored > 0 { logger.info("autotask contracts polled", metadata: ["stored": "\(stored)"]) }
             } catch {
                 logger.warning("autotask contract poll failed; the cursor stays and the next poll retries", metadata: ["error": "\(error)"])
             }

@@ -25,8 +25,9 @@ public struct RetentionService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                let pruned = try await Self.prune(store, keepingSeconds: keep, at: Date())
-                if pruned > 0 { logger.info("raw bodies pruned", metadata: ["deliveries": "\(pruned)"]) }
+                // Once across the instances sharing the store.
+                let pruned = try await store.exclusively("retention") { try await Self.prune(store, keepingSeconds: keep, at: Date()) }
+                if let pruned, pruned > 0 { logger.info("raw bodies pruned", metadata: ["deliveries": "\(pruned)"]) }
             } catch {
                 logger.warning("pruning raw bodies failed; retrying at the next interval", metadata: ["error": "\(error)"])
             }

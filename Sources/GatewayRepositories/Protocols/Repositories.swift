@@ -26,4 +26,8 @@ public protocol Repositories: Sendable {
     func isReady() async throws -> Bool
     /// Proves the store accepts a write (disk not full, not read-only), without keeping one.
     func checkWritable() async throws
+    /// Runs `work` unless another gateway instance on this store is running the work named `name`
+    /// (a poller's pass, retention), and answers its result, or `nil` when it was left to the
+    /// other instance. Work that must run once across instances goes through here.
+    func exclusively<Result: Sendable>(_ name: String, _ work: () async throws -> Result) async throws -> Result?
 }
