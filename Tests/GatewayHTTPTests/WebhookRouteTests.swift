@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GatewayAdapters
 import GatewayCore
 import GatewayEngine
@@ -152,6 +153,38 @@ struct Refusal: Decodable, Equatable {
             }
         }
         #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
+    }
+
+    @Test func aStoreThatCannotCommitAnswers503AndTheNextAttemptIsStoredOnceItRecovers() async throws {
+        let gateway = try TestGateway()
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        let file = gateway.directory.appendingPathComponent("gateway.sqlite").path
+        var waiting = Configuration()
+        waiting.busyMode = .timeout(10)
+        let admin = try DatabaseQueue(path: file, configuration: waiting)
+        try await gateway.application.test(.live) { client in
+            // The deliveries' table is taken away, as a database gone away would be.
+            try await admin.write { db in try db.execute(sql: "ALTER TABLE delivery RENAME TO delivery_away") }
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "30")
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "store_unavailable")
+            }
+            try await admin.write { db in try db.execute(sql: "ALTER TABLE delivery_away RENAME TO delivery") }
+            // The vendor's retry is stored, once.
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .ok)
+                let receipt = try Receipt.from(response.body)
+                #expect(receipt.result == "stored")
+            }
+        }
+        let stored = try await gateway.store.inbox.deliveries(matching: DeliveryQuery())
+        #expect(stored.count == 1)
     }
 
     @Test func theAdminTokenIsNoSubstituteForASignature() async throws {

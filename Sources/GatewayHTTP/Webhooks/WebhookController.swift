@@ -112,11 +112,23 @@ struct WebhookController: Sendable {
         }
 
         let identity = adapter.identify(body, headers: headers)
-        let outcome = try await store.inbox.ingest(
-            IncomingDelivery(
-                source: source, vendorDeliveryID: identity.vendorDeliveryID, eventType: identity.eventType,
-                receivedAt: configuration.now(), requestID: context.requestID, body: body,
-                headers: headers.keeping(adapter.definition.keptHeaders).values, verification: verification))
+        let outcome: IngestOutcome
+        do {
+            outcome = try await store.inbox.ingest(
+                IncomingDelivery(
+                    source: source, vendorDeliveryID: identity.vendorDeliveryID, eventType: identity.eventType,
+                    receivedAt: configuration.now(), requestID: context.requestID, body: body,
+                    headers: headers.keeping(adapter.definition.keptHeaders).values, verification: verification))
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            // The store could not commit (PostgreSQL unreachable, disk full): nothing is
+            // acknowledged, and a 503 makes the vendor send it again.
+            logger.error("a verified delivery could not be stored; answered 503 so the vendor retries", metadata: ["error": "\(error)"])
+            throw APIError(
+                .serviceUnavailable, "store_unavailable", "the delivery could not be stored and is not acknowledged; send it again",
+                headers: [.retryAfter: "30"])
+        }
         switch outcome {
         case .stored(let id):
             metrics.stored(source, duplicate: false)
