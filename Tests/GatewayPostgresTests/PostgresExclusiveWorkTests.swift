@@ -51,17 +51,27 @@ import Testing
         }
     }
 
+    /// How many of the racing passes have returned.
+    actor Finished {
+        private(set) var count = 0
+        func mark() { count += 1 }
+    }
+
     @Test func twoInstancesPassingAtOnceRunTheWorkOnceBetweenThem() async throws {
         try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
             let stores = databases.map { PostgresStore(database: $0, outboundEvents: OutboundEvents()) }
+            let finished = Finished()
             let results = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for store in stores {
                     group.addTask {
-                        try await store.exclusively("autotask-contract-poller") { () async throws -> Int in
-                            // Long enough for the other instance's attempt to meet the held lock.
-                            try await Task.sleep(for: .milliseconds(500))
+                        let result = try await store.exclusively("autotask-contract-poller") { () async throws -> Int in
+                            // Inside, wait for the other pass to return: with the lock it returns at
+                            // once (skipped); without it both would be in here, and both would run.
+                            for _ in 0..<300 where await finished.count == 0 { try await Task.sleep(for: .milliseconds(100)) }
                             return 1
                         }
+                        await finished.mark()
+                        return result
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
