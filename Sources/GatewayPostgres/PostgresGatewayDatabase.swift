@@ -1,6 +1,5 @@
 import Foundation
 import GatewayCore
-import Synchronization
 public import Logging
 public import PostgresNIO
 
@@ -59,24 +58,21 @@ public final class PostgresGatewayDatabase: Sendable {
     /// - Throws: `GatewayError.refused`.
     public func checkReachable(within limit: Duration = .seconds(15)) async throws {
         let location = location
-        let timedOut = GatewayError.refused(
-            "PostgreSQL at \(location) did not answer within \(limit.components.seconds) s: check that it runs, that it accepts connections from this host, and the user, password and sslmode in the URL")
         do {
-            // Whichever comes first answers: the pool's wait for a connection does not end when
-            // cancelled, so the probe is left to finish (or fail) on its own.
-            let answer = FirstAnswer()
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                Task {
-                    do {
-                        _ = try await self.rows("SELECT 1")
-                        answer.give(.success(()), to: continuation)
-                    } catch {
-                        answer.give(.failure(error), to: continuation)
-                    }
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    _ = try await self.rows("SELECT 1")
+                    return true
                 }
-                Task {
-                    try? await Task.sleep(for: limit)
-                    answer.give(.failure(timedOut), to: continuation)
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return false
+                }
+                let answered = try await group.next() ?? false
+                group.cancelAll()
+                guard answered else {
+                    throw GatewayError.refused(
+                        "PostgreSQL at \(location) did not answer within \(limit.components.seconds) s: check that it runs, that it accepts connections from this host, and the user, password and sslmode in the URL")
                 }
             }
         } catch let error as PSQLError {
@@ -84,16 +80,6 @@ public final class PostgresGatewayDatabase: Sendable {
                 [info[.sqlState].map { "SQLSTATE \($0)" }, info[.message]].compactMap { $0 }.joined(separator: ": ")
             }
             throw GatewayError.refused("PostgreSQL at \(location) refused: \(server ?? "\(error.code)")")
-        }
-    }
-
-    /// Resumes a continuation with the first answer given, and ignores the later ones.
-    private final class FirstAnswer: Sendable {
-        private let given = Mutex(false)
-
-        func give(_ result: Result<Void, any Error>, to continuation: CheckedContinuation<Void, any Error>) {
-            guard given.withLock({ given in defer { given = true }; return !given }) else { return }
-            continuation.resume(with: result)
         }
     }
 
