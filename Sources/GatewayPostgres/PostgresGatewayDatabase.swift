@@ -51,38 +51,6 @@ public final class PostgresGatewayDatabase: Sendable {
         await client.run()
     }
 
-    /// Proves the database answers, within `limit`, or says why not in words a person can act on
-    /// (never the password): the pool itself keeps retrying a server that is down, or a login it
-    /// refuses, for about a minute before it gives up with a bare error.
-    ///
-    /// - Throws: `GatewayError.refused`.
-    public func checkReachable(within limit: Duration = .seconds(15)) async throws {
-        let location = location
-        do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    _ = try await self.rows("SELECT 1")
-                    return true
-                }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    return false
-                }
-                let answered = try await group.next() ?? false
-                group.cancelAll()
-                guard answered else {
-                    throw GatewayError.refused(
-                        "PostgreSQL at \(location) did not answer within \(limit.components.seconds) s: check that it runs, that it accepts connections from this host, and the user, password and sslmode in the URL")
-                }
-            }
-        } catch let error as PSQLError {
-            let server = error.serverInfo.map { info in
-                [info[.sqlState].map { "SQLSTATE \($0)" }, info[.message]].compactMap { $0 }.joined(separator: ": ")
-            }
-            throw GatewayError.refused("PostgreSQL at \(location) refused: \(server ?? "\(error.code)")")
-        }
-    }
-
     /// Runs `body` on one connection inside a transaction: committed when it returns, rolled back
     /// when it throws (the error it threw is rethrown as it is).
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {

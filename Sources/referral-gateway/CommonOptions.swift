@@ -32,7 +32,6 @@ struct StorageOptions: ParsableArguments {
             let postgres = try PostgresGatewayDatabase(url: database, logger: logger)
             // The pool serves while the process lives; a command's process ends when it is done.
             Task.detached { await postgres.run() }
-            try await postgres.checkReachable()
             try await postgres.migrate()
             store = PostgresStore(database: postgres, outboundEvents: OutboundEvents())
         } else {

@@ -19,7 +19,6 @@ struct MigrateCommand: AsyncParsableCommand {
         if let url = storage.database {
             let database = try PostgresGatewayDatabase(url: url, logger: CommandLog.logger)
             Task.detached { await database.run() }
-            try await database.checkReachable()
             let applied = try await database.migrate()
             Output.print(MigrateResult(store: database.location, applied: applied))
         } else {
