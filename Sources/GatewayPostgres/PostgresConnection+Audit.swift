@@ -1,4 +1,5 @@
 import Foundation
+import GatewayRepositories
 import Logging
 import PostgresNIO
 
@@ -7,7 +8,7 @@ extension PostgresConnection {
     /// it records.
     func audit(_ action: String, subject: String, detail: [String: String], at now: Date, logger: Logger) async throws {
         try await execute(
-            "INSERT INTO audit_log (at, action, subject, detail) VALUES (\(now), \(action), \(subject), \(try PostgresCoding.text(detail)))",
+            "INSERT INTO audit_log (at, action, subject, detail) VALUES (\(now), \(action), \(subject), \(try ColumnJSON.text(detail)))",
             logger: logger)
     }
 }

@@ -11,8 +11,8 @@ extension Partner {
         }
         self.init(
             id: PartnerID(row["id"]), name: row["name"], kind: kind, specialty: (row["specialty"] as String?).flatMap(Partner.Specialty.init),
-            payoutForm: payout, email: row["email"], domains: try StoreCoding.value([String].self, from: row["domains"]),
-            vendorIDs: try StoreCoding.value([String: String].self, from: row["vendor_ids"]), createdAt: row["created_at"],
+            payoutForm: payout, email: row["email"], domains: try ColumnJSON.value([String].self, from: row["domains"]),
+            vendorIDs: try ColumnJSON.value([String: String].self, from: row["vendor_ids"]), createdAt: row["created_at"],
             deactivatedAt: row["deactivated_at"])
     }
 }
@@ -20,7 +20,7 @@ extension Partner {
 extension PlanVersion {
     /// The terms column holds every term; the effective date is read from its own column, exact.
     init(row: Row) throws {
-        var terms = try StoreCoding.value(PlanTerms.self, from: row["terms"])
+        var terms = try ColumnJSON.value(PlanTerms.self, from: row["terms"])
         terms.effectiveFrom = row["effective_from"]
         self.init(planID: PlanID(row["plan_id"]), version: row["version"], terms: terms)
     }
@@ -33,9 +33,9 @@ extension Referral {
             partnerID: PartnerID(row["partner_id"]),
             planID: PlanID(row["plan_id"]),
             prospectName: row["prospect_name"],
-            domains: try StoreCoding.value([String].self, from: row["domains"]),
-            contactEmails: try StoreCoding.value([String].self, from: row["contact_emails"]),
-            vendorIDs: try StoreCoding.value([String: String].self, from: row["vendor_ids"]),
+            domains: try ColumnJSON.value([String].self, from: row["domains"]),
+            contactEmails: try ColumnJSON.value([String].self, from: row["contact_emails"]),
+            vendorIDs: try ColumnJSON.value([String: String].self, from: row["vendor_ids"]),
             referralCode: row["referral_code"],
             introducedAt: row["introduced_at"],
             qualifiedAt: row["qualified_at"],
@@ -52,11 +52,11 @@ extension Contract {
             referralID: ReferralID(row["referral_id"]),
             partnerID: PartnerID(row["partner_id"]),
             planID: PlanID(row["plan_id"]),
-            customer: try StoreCoding.value(CustomerReference.self, from: row["customer"]),
+            customer: try ColumnJSON.value(CustomerReference.self, from: row["customer"]),
             startedAt: row["started_at"],
             createdByDelivery: DeliveryID(row["created_by_delivery"]),
             endedAt: row["ended_at"],
-            monthlyValue: try (row["monthly_value"] as String?).map { try StoreCoding.value(Money.self, from: $0) })
+            monthlyValue: try (row["monthly_value"] as String?).map { try ColumnJSON.value(Money.self, from: $0) })
     }
 }
 
@@ -104,8 +104,8 @@ extension StoredDelivery {
             receivedAt: row["received_at"],
             requestID: row["request_id"],
             body: row["body"],
-            headers: try StoreCoding.value([String: String].self, from: row["headers"]),
-            verification: try StoreCoding.value(Verification.self, from: row["verification"]),
+            headers: try ColumnJSON.value([String: String].self, from: row["headers"]),
+            verification: try ColumnJSON.value(Verification.self, from: row["verification"]),
             status: DeliveryStatus(rawValue: row["status"]) ?? .failed,
             statusReason: row["status_reason"],
             adapterVersion: row["adapter_version"],

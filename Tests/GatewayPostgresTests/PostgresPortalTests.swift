@@ -121,7 +121,7 @@ import Testing
             // Accepting records the referral, once.
             try await databases[0].execute("INSERT INTO plan (id, name) VALUES (1, 'standard')")
             try await databases[0].execute(
-                "INSERT INTO plan_version (plan_id, version, effective_from, terms) VALUES (1, 1, \(Self.now), \(try PostgresCoding.text(PlanTerms(rules: []))))")
+                "INSERT INTO plan_version (plan_id, version, effective_from, terms) VALUES (1, 1, \(Self.now), \(try ColumnJSON.text(PlanTerms(rules: []))))")
             let referral = Referral(
                 id: ReferralID(0), partnerID: PartnerID(2), planID: PlanID(1), prospectName: "Initech", domains: ["initech.example"],
                 contactEmails: [], vendorIDs: [:], referralCode: nil, introducedAt: decided)

@@ -79,8 +79,8 @@ import Testing
                 """
                 INSERT INTO referral (id, partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code, introduced_at,
                     status, qualified_at, claim_share, flags)
-                VALUES (1, \(partner.id.rawValue), \(plan.id.rawValue), 'Bright Dental', \(try PostgresCoding.text(referral.domains)),
-                    \(try PostgresCoding.text(referral.contactEmails)), \(try PostgresCoding.text(referral.vendorIDs)), 'ACME1',
+                VALUES (1, \(partner.id.rawValue), \(plan.id.rawValue), 'Bright Dental', \(try ColumnJSON.text(referral.domains)),
+                    \(try ColumnJSON.text(referral.contactEmails)), \(try ColumnJSON.text(referral.vendorIDs)), 'ACME1',
                     \(referral.introducedAt), 'introduced', \(referral.qualifiedAt), 5000, '["self-referral check skipped"]')
                 """)
             try await database.execute(
@@ -88,7 +88,7 @@ import Testing
             try await database.execute(
                 """
                 INSERT INTO contract (referral_id, partner_id, plan_id, customer, started_at, created_by_delivery)
-                VALUES (1, \(partner.id.rawValue), \(plan.id.rawValue), \(try PostgresCoding.text(CustomerReference(source: "stripe", id: "cus_bd"))),
+                VALUES (1, \(partner.id.rawValue), \(plan.id.rawValue), \(try ColumnJSON.text(CustomerReference(source: "stripe", id: "cus_bd"))),
                     \(Events.date("2025-02-01")), 1)
                 """)
 

@@ -28,7 +28,7 @@ import Testing
         try await database.execute(
             """
             INSERT INTO contract (id, referral_id, partner_id, plan_id, customer, started_at, created_by_delivery)
-            VALUES (7, 1, 1, 1, \(try PostgresCoding.text(Self.customer)), \(at), 1)
+            VALUES (7, 1, 1, 1, \(try ColumnJSON.text(Self.customer)), \(at), 1)
             """)
         try await database.execute("INSERT INTO payout (id, created_at, paid_at) VALUES (1, \(at), \(Events.date("2025-01-31")))")
         let lines: [(String, Int64, Int, String, String, String, Bool, Int64?, String)] = [

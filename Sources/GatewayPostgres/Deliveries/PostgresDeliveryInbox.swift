@@ -37,8 +37,8 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     /// Stores a verified delivery, or counts a retry of one already stored. Each statement commits
     /// on its own, so the delivery is durable when this returns.
     public func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
-        let headers = try PostgresCoding.text(delivery.headers)
-        let verification = try PostgresCoding.text(delivery.verification)
+        let headers = try ColumnJSON.text(delivery.headers)
+        let verification = try ColumnJSON.text(delivery.verification)
         return try await database.client.withConnection { connection in
             // A retry is counted on the stored row first, so it does not use up an identity value.
             if let existing = try await countDuplicate(delivery, connection) { return .duplicate(existing) }
@@ -135,7 +135,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             "SELECT payload, adapter_version, explanation FROM business_event WHERE delivery_id = \(delivery.rawValue) ORDER BY position"
         ).map { row in
             let (payload, version, explanation) = try row.decode((String, Int, String).self)
-            return RecordedBusinessEvent(event: try PostgresCoding.value(BusinessEvent.self, from: payload), adapterVersion: version, explanation: explanation)
+            return RecordedBusinessEvent(event: try ColumnJSON.value(BusinessEvent.self, from: payload), adapterVersion: version, explanation: explanation)
         }
     }
 
@@ -290,7 +290,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             """
             INSERT INTO business_event (delivery_id, position, kind, business_key, adapter_version, payload, explanation, customer_key, occurred_at)
             VALUES (\(delivery.rawValue), \(position), \(event.kind.rawValue), \(event.businessKey), \(adapterVersion),
-                \(try PostgresCoding.text(event)), 'recorded', \(event.customerKey), \(event.occurredAt))
+                \(try ColumnJSON.text(event)), 'recorded', \(event.customerKey), \(event.occurredAt))
             """, logger: logger)
         try await connection.execute(
             """

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayRepositories
 import PostgresNIO
 
 extension Accrual {
@@ -46,10 +47,10 @@ extension Contract {
             referralID: ReferralID(try row["referral_id"].decode(Int64.self)),
             partnerID: PartnerID(try row["partner_id"].decode(Int64.self)),
             planID: PlanID(try row["plan_id"].decode(Int64.self)),
-            customer: try PostgresCoding.value(CustomerReference.self, from: row["customer"].decode(String.self)),
+            customer: try ColumnJSON.value(CustomerReference.self, from: row["customer"].decode(String.self)),
             startedAt: try row["started_at"].decode(Date.self),
             createdByDelivery: DeliveryID(try row["created_by_delivery"].decode(Int64.self)),
             endedAt: try row["ended_at"].decode(Date?.self),
-            monthlyValue: try row["monthly_value"].decode(String?.self).map { try PostgresCoding.value(Money.self, from: $0) })
+            monthlyValue: try row["monthly_value"].decode(String?.self).map { try ColumnJSON.value(Money.self, from: $0) })
     }
 }

@@ -36,7 +36,7 @@ enum PostgresLedger {
     static func settings(_ connection: PostgresConnection, logger: Logger) async throws -> ProgramSettings {
         guard let text = try await connection.execute("SELECT settings FROM program_settings WHERE id = 1", logger: logger).first?.decode(String.self)
         else { return ProgramSettings() }
-        return try PostgresCoding.value(ProgramSettings.self, from: text)
+        return try ColumnJSON.value(ProgramSettings.self, from: text)
     }
 
     /// Every stored event that can concern the program: those whose customer or agreement matches a
@@ -76,7 +76,7 @@ enum PostgresLedger {
             """, logger: logger)
         return try rows.map { row in
             let (delivery, payload) = try row.decode((Int64, String).self)
-            return RecordedEvent(try PostgresCoding.value(BusinessEvent.self, from: payload), delivery: DeliveryID(delivery))
+            return RecordedEvent(try ColumnJSON.value(BusinessEvent.self, from: payload), delivery: DeliveryID(delivery))
         }
     }
 
@@ -106,8 +106,8 @@ enum PostgresLedger {
                 """
                 INSERT INTO contract (referral_id, partner_id, plan_id, customer, started_at, created_by_delivery, ended_at, monthly_value)
                 VALUES (\(contract.referralID.rawValue), \(contract.partnerID.rawValue), \(contract.planID.rawValue),
-                    \(try PostgresCoding.text(contract.customer)), \(contract.startedAt), \(contract.startedBy.rawValue), \(contract.endedAt),
-                    \(try contract.monthlyValue.map(PostgresCoding.text)))
+                    \(try ColumnJSON.text(contract.customer)), \(contract.startedAt), \(contract.startedBy.rawValue), \(contract.endedAt),
+                    \(try contract.monthlyValue.map(ColumnJSON.text)))
                 ON CONFLICT (referral_id) DO UPDATE SET partner_id = excluded.partner_id, plan_id = excluded.plan_id,
                     customer = excluded.customer, started_at = excluded.started_at, created_by_delivery = excluded.created_by_delivery,
                     ended_at = excluded.ended_at, monthly_value = excluded.monthly_value

@@ -50,7 +50,7 @@ public struct PostgresLedgerRepository: LedgerRepository {
             try await connection.execute("DELETE FROM business_event_key", logger: logger)
             for row in rows {
                 let (delivery, position, payload) = try row.decode((Int64, Int, String).self)
-                let event = try PostgresCoding.value(BusinessEvent.self, from: payload)
+                let event = try ColumnJSON.value(BusinessEvent.self, from: payload)
                 try await connection.execute(
                     """
                     UPDATE business_event SET customer_key = \(event.customerKey), occurred_at = \(event.occurredAt)

@@ -284,7 +284,7 @@ public struct PostgresOutboxRepository: OutboxRepository {
                 activities.append(
                     SourceActivity(
                         source: source, watchedSince: watchedSince, lastDeliveryAt: lastDeliveryAt,
-                        silence: try silence.map { try PostgresCoding.value(SourceSilence.self, from: $0) }))
+                        silence: try silence.map { try ColumnJSON.value(SourceSilence.self, from: $0) }))
             }
             return activities
         }
@@ -294,7 +294,7 @@ public struct PostgresOutboxRepository: OutboxRepository {
         try await database.transaction { connection in
             let logger = database.logger
             let raised = try await connection.execute(
-                "UPDATE source_watch SET silence = \(try PostgresCoding.text(silence)) WHERE source = \(silence.source) AND silence IS NULL RETURNING source",
+                "UPDATE source_watch SET silence = \(try ColumnJSON.text(silence)) WHERE source = \(silence.source) AND silence IS NULL RETURNING source",
                 logger: logger)
             guard !raised.isEmpty else { return false }
             try await connection.audit(
@@ -320,7 +320,7 @@ public struct PostgresOutboxRepository: OutboxRepository {
 
     public func silences() async throws -> [SourceSilence] {
         try await database.rows("SELECT silence FROM source_watch WHERE silence IS NOT NULL ORDER BY source").map {
-            try PostgresCoding.value(SourceSilence.self, from: try $0.decode(String.self))
+            try ColumnJSON.value(SourceSilence.self, from: try $0.decode(String.self))
         }
     }
 }

@@ -28,7 +28,7 @@ public struct PostgresWebhookEndpointRepository: WebhookEndpointRepository {
                 let row = try await connection.execute(
                     """
                     INSERT INTO webhook_endpoint (url, description, event_types, created_at)
-                    VALUES (\(url), \(description), \(try PostgresCoding.text(eventTypes.map(\.rawValue))), \(now)) RETURNING id
+                    VALUES (\(url), \(description), \(try ColumnJSON.text(eventTypes.map(\.rawValue))), \(now)) RETURNING id
                     """, logger: logger
                 ).first
             else { throw GatewayError.invalid("the endpoint was not stored") }
@@ -131,7 +131,7 @@ public struct PostgresWebhookEndpointRepository: WebhookEndpointRepository {
 extension WebhookEndpoint {
     /// A row of `PostgresWebhookEndpointRepository.endpointSelect`.
     init(postgres row: PostgresRandomAccessRow) throws {
-        let types = try PostgresCoding.value([String].self, from: try row["event_types"].decode(String.self))
+        let types = try ColumnJSON.value([String].self, from: try row["event_types"].decode(String.self))
         let createdAt = try row["created_at"].decode(Date.self)
         self.init(
             id: WebhookEndpointID(try row["id"].decode(Int64.self)), url: try row["url"].decode(String.self),

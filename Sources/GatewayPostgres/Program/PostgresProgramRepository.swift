@@ -35,7 +35,7 @@ public struct PostgresProgramRepository: ProgramRepository {
             """
             INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at)
             VALUES (\(partner.name), \(partner.kind.rawValue), \(partner.specialty?.rawValue), \(partner.payoutForm.rawValue), \(partner.email),
-                \(try PostgresCoding.text(partner.domains)), \(try PostgresCoding.text(partner.vendorIDs)), \(now))
+                \(try ColumnJSON.text(partner.domains)), \(try ColumnJSON.text(partner.vendorIDs)), \(now))
             RETURNING id
             """, logger: logger)
         var stored = partner
@@ -49,8 +49,8 @@ public struct PostgresProgramRepository: ProgramRepository {
         try await connection.execute(
             """
             UPDATE partner SET name = \(partner.name), kind = \(partner.kind.rawValue), specialty = \(partner.specialty?.rawValue),
-                payout_form = \(partner.payoutForm.rawValue), email = \(partner.email), domains = \(try PostgresCoding.text(partner.domains)),
-                vendor_ids = \(try PostgresCoding.text(partner.vendorIDs)), deactivated_at = \(partner.deactivatedAt)
+                payout_form = \(partner.payoutForm.rawValue), email = \(partner.email), domains = \(try ColumnJSON.text(partner.domains)),
+                vendor_ids = \(try ColumnJSON.text(partner.vendorIDs)), deactivated_at = \(partner.deactivatedAt)
             WHERE id = \(partner.id.rawValue)
             """, logger: logger)
         try await connection.audit(
@@ -82,7 +82,7 @@ public struct PostgresProgramRepository: ProgramRepository {
             try await connection.execute(
                 """
                 INSERT INTO plan_version (plan_id, version, effective_from, terms)
-                VALUES (\(id.rawValue), \(version.version), \(version.effectiveFrom), \(try PostgresCoding.text(version.terms)))
+                VALUES (\(id.rawValue), \(version.version), \(version.effectiveFrom), \(try ColumnJSON.text(version.terms)))
                 """, logger: logger)
             try await connection.audit("plan.created", subject: "plan:\(id)", detail: ["name": name], at: now, logger: logger)
             return CommissionPlan(id: id, name: name, versions: [version])
@@ -102,7 +102,7 @@ public struct PostgresProgramRepository: ProgramRepository {
             try await connection.execute(
                 """
                 INSERT INTO plan_version (plan_id, version, effective_from, terms)
-                VALUES (\(plan.rawValue), \(version.version), \(version.effectiveFrom), \(try PostgresCoding.text(version.terms)))
+                VALUES (\(plan.rawValue), \(version.version), \(version.effectiveFrom), \(try ColumnJSON.text(version.terms)))
                 """, logger: logger)
             try await connection.audit("plan.version_added", subject: "plan:\(plan)", detail: ["version": "\(version.version)"], at: now, logger: logger)
             try await PostgresLedger.recompute(rules, outbound: outbound, at: now, connection, logger: logger)
@@ -151,9 +151,9 @@ public struct PostgresProgramRepository: ProgramRepository {
             """
             INSERT INTO referral (partner_id, plan_id, prospect_name, domains, contact_emails, vendor_ids, referral_code,
                 introduced_at, status, claim_share, flags)
-            VALUES (\(referral.partnerID.rawValue), \(referral.planID.rawValue), \(referral.prospectName), \(try PostgresCoding.text(referral.domains)),
-                \(try PostgresCoding.text(referral.contactEmails)), \(try PostgresCoding.text(referral.vendorIDs)), \(referral.referralCode),
-                \(referral.introducedAt), 'introduced', \(referral.claimShare), \(try PostgresCoding.text(flags)))
+            VALUES (\(referral.partnerID.rawValue), \(referral.planID.rawValue), \(referral.prospectName), \(try ColumnJSON.text(referral.domains)),
+                \(try ColumnJSON.text(referral.contactEmails)), \(try ColumnJSON.text(referral.vendorIDs)), \(referral.referralCode),
+                \(referral.introducedAt), 'introduced', \(referral.claimShare), \(try ColumnJSON.text(flags)))
             RETURNING id
             """, logger: logger)
         let id = ReferralID(try rows.first?.decode(Int64.self) ?? 0)
@@ -190,7 +190,7 @@ public struct PostgresProgramRepository: ProgramRepository {
         ).map { row in
             let row = row.makeRandomAccess()
             return StoredReferral(
-                referral: try Referral(postgres: row), flags: try PostgresCoding.value([String].self, from: row["flags"].decode(String.self)),
+                referral: try Referral(postgres: row), flags: try ColumnJSON.value([String].self, from: row["flags"].decode(String.self)),
                 contractStartedAt: try row["contract_started_at"].decode(Date?.self))
         }
     }
@@ -273,11 +273,11 @@ public struct PostgresProgramRepository: ProgramRepository {
         guard let text = try await database.rows("SELECT settings FROM program_settings WHERE id = 1").first?.decode(String.self) else {
             return ProgramSettings()
         }
-        return try PostgresCoding.value(ProgramSettings.self, from: text)
+        return try ColumnJSON.value(ProgramSettings.self, from: text)
     }
 
     public func saveSettings(_ settings: ProgramSettings, rules: any LedgerRules, at now: Date) async throws {
-        let text = try PostgresCoding.text(settings)
+        let text = try ColumnJSON.text(settings)
         try await database.transaction { connection in
             try await connection.execute(
                 "INSERT INTO program_settings (id, settings) VALUES (1, \(text)) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
@@ -297,7 +297,7 @@ public struct PostgresProgramRepository: ProgramRepository {
         let rows = try await connection.execute(
             """
             INSERT INTO outbound_referral (partner_id, client_name, referred_at, monthly_value, note)
-            VALUES (\(referral.partnerID.rawValue), \(referral.clientName), \(referral.referredAt), \(try referral.monthlyValue.map(PostgresCoding.text)),
+            VALUES (\(referral.partnerID.rawValue), \(referral.clientName), \(referral.referredAt), \(try referral.monthlyValue.map(ColumnJSON.text)),
                 \(referral.note))
             RETURNING id
             """, logger: logger)
@@ -312,7 +312,7 @@ public struct PostgresProgramRepository: ProgramRepository {
             let (id, partner, client, referredAt, monthly, note) = try row.decode((Int64, Int64, String, Date, String?, String?).self)
             return OutboundReferral(
                 id: id, partnerID: PartnerID(partner), clientName: client, referredAt: referredAt,
-                monthlyValue: try monthly.map { try PostgresCoding.value(Money.self, from: $0) }, note: note)
+                monthlyValue: try monthly.map { try ColumnJSON.value(Money.self, from: $0) }, note: note)
         }
     }
 
@@ -359,7 +359,7 @@ public struct PostgresProgramRepository: ProgramRepository {
             for referral in changes.newOutboundReferrals { _ = try await insertOutbound(referral, at: now, connection) }
             for referral in changes.changedOutboundReferrals {
                 try await connection.execute(
-                    "UPDATE outbound_referral SET monthly_value = \(try referral.monthlyValue.map(PostgresCoding.text)), note = \(referral.note) WHERE id = \(referral.id)",
+                    "UPDATE outbound_referral SET monthly_value = \(try referral.monthlyValue.map(ColumnJSON.text)), note = \(referral.note) WHERE id = \(referral.id)",
                     logger: logger)
                 try await connection.audit("outbound.changed", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, logger: logger)
             }
@@ -381,7 +381,7 @@ public struct PostgresProgramRepository: ProgramRepository {
     public func auditLog(limit: Int) async throws -> [AuditEntry] {
         try await database.rows("SELECT at, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT \(limit)").map { row in
             let (at, action, subject, detail) = try row.decode((Date, String, String, String).self)
-            return AuditEntry(at: at, action: action, subject: subject, detail: try PostgresCoding.value([String: String].self, from: detail))
+            return AuditEntry(at: at, action: action, subject: subject, detail: try ColumnJSON.value([String: String].self, from: detail))
         }
     }
 }

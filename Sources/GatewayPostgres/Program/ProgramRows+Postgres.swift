@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayRepositories
 import PostgresNIO
 
 extension Partner {
@@ -15,8 +16,8 @@ extension Partner {
         self.init(
             id: PartnerID(id), name: try row["name"].decode(String.self), kind: kind,
             specialty: try row["specialty"].decode(String?.self).flatMap(Partner.Specialty.init), payoutForm: payout,
-            email: try row["email"].decode(String?.self), domains: try PostgresCoding.value([String].self, from: row["domains"].decode(String.self)),
-            vendorIDs: try PostgresCoding.value([String: String].self, from: row["vendor_ids"].decode(String.self)),
+            email: try row["email"].decode(String?.self), domains: try ColumnJSON.value([String].self, from: row["domains"].decode(String.self)),
+            vendorIDs: try ColumnJSON.value([String: String].self, from: row["vendor_ids"].decode(String.self)),
             createdAt: try row["created_at"].decode(Date.self), deactivatedAt: try row["deactivated_at"].decode(Date?.self))
     }
 }
@@ -26,7 +27,7 @@ extension PlanVersion {
     /// its own column, exact.
     init(postgres row: PostgresRow) throws {
         let row = row.makeRandomAccess()
-        var terms = try PostgresCoding.value(PlanTerms.self, from: row["terms"].decode(String.self))
+        var terms = try ColumnJSON.value(PlanTerms.self, from: row["terms"].decode(String.self))
         terms.effectiveFrom = try row["effective_from"].decode(Date.self)
         self.init(planID: PlanID(try row["plan_id"].decode(Int64.self)), version: try row["version"].decode(Int.self), terms: terms)
     }
@@ -40,9 +41,9 @@ extension Referral {
             partnerID: PartnerID(try row["partner_id"].decode(Int64.self)),
             planID: PlanID(try row["plan_id"].decode(Int64.self)),
             prospectName: try row["prospect_name"].decode(String.self),
-            domains: try PostgresCoding.value([String].self, from: row["domains"].decode(String.self)),
-            contactEmails: try PostgresCoding.value([String].self, from: row["contact_emails"].decode(String.self)),
-            vendorIDs: try PostgresCoding.value([String: String].self, from: row["vendor_ids"].decode(String.self)),
+            domains: try ColumnJSON.value([String].self, from: row["domains"].decode(String.self)),
+            contactEmails: try ColumnJSON.value([String].self, from: row["contact_emails"].decode(String.self)),
+            vendorIDs: try ColumnJSON.value([String: String].self, from: row["vendor_ids"].decode(String.self)),
             referralCode: try row["referral_code"].decode(String?.self),
             introducedAt: try row["introduced_at"].decode(Date.self),
             qualifiedAt: try row["qualified_at"].decode(Date?.self),

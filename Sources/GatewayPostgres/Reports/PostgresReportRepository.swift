@@ -114,7 +114,7 @@ public struct PostgresReportRepository: ReportRepository {
         {
             let (referral, name, customer) = try row.decode((Int64, String, String?).self)
             clients[ReferralID(referral)] = PayoutExport.ReferredClient(
-                name: name, customer: try customer.map { try PostgresCoding.value(CustomerReference.self, from: $0) })
+                name: name, customer: try customer.map { try ColumnJSON.value(CustomerReference.self, from: $0) })
         }
         return clients
     }
@@ -142,7 +142,7 @@ public struct PostgresReportRepository: ReportRepository {
                     entries.append(.payment(vendorKey: customerKey, paidAt: occurredAt))
                     continue
                 }
-                entries.append(.event(try PostgresCoding.value(BusinessEvent.self, from: payload)))
+                entries.append(.event(try ColumnJSON.value(BusinessEvent.self, from: payload)))
                 if let customerKey { described.insert(customerKey) }
             }
             let contracts = try await connection.execute("SELECT * FROM contract ORDER BY id", logger: logger).map {

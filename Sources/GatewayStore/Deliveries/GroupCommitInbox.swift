@@ -105,7 +105,7 @@ private struct EncodedDelivery: Sendable {
 
     init(_ delivery: IncomingDelivery) throws {
         self.delivery = delivery
-        headers = try StoreCoding.text(delivery.headers)
-        verification = try StoreCoding.text(delivery.verification)
+        headers = try ColumnJSON.text(delivery.headers)
+        verification = try ColumnJSON.text(delivery.verification)
     }
 }

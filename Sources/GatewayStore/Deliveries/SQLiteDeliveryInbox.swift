@@ -90,7 +90,7 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
                 db, sql: "SELECT * FROM business_event WHERE delivery_id = ? ORDER BY position", arguments: [delivery.rawValue]
             ).map { row in
                 RecordedBusinessEvent(
-                    event: try StoreCoding.value(BusinessEvent.self, from: row["payload"]),
+                    event: try ColumnJSON.value(BusinessEvent.self, from: row["payload"]),
                     adapterVersion: row["adapter_version"],
                     explanation: row["explanation"])
             }

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayRepositories
 import Synchronization
 
 /// Stored event payloads decoded once per process. Every recomputation reads the referred
@@ -17,7 +18,7 @@ final class DecodedEvents: Sendable {
 
     func event(_ payload: String) throws -> BusinessEvent {
         if let event = events.withLock({ $0[payload] }) { return event }
-        let event = try StoreCoding.value(BusinessEvent.self, from: payload)
+        let event = try ColumnJSON.value(BusinessEvent.self, from: payload)
         events.withLock { events in
             if events.count >= limit { events.removeAll(keepingCapacity: true) }
             events[payload] = event

@@ -12,7 +12,7 @@ enum LedgerSQL {
     static func audit(_ action: String, subject: String, detail: [String: String], at now: Date, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO audit_log (at, action, subject, detail) VALUES (?, ?, ?, ?)",
-            arguments: [now, action, subject, try StoreCoding.text(detail)])
+            arguments: [now, action, subject, try ColumnJSON.text(detail)])
     }
 
     // MARK: Events
@@ -32,7 +32,7 @@ enum LedgerSQL {
                 """
         ).execute(
             arguments: [
-                delivery.rawValue, position, event.kind.rawValue, event.businessKey, adapterVersion, try StoreCoding.text(event), explanation,
+                delivery.rawValue, position, event.kind.rawValue, event.businessKey, adapterVersion, try ColumnJSON.text(event), explanation,
                 event.customerKey, event.occurredAt,
             ])
         try indexEvent(event, delivery: delivery, position: position, db)
@@ -67,7 +67,7 @@ enum LedgerSQL {
 
     static func settings(_ db: Database) throws -> ProgramSettings {
         guard let text = try String.fetchOne(db, sql: "SELECT settings FROM program_settings WHERE id = 1") else { return ProgramSettings() }
-        return try StoreCoding.value(ProgramSettings.self, from: text)
+        return try ColumnJSON.value(ProgramSettings.self, from: text)
     }
 
     /// Every stored event that can concern the program: those whose customer or agreement matches
@@ -254,8 +254,8 @@ enum LedgerSQL {
                         ended_at = excluded.ended_at, monthly_value = excluded.monthly_value
                     """,
                 arguments: [
-                    contract.referralID.rawValue, contract.partnerID.rawValue, contract.planID.rawValue, try StoreCoding.text(contract.customer),
-                    contract.startedAt, contract.startedBy.rawValue, contract.endedAt, try contract.monthlyValue.map(StoreCoding.text),
+                    contract.referralID.rawValue, contract.partnerID.rawValue, contract.planID.rawValue, try ColumnJSON.text(contract.customer),
+                    contract.startedAt, contract.startedBy.rawValue, contract.endedAt, try contract.monthlyValue.map(ColumnJSON.text),
                 ])
             if !signedBefore.contains(contract.referralID.rawValue),
                 let referral = try Row.fetchOne(db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [contract.referralID.rawValue]),

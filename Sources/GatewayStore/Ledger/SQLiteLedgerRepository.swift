@@ -23,7 +23,7 @@ struct SQLiteLedgerRepository: LedgerRepository {
             let rows = try Row.fetchAll(db, sql: "SELECT delivery_id, position, payload FROM business_event")
             try db.execute(sql: "DELETE FROM business_event_key")
             for row in rows {
-                let event = try StoreCoding.value(BusinessEvent.self, from: row["payload"])
+                let event = try ColumnJSON.value(BusinessEvent.self, from: row["payload"])
                 try db.execute(
                     sql: "UPDATE business_event SET customer_key = ?, occurred_at = ? WHERE delivery_id = ? AND position = ?",
                     arguments: [event.customerKey, event.occurredAt, row["delivery_id"], row["position"]])

@@ -226,7 +226,7 @@ struct SQLiteOutboxRepository: OutboxRepository {
                 return SourceActivity(
                     source: source, watchedSince: row["watched_since"],
                     lastDeliveryAt: try Date.fetchOne(db, sql: "SELECT MAX(received_at) FROM delivery WHERE source = ?", arguments: [source]),
-                    silence: try (row["silence"] as String?).map { try StoreCoding.value(SourceSilence.self, from: $0) })
+                    silence: try (row["silence"] as String?).map { try ColumnJSON.value(SourceSilence.self, from: $0) })
             }
         }
     }
@@ -234,7 +234,7 @@ struct SQLiteOutboxRepository: OutboxRepository {
     func raiseSilence(_ silence: SourceSilence) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE source_watch SET silence = ? WHERE source = ? AND silence IS NULL", arguments: [try StoreCoding.text(silence), silence.source])
+                sql: "UPDATE source_watch SET silence = ? WHERE source = ? AND silence IS NULL", arguments: [try ColumnJSON.text(silence), silence.source])
             guard db.changesCount == 1 else { return false }
             try LedgerSQL.audit(
                 "source.silent", subject: "source:\(silence.source)",
@@ -258,7 +258,7 @@ struct SQLiteOutboxRepository: OutboxRepository {
     func silences() async throws -> [SourceSilence] {
         try await writer.read { db in
             try String.fetchAll(db, sql: "SELECT silence FROM source_watch WHERE silence IS NOT NULL ORDER BY source")
-                .map { try StoreCoding.value(SourceSilence.self, from: $0) }
+                .map { try ColumnJSON.value(SourceSilence.self, from: $0) }
         }
     }
 }

@@ -19,7 +19,7 @@ struct SQLiteWebhookEndpointRepository: WebhookEndpointRepository {
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO webhook_endpoint (url, description, event_types, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [url, description, try StoreCoding.text(eventTypes.map(\.rawValue)), now])
+                arguments: [url, description, try ColumnJSON.text(eventTypes.map(\.rawValue)), now])
             let id = WebhookEndpointID(db.lastInsertedRowID)
             try db.execute(
                 sql: "INSERT INTO webhook_endpoint_secret (endpoint_id, secret, created_at) VALUES (?, ?, ?)", arguments: [id.rawValue, secret, now])
@@ -108,7 +108,7 @@ struct SQLiteWebhookEndpointRepository: WebhookEndpointRepository {
 
 extension WebhookEndpoint {
     init(row: Row) throws {
-        let types = try StoreCoding.value([String].self, from: row["event_types"])
+        let types = try ColumnJSON.value([String].self, from: row["event_types"])
         self.init(
             id: WebhookEndpointID(row["id"]), url: row["url"], description: row["description"],
             eventTypes: types.compactMap(OutboundEventType.init(rawValue:)), createdAt: row["created_at"],

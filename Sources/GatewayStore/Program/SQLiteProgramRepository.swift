@@ -19,7 +19,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             sql: "INSERT INTO partner (name, kind, specialty, payout_form, email, domains, vendor_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [
                 partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
-                try StoreCoding.text(partner.domains), try StoreCoding.text(partner.vendorIDs), now,
+                try ColumnJSON.text(partner.domains), try ColumnJSON.text(partner.vendorIDs), now,
             ])
         var stored = partner
         stored.id = PartnerID(db.lastInsertedRowID)
@@ -36,7 +36,7 @@ struct SQLiteProgramRepository: ProgramRepository {
                 """,
             arguments: [
                 partner.name, partner.kind.rawValue, partner.specialty?.rawValue, partner.payoutForm.rawValue, partner.email,
-                try StoreCoding.text(partner.domains), try StoreCoding.text(partner.vendorIDs), partner.deactivatedAt, partner.id.rawValue,
+                try ColumnJSON.text(partner.domains), try ColumnJSON.text(partner.vendorIDs), partner.deactivatedAt, partner.id.rawValue,
             ])
         try LedgerSQL.audit(
             "partner.changed", subject: "partner:\(partner.id)",
@@ -85,7 +85,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             sql: """
                 INSERT INTO plan_version (plan_id, version, effective_from, terms) VALUES (?, ?, ?, ?)
                 """,
-            arguments: [version.planID.rawValue, version.version, version.effectiveFrom, try StoreCoding.text(version.terms)])
+            arguments: [version.planID.rawValue, version.version, version.effectiveFrom, try ColumnJSON.text(version.terms)])
         return version
     }
 
@@ -127,9 +127,9 @@ struct SQLiteProgramRepository: ProgramRepository {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'introduced', ?, ?)
                 """,
             arguments: [
-                referral.partnerID.rawValue, referral.planID.rawValue, referral.prospectName, try StoreCoding.text(referral.domains),
-                try StoreCoding.text(referral.contactEmails), try StoreCoding.text(referral.vendorIDs), referral.referralCode,
-                referral.introducedAt, referral.claimShare, try StoreCoding.text(flags),
+                referral.partnerID.rawValue, referral.planID.rawValue, referral.prospectName, try ColumnJSON.text(referral.domains),
+                try ColumnJSON.text(referral.contactEmails), try ColumnJSON.text(referral.vendorIDs), referral.referralCode,
+                referral.introducedAt, referral.claimShare, try ColumnJSON.text(flags),
             ])
         let id = ReferralID(db.lastInsertedRowID)
         for key in referral.matchKeys.map(\.storageKey) {
@@ -154,7 +154,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     private static func storedReferral(_ id: ReferralID, _ db: Database) throws -> StoredReferral? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [id.rawValue]) else { return nil }
         return StoredReferral(
-            referral: try Referral(row: row), flags: try StoreCoding.value([String].self, from: row["flags"]),
+            referral: try Referral(row: row), flags: try ColumnJSON.value([String].self, from: row["flags"]),
             contractStartedAt: try Date.fetchOne(db, sql: "SELECT started_at FROM contract WHERE referral_id = ?", arguments: [id.rawValue]))
     }
 
@@ -243,7 +243,7 @@ struct SQLiteProgramRepository: ProgramRepository {
 
     func saveSettings(_ settings: ProgramSettings, rules: any LedgerRules, at now: Date) async throws {
         try await writer.write { db in
-            let text = try StoreCoding.text(settings)
+            let text = try ColumnJSON.text(settings)
             try db.execute(
                 sql: "INSERT INTO program_settings (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings",
                 arguments: [text])
@@ -262,7 +262,7 @@ struct SQLiteProgramRepository: ProgramRepository {
         try db.execute(
             sql: "INSERT INTO outbound_referral (partner_id, client_name, referred_at, monthly_value, note) VALUES (?, ?, ?, ?, ?)",
             arguments: [
-                referral.partnerID.rawValue, referral.clientName, referral.referredAt, try referral.monthlyValue.map(StoreCoding.text),
+                referral.partnerID.rawValue, referral.clientName, referral.referredAt, try referral.monthlyValue.map(ColumnJSON.text),
                 referral.note,
             ])
         var stored = referral
@@ -276,7 +276,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             try Row.fetchAll(db, sql: "SELECT * FROM outbound_referral ORDER BY id").map { row in
                 OutboundReferral(
                     id: row["id"], partnerID: PartnerID(row["partner_id"]), clientName: row["client_name"], referredAt: row["referred_at"],
-                    monthlyValue: try (row["monthly_value"] as String?).map { try StoreCoding.value(Money.self, from: $0) }, note: row["note"])
+                    monthlyValue: try (row["monthly_value"] as String?).map { try ColumnJSON.value(Money.self, from: $0) }, note: row["note"])
             }
         }
     }
@@ -284,7 +284,7 @@ struct SQLiteProgramRepository: ProgramRepository {
     private static func updateOutboundRow(_ referral: OutboundReferral, at now: Date, _ db: Database) throws {
         try db.execute(
             sql: "UPDATE outbound_referral SET monthly_value = ?, note = ? WHERE id = ?",
-            arguments: [try referral.monthlyValue.map(StoreCoding.text), referral.note, referral.id])
+            arguments: [try referral.monthlyValue.map(ColumnJSON.text), referral.note, referral.id])
         try LedgerSQL.audit("outbound.changed", subject: "partner:\(referral.partnerID)", detail: ["client": referral.clientName], at: now, db)
     }
 
@@ -347,7 +347,7 @@ struct SQLiteProgramRepository: ProgramRepository {
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
                 AuditEntry(
                     at: row["at"], action: row["action"], subject: row["subject"],
-                    detail: try StoreCoding.value([String: String].self, from: row["detail"]))
+                    detail: try ColumnJSON.value([String: String].self, from: row["detail"]))
             }
         }
     }

@@ -108,7 +108,7 @@ struct SQLiteReportRepository: ReportRepository {
                 arguments: [id])
             for row in rows {
                 clients[ReferralID(row["id"])] = PayoutExport.ReferredClient(
-                    name: row["prospect_name"], customer: try (row["customer"] as String?).map { try StoreCoding.value(CustomerReference.self, from: $0) })
+                    name: row["prospect_name"], customer: try (row["customer"] as String?).map { try ColumnJSON.value(CustomerReference.self, from: $0) })
             }
             return clients
         }
@@ -145,7 +145,7 @@ struct SQLiteReportRepository: ReportRepository {
                 continue
             }
             guard let text = try String.fetchOne(payload, arguments: [row["delivery_id"], row["position"]]) else { continue }
-            entries.append(.event(try StoreCoding.value(BusinessEvent.self, from: text)))
+            entries.append(.event(try ColumnJSON.value(BusinessEvent.self, from: text)))
             if let customerKey { described.insert(customerKey) }
         }
         let contracts = try Row.fetchAll(db, sql: "SELECT * FROM contract").map(Contract.init(row:))

@@ -1,7 +1,9 @@
-import Foundation
+public import Foundation
 
-/// JSON for the columns that hold structured values (headers, rules, customer references).
-enum StoreCoding {
+/// JSON for the columns that hold structured values (headers, verification, rules, events):
+/// sorted keys and ISO 8601 dates. Both stores write this same text, so a value reads the same
+/// from SQLite and PostgreSQL, and a copy between them keeps it as it is.
+public enum ColumnJSON {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -15,11 +17,11 @@ enum StoreCoding {
         return decoder
     }()
 
-    static func text(_ value: some Encodable) throws -> String {
+    public static func text(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func value<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    public static func value<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
 }
