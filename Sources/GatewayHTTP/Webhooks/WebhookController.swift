@@ -70,6 +70,9 @@ struct WebhookController: Sendable {
                 Rejection(
                     at: configuration.now(), source: adapters[source] == nil ? "unknown" : source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
+            if (400..<500).contains(error.status.code), configuration.refusalPause > .zero {
+                try? await Task.sleep(for: configuration.refusalPause)
+            }
             if emptyResponses { return Response(status: error.status, headers: error.headers) }
             throw error
         }
