@@ -2,7 +2,7 @@ import PostgresNIO
 
 /// A `timestamptz` as PostgreSQL keeps it, whole microseconds, counted from 1970 as a store copy
 /// carries dates. PostgresNIO's `Date` coding goes through `Double` and cuts toward zero on the way
-/// in, which can move a date a microsecond early; this never rounds.
+/// in (`Int64(seconds * 1_000_000)`), which can put a date a microsecond early; this never rounds.
 struct PostgresMicroseconds: PostgresNonThrowingEncodable, PostgresDecodable {
     /// Microseconds since 1970-01-01 00:00:00 UTC.
     var sinceUnixEpoch: Int64

@@ -201,9 +201,9 @@ extension PostgresStore: StoreTransfer {
         case (.integer(let integer), "bigint"), (.integer(let integer), "integer"), (.integer(let integer), "smallint"): bindings.append(integer)
         case (.integer(let integer), "boolean") where integer == 0 || integer == 1: bindings.append(integer == 1)
         case (.text(let text), "text"), (.text(let text), "character varying"): bindings.append(text)
-        case (.blob(let data), "bytea"): bindings.append(data)
+        case (.blob(let data), "bytea"): try bindings.append(data)
         // SQLite keeps what a BLOB column was given; the SQLite store reads text there as its UTF-8 bytes.
-        case (.text(let text), "bytea"): bindings.append(Data(text.utf8))
+        case (.text(let text), "bytea"): try bindings.append(Data(text.utf8))
         case (.timestamp(let microseconds), "timestamp with time zone"), (.timestamp(let microseconds), "timestamp without time zone"):
             bindings.append(PostgresMicroseconds(sinceUnixEpoch: microseconds))
         case (.real(let real), "double precision"), (.real(let real), "real"): bindings.append(real)

@@ -5,9 +5,8 @@ import GatewayRepositories
 /// How SQLite's values travel in a store copy, and back.
 ///
 /// Dates are kept as GRDB writes them (`yyyy-MM-dd HH:mm:ss.SSS` in UTC, the column declared
-/// `DATETIME`); they are read to whole microseconds and written from them here, digit by digit,
-/// because a `Date`'s floating point can fall a hair below a millisecond, which GRDB's formatter
-/// would then write one millisecond early.
+/// `DATETIME`); they are read to whole microseconds and written from them here, digit by digit, so
+/// the text never depends on how a `Date`'s floating point lands near a millisecond.
 extension TransferValue {
     /// A stored value; `isDate` for a `DATETIME` column.
     /// - Returns: `nil` for a date column holding something that is not a date.
