@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark of BENCHMARKS.md, load from wrk:
 #  1. ingest against the same binary's bare baseline (POST /bench/baseline), every 2xx stored;
-#  2. valid ingest alone and under a flood of wrongly signed deliveries;
+#  2. valid ingest alone and under a flood of wrongly signed deliveries, with the refusal pause and without;
 #  3. processing in rounds of ROUND distinct invoices (500 customers, 100 referred on one 10 % plan):
 #     each round stored with --no-processing, then `process` timed, through ROUNDS rounds;
 #  4. a full ledger rebuild of that store; peak memory of the server and of processing.
@@ -32,7 +32,7 @@ program() {
   done
 }
 serve() {
-  GATEWAY_STRIPE_SECRETS=whsec_benchmark $GW serve --port "$PORT" --data-dir "$1" --benchmark-endpoints --no-processing \
+  GATEWAY_STRIPE_SECRETS=whsec_benchmark GATEWAY_REFUSAL_PAUSE_MS=${PAUSE:-200} $GW serve --port "$PORT" --data-dir "$1" --benchmark-endpoints --no-processing \
     --log-level error 2>>"$WORK/server.log" &
   PID=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
@@ -66,20 +66,27 @@ kept=$(stored "$INGEST")
 echo "ingest: $rps deliveries/s, p99 $p99 ms, 2xx $ok, other $other; stored $kept, acknowledged but not stored $((ok > kept ? ok - kept : 0)); ratio to baseline $(awk "BEGIN {printf \"%.2f\", $rps / $base}")"
 echo "server peak RSS after ingest: $(($(awk '/VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MB"
 
-# 2. Valid ingest alone, then beside a flood of wrongly signed deliveries.
+# 2. Valid ingest alone, then beside a flood of wrongly signed deliveries: with the default
+#    refusal pause (200 ms), and again with none (GATEWAY_REFUSAL_PAUSE_MS=0) to show what it buys.
 half=$((CONNECTIONS / 2))
-python3 scripts/bench/signed_requests.py "$WORK/alone.txt" $((DURATION * 7000)) --run alone
-python3 scripts/bench/signed_requests.py "$WORK/valid.txt" $((DURATION * 7000)) --run valid
 python3 scripts/bench/signed_requests.py "$WORK/bad.txt" 20000 --run bad --bad
-read -r alone _ _ _ <<<"$(send "$WORK/alone.txt" "$half" "$DURATION")"
-CYCLE=1 DELIVERIES=$WORK/bad.txt wrk -t$WRK_THREADS -c"$half" -d"${DURATION}"s -s scripts/bench/deliveries.lua "http://127.0.0.1:$PORT" > "$WORK/flood.txt" &
-FLOOD=$!
-read -r flooded _ _ _ <<<"$(send "$WORK/valid.txt" "$half" "$DURATION")"
-wait $FLOOD
-refused=$(awk '$1 == "status" && $2 == 401 {n += $3} END {print n + 0}' "$WORK/flood.txt")
-curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && up=yes || up=no
-echo "valid ingest alone: $alone/s; beside $refused refusals ($(awk "BEGIN {printf \"%.0f\", $refused / $DURATION}")/s): $flooded/s, ratio $(awk "BEGIN {printf \"%.2f\", $flooded / $alone}"); server up: $up"
+flood() {
+  python3 scripts/bench/signed_requests.py "$WORK/alone.txt" $((DURATION * 7000)) --run "alone$1"
+  python3 scripts/bench/signed_requests.py "$WORK/valid.txt" $((DURATION * 7000)) --run "valid$1"
+  read -r alone _ _ _ <<<"$(send "$WORK/alone.txt" "$half" "$DURATION")"
+  CYCLE=1 DELIVERIES=$WORK/bad.txt wrk -t$WRK_THREADS -c"$half" -d"${DURATION}"s -s scripts/bench/deliveries.lua "http://127.0.0.1:$PORT" > "$WORK/flood.txt" &
+  FLOOD=$!
+  read -r flooded _ _ _ <<<"$(send "$WORK/valid.txt" "$half" "$DURATION")"
+  wait $FLOOD
+  refused=$(awk '$1 == "status" && $2 == 401 {n += $3} END {print n + 0}' "$WORK/flood.txt")
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && up=yes || up=no
+  echo "refusal pause $1 ms: valid ingest alone: $alone/s; beside $refused refusals ($(awk "BEGIN {printf \"%.0f\", $refused / $DURATION}")/s): $flooded/s, ratio $(awk "BEGIN {printf \"%.2f\", $flooded / $alone}"); server up: $up"
+}
+flood 200
 echo "refusals counted: $(sqlite3 "$INGEST/gateway.sqlite" "SELECT COALESCE(SUM(count), 0) FROM rejection_tally"), rows kept: $(sqlite3 "$INGEST/gateway.sqlite" "SELECT COUNT(*) FROM rejection")"
+stop
+PAUSE=0 serve "$INGEST"
+flood 0
 stop
 
 # 3. Processing in rounds.

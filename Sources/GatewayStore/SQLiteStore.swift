@@ -56,6 +56,9 @@ public final class SQLiteStore: Repositories {
         // `prepareDatabase`; durability needs FULL, so it is set here, on the writer itself.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Every recomputation reads its partition's events and lines back: with SQLite's
+            // default 2 MB cache they came from the file system again each batch.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         try self.init(writer: pool, path: path, outboundEvents: outboundEvents, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
     }

@@ -63,6 +63,29 @@ struct Refusal: Decodable, Equatable {
         #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
     }
 
+    @Test func aRefusalIsAnsweredAfterThePauseWhileAValidDeliveryIsNot() async throws {
+        let gateway = try TestGateway(refusalPause: .seconds(1))
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        let forged = TestGateway.stripeHeaders(body, secret: Secret("whsec_not_the_one"))
+        try await gateway.application.test(.live) { client in
+            let started = ContinuousClock.now
+            async let refused: (HTTPResponse.Status, Duration) = client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: forged, body: ByteBuffer(bytes: body)
+            ) { ($0.status, ContinuousClock.now - started) }
+            // Sent after the forged one, answered before it: the pause holds no worker.
+            try await Task.sleep(for: .milliseconds(100))
+            let accepted = try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { ($0.status, ContinuousClock.now - started) }
+            let (status, took) = try await refused
+            #expect(status == .unauthorized)
+            #expect(took >= .seconds(1), "the refusal waited out the pause")
+            #expect(accepted.0 == .ok)
+            #expect(accepted.1 < took, "the valid delivery did not wait behind the refusal")
+        }
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).count == 1)
+    }
+
     @Test func eachSignatureFailureIsExplained() async throws {
         let gateway = try TestGateway()
         let body = try TestGateway.fixture("stripe/invoice.paid.json")

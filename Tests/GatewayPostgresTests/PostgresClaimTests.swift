@@ -3,6 +3,7 @@ import GatewayCore
 @testable import GatewayPostgres
 import GatewayRepositories
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// Processing claims shared by several instances: `FOR UPDATE SKIP LOCKED` under a lease.
@@ -30,6 +31,29 @@ import Testing
             let reclaimed = try await second.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(61))
             #expect(reclaimed.map(\.vendorDeliveryID) == ["evt_1", "evt_2"])
             #expect(try await first.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(62)).isEmpty, "the new lease holds")
+        }
+    }
+
+    @Test func aDeliveryStoredByOneInstanceWakesTheOthersProcessorAndADuplicateDoesNot() async throws {
+        try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
+            let writer = PostgresDeliveryInbox(database: databases[0])
+            let arrivals = PostgresDeliveryInbox(database: databases[1]).arrivals()
+            let heard = Mutex(0)
+            let listening = Task {
+                for await _ in arrivals { heard.withLock { $0 += 1 } }
+            }
+            defer { listening.cancel() }
+            // The listener needs a moment to start listening; keep storing until it hears one.
+            for attempt in 0..<50 where heard.withLock({ $0 }) == 0 {
+                _ = try await writer.ingest(delivery("evt_wake_\(attempt)"))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(heard.withLock { $0 } > 0, "a stored delivery notified the other instance")
+            try await Task.sleep(for: .milliseconds(300))
+            let before = heard.withLock { $0 }
+            _ = try await writer.ingest(delivery("evt_wake_0"))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(heard.withLock { $0 } == before, "a vendor retry of a stored delivery wakes no one")
         }
     }
 
