@@ -495,6 +495,18 @@ extension SQLiteStore {
                 CREATE INDEX delivery_by_source_received ON delivery (source, received_at);
                 """)
         }
+        migrator.registerMigration("v19: store copy marker") { db in
+            // `store copy` writes this row before its first copied row and deletes it once the copy
+            // is verified: a store that still holds it is an unfinished copy, refused by the next
+            // copy and by every command that opens it.
+            try db.execute(sql: """
+                CREATE TABLE store_copy (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    source TEXT NOT NULL,
+                    started_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
