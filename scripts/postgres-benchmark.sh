@@ -15,7 +15,7 @@
 # Usage: scripts/postgres-benchmark.sh   (GATEWAY_BENCH_POSTGRES_URL=postgres://gateway:gateway@127.0.0.1:5432/gateway_test
 #        DURATION=20 CONNECTIONS=32 PROCESS=20000 LINES=100000 REQUESTS=25 PORT=18092 (and PORT+1);
 #        GW=PATH uses that binary instead of building; KEEP_DATA=1 keeps the stores and the schemas)
-set -euo pipefail
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/common.sh
 DURATION=${DURATION:-20}
@@ -70,6 +70,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'echo "failed (line $LINENO): $BASH_COMMAND"; [ ! -s "$WORK/cli.log" ] || tail -3 "$WORK/cli.log"' ERR
 trap 'exit 130' INT TERM
 ratio() { awk "BEGIN {if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\"}"; }
 lines_in() { wc -l <"$1"; }

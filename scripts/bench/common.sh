@@ -46,7 +46,8 @@ start_server() {
 # stays in $WORK/wrk-PORT.txt.
 send() {
   local port=${4:-$PORT}
-  DELIVERIES=$1 wrk -t$WRK_THREADS -c"$2" -d"$3"s --latency -s scripts/bench/deliveries.lua "http://127.0.0.1:$port" > "$WORK/wrk-$port.txt"
+  DELIVERIES=$1 wrk -t$WRK_THREADS -c"$2" -d"$3"s --latency -s scripts/bench/deliveries.lua "http://127.0.0.1:$port" > "$WORK/wrk-$port.txt" ||
+    { echo "wrk failed on port $port:" >&2; tail -3 "$WORK/wrk-$port.txt" >&2; return 1; }
   local rps ok other p99
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk-$port.txt")
   ok=$(awk '$1 == "status" && $2 >= 200 && $2 < 300 {n += $3} END {print n + 0}' "$WORK/wrk-$port.txt")
