@@ -507,6 +507,14 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v20: a customer's events by time and kind") { db in
+            // The narrow projection (`LedgerAppend`) picks a customer's events up to its contract's
+            // start and its first payment: answered from the index, without reading every event row.
+            try db.execute(sql: """
+                CREATE INDEX business_event_by_customer_time ON business_event (customer_key, occurred_at, kind);
+                DROP INDEX business_event_by_customer;
+                """)
+        }
         return migrator
     }
 }

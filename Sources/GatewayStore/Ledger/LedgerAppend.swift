@@ -93,10 +93,10 @@ enum LedgerAppend {
                     WHERE other.customer_key NOT IN (SELECT customer_key FROM append_customer))
                 """)
         } while db.changesCount > 0
+        // Over every stored payment, settled or not: an earlier date only widens what is projected.
         try db.execute(sql: """
             UPDATE append_customer SET first_paid = (
-                SELECT MIN(e.occurred_at) FROM business_event e JOIN delivery d ON d.id = e.delivery_id AND d.status = 'processed'
-                WHERE e.customer_key = append_customer.customer_key AND e.kind = 'invoice_paid')
+                SELECT MIN(occurred_at) FROM business_event WHERE customer_key = append_customer.customer_key AND kind = 'invoice_paid')
             """)
         let batchKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO append_batch_key (key) VALUES (?)")
         for event in batch { try batchKey.execute(arguments: [event.businessKey]) }
