@@ -19,9 +19,6 @@ enum PostgresSchema {
         var statements: [String]
     }
 
-    /// The key of the advisory lock migrations take, so instances starting together migrate once.
-    static let migrationLock: Int64 = 0x6761_7465_7761_7901
-
     static let migrations: [Migration] = [
         Migration(identifier: "v1: the SQLite schema as of its v16, in PostgreSQL", statements: inboxTables + programTables + ledgerTables + operationTables),
         Migration(identifier: "v2: console sessions and outbound events (SQLite v17 and v18)", statements: PostgresOutboundSchema.statements),

@@ -171,7 +171,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             try await connection.execute("BEGIN", logger: logger)
             do {
                 // Under the recomputation lock from the first read, so the ledger compared is the one replaced.
-                try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+                try await connection.take(.recomputation, logger: logger)
                 let before = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
                 let statuses = try await settle(results, rules: rules, at: now, recompute: true, connection)
                 let after = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
@@ -203,7 +203,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
         // recomputation that starts after it sees its events. Such batches settle one at a time
         // across instances; the others (ignored, failed, retried) never wait.
         if force || results.contains(where: { if case .mapped = $0.1 { true } else { false } }) {
-            try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+            try await connection.take(.recomputation, logger: logger)
         }
         for (id, result) in results {
             try await connection.execute("SAVEPOINT settle_delivery", logger: logger)
