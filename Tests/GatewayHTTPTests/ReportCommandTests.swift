@@ -19,7 +19,7 @@ import Testing
         let output = Pipe()
         process.standardOutput = readingErrors ? FileHandle.nullDevice : output
         process.standardError = readingErrors ? output : FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -35,7 +35,7 @@ import Glibc
         let output = Pipe()
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
 
         // The server logs "listening on 127.0.0.1:<port>" once it is bound.
         var seen = ""

@@ -32,7 +32,7 @@ import Glibc
         let output = Pipe()
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
         var seen = ""
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
@@ -119,7 +119,7 @@ import Glibc
             let output = Pipe()
             process.standardError = output
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            try process.runSerialized()
             let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus != 0)

@@ -26,7 +26,7 @@ import Testing
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try process.runSerialized()
         // The summary and the log are small: each pipe is read to its end in turn.
         let printed = output.fileHandleForReading.readDataToEndOfFile()
         let logged = errors.fileHandleForReading.readDataToEndOfFile()

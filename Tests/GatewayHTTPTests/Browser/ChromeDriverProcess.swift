@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayTestSupport
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -149,7 +150,7 @@ final class ChromeDriverProcess: Sendable {
             if data.isEmpty { handle.readabilityHandler = nil } else { output.append(data) }
         }
         do {
-            try process.run()
+            try process.runSerialized()
         } catch {
             pipe.fileHandleForReading.readabilityHandler = nil
             throw BrowserHarnessError.driverDidNotStart(reason: "\(executable) could not be run: \(error)", output: "")
