@@ -22,13 +22,29 @@ import Glibc
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("referral-gateway")
 
     /// Starts `serve --database` on an ephemeral port and returns the process and the port it bound.
-    static func start(database: String, dataDirectory: URL) throws -> (Process, Int) {
+    /// `environment` is added to what every instance is given.
+    ///
+    /// It waits on a thread of its own: reading the server's output blocks, and a blocked thread of
+    /// the few the tests share could stall another test's open transaction (a migration's, which
+    /// holds the lock every instance's start waits for).
+    static func start(database: String, dataDirectory: URL, environment: [String: String] = [:]) async throws -> (Process, Int) {
+        try await aside { try startBlocking(database: database, dataDirectory: dataDirectory, environment: environment) }
+    }
+
+    /// Runs `work` on a new thread, off the tasks' shared threads.
+    static func aside<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private static func startBlocking(database: String, dataDirectory: URL, environment: [String: String]) throws -> (Process, Int) {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory.path, "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
         process.environment = [
             "GATEWAY_DATABASE_URL": database, "GATEWAY_STRIPE_SECRETS": SignedDeliveries.stripeSecret.value, "LOG_LEVEL": "info",
-        ]
+        ].merging(environment) { _, added in added }
         let output = Pipe()
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
@@ -48,17 +64,35 @@ import Glibc
         throw GatewayError.invalid("the server did not report its port; it printed: \(seen)")
     }
 
-    /// Posts Stripe's `invoice.paid` fixture as event `eventID`, signed now; returns the status.
-    static func send(_ eventID: String, invoice: String, to port: Int) async throws -> UInt {
+    /// Posts Stripe's `invoice.paid` fixture (as `type`, `invoice.payment_succeeded` being its twin
+    /// for the same payment) as event `eventID`, signed now; returns the response.
+    static func post(_ eventID: String, invoice: String, type: String = "invoice.paid", to port: Int, timeout: Int64 = 30) async throws -> HTTPClientResponse {
         let template = try String(contentsOf: Fixtures.root.appendingPathComponent("fixtures/stripe/invoice.paid.json"), encoding: .utf8)
         let body = Data(
             template.replacingOccurrences(of: "evt_1RZq3LKx7aQ2mN0pV1eT9bYc", with: eventID)
-                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: invoice).utf8)
+                .replacingOccurrences(of: "in_1RZq3HKx7aQ2mN0pXf4sLk2Q", with: invoice)
+                .replacingOccurrences(of: "\"type\": \"invoice.paid\"", with: "\"type\": \"\(type)\"").utf8)
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/webhooks/stripe")
         request.method = .POST
         for (name, value) in SignedDeliveries.stripeHeaders(body) { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        return try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code
+        return try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+    }
+
+    /// `post`'s status.
+    static func send(_ eventID: String, invoice: String, type: String = "invoice.paid", to port: Int, timeout: Int64 = 30) async throws -> UInt {
+        try await post(eventID, invoice: invoice, type: type, to: port, timeout: timeout).status.code
+    }
+
+    /// The status `GET path` answers.
+    static func get(_ path: String, port: Int, timeout: Int64 = 30) async throws -> UInt {
+        try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(timeout)).status.code
+    }
+
+    /// The URL of `database`'s schema, as an instance is given it.
+    static func instanceURL(_ url: String, of database: PostgresGatewayDatabase) throws -> String {
+        let schema = try #require(database.location.split(separator: " ").last?.dropLast()).description
+        return url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -66,14 +100,13 @@ import Glibc
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the executable first: swift build")
         let url = try #require(PostgresTestDatabase.url)
         try await PostgresTestDatabase.withFreshSchema(migrated: false) { databases in
-            let schema = try #require(databases[0].location.split(separator: " ").last?.dropLast()).description
-            let instanceURL = url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"
+            let instanceURL = try Self.instanceURL(url, of: databases[0])
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-pg-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             // Both start together on an empty schema: one migrates, the other waits for it.
-            let (first, firstPort) = try Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("one"))
+            let (first, firstPort) = try await Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("one"))
             defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-            let (second, secondPort) = try Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("two"))
+            let (second, secondPort) = try await Self.start(database: instanceURL, dataDirectory: directory.appendingPathComponent("two"))
             defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
 
             // Thirty deliveries, each sent to both instances at once (a retry reaching the other one).
@@ -106,23 +139,36 @@ import Glibc
         }
     }
 
+    /// Runs `referral-gateway arguments` to its end with `environment`; returns its exit status,
+    /// what it printed on standard error, and how long it took.
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, printed: String, took: TimeInterval) {
+        try await aside { try runBlocking(arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, printed: String, took: TimeInterval) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, printed, Date().timeIntervalSince(started))
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func serveRefusesADatabaseANewerBuildMigratedSayingSo() async throws {
         let url = try #require(PostgresTestDatabase.url)
         try await PostgresTestDatabase.withFreshSchema { database in
             try await database.execute("INSERT INTO gateway_migrations (identifier) VALUES ('v99: from a newer build')")
-            let schema = try #require(database.location.split(separator: " ").last?.dropLast()).description
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = ["serve", "--port", "0", "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
-            process.environment = ["GATEWAY_DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"]
-            let output = Pipe()
-            process.standardError = output
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus != 0)
+            let (status, printed, _) = try await Self.run(
+                ["serve", "--port", "0", "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path],
+                environment: ["GATEWAY_DATABASE_URL": try Self.instanceURL(url, of: database)])
+            #expect(status != 0)
             #expect(printed.contains("has a newer schema than this build knows (v99: from a newer build)"), "\(printed)")
             #expect(!printed.contains(":gateway@"), "the password is never printed")
         }
