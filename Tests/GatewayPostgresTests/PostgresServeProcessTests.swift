@@ -64,6 +64,17 @@ import Glibc
         throw GatewayError.invalid("the server did not report its port; it printed: \(seen)")
     }
 
+    /// Asks `process` to shut down (SIGTERM) and waits up to `limit` for it to exit; a process still
+    /// running then is killed. Returns whether it exited by itself.
+    static func stop(_ process: Process, within limit: Duration = .seconds(30)) async -> Bool {
+        process.terminate()
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGKILL)
+        return false
+    }
+
     /// Posts Stripe's `invoice.paid` fixture (as `type`, `invoice.payment_succeeded` being its twin
     /// for the same payment) as event `eventID`, signed now; returns the response.
     static func post(_ eventID: String, invoice: String, type: String = "invoice.paid", to port: Int, timeout: Int64 = 30) async throws -> HTTPClientResponse {

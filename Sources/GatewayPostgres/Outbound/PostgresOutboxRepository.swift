@@ -245,7 +245,7 @@ public struct PostgresOutboxRepository: OutboxRepository {
         let listener = Task {
             while !Task.isCancelled {
                 do {
-                    try await database.client.withConnection { connection in
+                    try await database.withConnection { connection in
                         let schema = try await connection.execute("SELECT current_schema()", logger: database.logger).first?.decode(String?.self)
                         try await connection.listen(on: PostgresOutbox.channel) { notifications in
                             for try await notification in notifications where notification.payload == schema { continuation.yield() }
