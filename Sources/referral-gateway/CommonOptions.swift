@@ -30,6 +30,8 @@ struct StorageOptions: ParsableArguments {
         let store: any Repositories
         if let database {
             let postgres = try PostgresGatewayDatabase(url: database, logger: logger)
+            // A wrong URL, a refused login or a server that is down: said now, in a sentence.
+            try await postgres.checkReachable()
             // The pool serves while the process lives; a command's process ends when it is done.
             Task.detached { await postgres.run() }
             try await postgres.migrate()

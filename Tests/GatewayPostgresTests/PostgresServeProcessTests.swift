@@ -171,6 +171,33 @@ import Glibc
         return (process.terminationStatus, printed, Date().timeIntervalSince(started))
     }
 
+    /// A PostgreSQL that cannot be used is said at once, with PostgreSQL's or the network's reason,
+    /// by `serve` and by `migrate`, never with the password.
+    @Test(.timeLimit(.minutes(2)), arguments: ["serve", "migrate"])
+    func aDatabaseThatCannotBeUsedStopsTheCommandAtOnceSayingWhy(command: String) async throws {
+        let url = try #require(PostgresTestDatabase.url)
+        let arguments = [command] + (command == "serve" ? ["--port", "0", "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path] : [])
+        let server = try PostgresAddress(url)
+
+        // Nothing listens on port 1 of the loopback.
+        let secret = "hunter2-not-shown"
+        let refused = try await Self.run(arguments, environment: ["GATEWAY_DATABASE_URL": "postgres://gateway:\(secret)@127.0.0.1:1/referrals"])
+        #expect(refused.status != 0)
+        #expect(refused.printed.contains("PostgreSQL at postgres://gateway@127.0.0.1:1/referrals cannot be used: nothing accepts connections there (connection refused)"), "\(refused.printed)")
+        #expect(!refused.printed.contains(secret))
+        #expect(refused.took < 15, "said at once, not after the pool's minute of retries: \(refused.took) s")
+
+        // The real server, a wrong password.
+        var wrong = try #require(URLComponents(string: url))
+        wrong.password = secret
+        let login = try await Self.run(arguments, environment: ["GATEWAY_DATABASE_URL": try #require(wrong.string)])
+        #expect(login.status != 0)
+        #expect(login.printed.contains("PostgreSQL at \(server.location) cannot be used: it refused the login: "), "\(login.printed)")
+        #expect(login.printed.contains("SQLSTATE 28P01"), "PostgreSQL's own reason: \(login.printed)")
+        #expect(!login.printed.contains(secret))
+        #expect(login.took < 15, "\(login.took) s")
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func serveRefusesADatabaseANewerBuildMigratedSayingSo() async throws {
         let url = try #require(PostgresTestDatabase.url)
