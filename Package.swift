@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "GatewayPostgresTests",
             dependencies: [
-                "GatewayPostgres", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayAdapters", "GatewayTestSupport",
+                "GatewayPostgres", "GatewayStore", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayAdapters", "GatewayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

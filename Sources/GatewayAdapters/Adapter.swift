@@ -8,12 +8,16 @@ public struct Adapter: Sendable {
     public private(set) var scheme: any SignatureScheme
     /// The Swift connector the definition names, if any.
     public let connector: (any Connector)?
+    /// The top-level members the delivery id and event type are read from, when that is all they
+    /// need (no connector); `nil` when the whole document is needed. Worked out once, not per delivery.
+    private let identityMembers: Set<String>?
 
     public init(definition: AdapterDefinition) throws(AdapterDefinitionError) {
         try definition.validate()
         self.definition = definition
         self.scheme = try definition.signature.makeScheme()
         self.connector = try definition.connector?.makeConnector()
+        self.identityMembers = Self.identityMembers(of: definition, connector: connector)
     }
 
     /// The hosts this adapter may fetch signing keys from (empty when it fetches none).
@@ -63,9 +67,7 @@ public struct Adapter: Sendable {
         return DeliveryIdentity(vendorDeliveryID: "sha256:\(Hex.encode(SHA256.hash(data: body)))", eventType: eventType, derived: true)
     }
 
-    /// The top-level members the delivery id and event type are read from, when that is all they
-    /// need (no connector); `nil` when the whole document is needed.
-    private var identityMembers: Set<String>? {
+    private static func identityMembers(of definition: AdapterDefinition, connector: (any Connector)?) -> Set<String>? {
         guard connector == nil, let eventType = definition.eventType else { return nil }
         var specs = [eventType]
         if case .field(let spec) = definition.deliveryID { specs.append(spec) }

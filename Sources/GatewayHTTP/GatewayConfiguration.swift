@@ -27,6 +27,11 @@ public struct GatewayConfiguration: Sendable {
     public var benchmarkEndpoints: Bool = false
     /// How long and how many refused requests the rejection log keeps.
     public var rejectionRetention = RejectionLog.Retention()
+    /// How long a webhook refused for the sender's fault (a 4xx: a bad signature, a replay, an
+    /// oversized body) waits before its answer. The wait holds no CPU, so a client flooding bad
+    /// requests is paced by its own connections and valid deliveries keep the server's cores.
+    /// None unless set (`GATEWAY_REFUSAL_PAUSE_MS`, 200 ms for `serve`).
+    public var refusalPause: Duration = .zero
     /// The clock signatures are checked against.
     public var now: @Sendable () -> Date
     /// The address partners and admins reach the gateway at (`GATEWAY_PUBLIC_URL`), for the links

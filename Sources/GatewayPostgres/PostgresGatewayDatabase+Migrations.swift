@@ -12,7 +12,7 @@ extension PostgresGatewayDatabase {
     @discardableResult
     public func migrate() async throws -> [String] {
         try await transaction { connection in
-            try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))", logger: logger)
+            try await connection.take(.migration, logger: logger)
             try await connection.execute(
                 """
                 CREATE TABLE IF NOT EXISTS gateway_migrations (

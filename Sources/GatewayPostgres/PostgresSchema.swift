@@ -19,12 +19,22 @@ enum PostgresSchema {
         var statements: [String]
     }
 
-    /// The key of the advisory lock migrations take, so instances starting together migrate once.
-    static let migrationLock: Int64 = 0x6761_7465_7761_7901
-
     static let migrations: [Migration] = [
         Migration(identifier: "v1: the SQLite schema as of its v16, in PostgreSQL", statements: inboxTables + programTables + ledgerTables + operationTables),
         Migration(identifier: "v2: console sessions and outbound events (SQLite v17 and v18)", statements: PostgresOutboundSchema.statements),
+        Migration(
+            identifier: "v3: store copy marker (SQLite v19)",
+            statements: [
+                // `store copy` writes this row before its first copied row and deletes it once the
+                // copy is verified: a database that still holds it is an unfinished copy.
+                """
+                CREATE TABLE store_copy (
+                    id BIGINT PRIMARY KEY CHECK (id = 1),
+                    source TEXT NOT NULL,
+                    started_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// Deliveries, their events and the refusals at ingest.

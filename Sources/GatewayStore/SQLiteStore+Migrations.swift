@@ -495,6 +495,26 @@ extension SQLiteStore {
                 CREATE INDEX delivery_by_source_received ON delivery (source, received_at);
                 """)
         }
+        migrator.registerMigration("v19: store copy marker") { db in
+            // `store copy` writes this row before its first copied row and deletes it once the copy
+            // is verified: a store that still holds it is an unfinished copy, refused by the next
+            // copy and by every command that opens it.
+            try db.execute(sql: """
+                CREATE TABLE store_copy (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    source TEXT NOT NULL,
+                    started_at DATETIME NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v20: a customer's events by time and kind") { db in
+            // The narrow projection (`LedgerAppend`) picks a customer's events up to its contract's
+            // start and its first payment: answered from the index, without reading every event row.
+            try db.execute(sql: """
+                CREATE INDEX business_event_by_customer_time ON business_event (customer_key, occurred_at, kind);
+                DROP INDEX business_event_by_customer;
+                """)
+        }
         return migrator
     }
 }

@@ -56,6 +56,11 @@ public final class SQLiteStore: Repositories {
         // `prepareDatabase`; durability needs FULL, so it is set here, on the writer itself.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Every recomputation reads its partition's events and lines back: with SQLite's
+            // default 2 MB cache they came from the file system again each batch.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The recomputation's scratch tables (its partition) live in memory, not a temporary file.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         try self.init(writer: pool, path: path, outboundEvents: outboundEvents, ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
     }

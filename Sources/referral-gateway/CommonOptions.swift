@@ -26,8 +26,9 @@ struct StorageOptions: ParsableArguments {
     /// Opens the store, migrates it, and derives its data again if this engine's version
     /// computes it differently from the one that last did (logged when it happens). A database
     /// migrated by a newer build is refused, saying so.
+    /// A store an unfinished `store copy` left marked is refused, saying how to start over.
     func openStore(ingestBatchLimit: Int = 512, ingestLinger: Duration = .zero, logger: Logger = CommandLog.logger) async throws -> any Repositories {
-        let store: any Repositories
+        let store: any Repositories & StoreTransfer
         if let database {
             let postgres = try PostgresGatewayDatabase(url: database, logger: logger)
             // A wrong URL, a refused login or a server that is down: said now, in a sentence.
@@ -39,6 +40,7 @@ struct StorageOptions: ParsableArguments {
         } else {
             store = try SQLiteStore(directory: URL(fileURLWithPath: dataDir), outboundEvents: OutboundEvents(), ingestBatchLimit: ingestBatchLimit, ingestLinger: ingestLinger)
         }
+        try await StoreCopy.refuseUnfinishedCopy(in: store)
         try await LedgerService.recomputeDerivedDataIfNeeded(in: store, at: Date(), logger: logger)
         return store
     }

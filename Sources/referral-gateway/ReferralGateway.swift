@@ -10,6 +10,6 @@ struct ReferralGateway: AsyncParsableCommand {
         subcommands: [
             Serve.self, Send.self, PartnersCommand.self, PlansCommand.self, ReferralsCommand.self, SubmissionsCommand.self, AccrualsCommand.self,
             PayoutsCommand.self, StatementCommand.self, MetricsCommand.self, ReviewsCommand.self, OutboundCommand.self, GiveGetCommand.self, SettingsCommand.self, LedgerCommand.self,
-            ImportCommand.self, DeliveriesCommand.self, ReplayCommand.self, Process.self, BackfillCommand.self, WebhooksCommand.self, AdaptersCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self,
+            ImportCommand.self, DeliveriesCommand.self, ReplayCommand.self, Process.self, BackfillCommand.self, WebhooksCommand.self, AdaptersCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, StoreCommand.self,
         ])
 }

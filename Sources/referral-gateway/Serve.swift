@@ -100,6 +100,7 @@ struct Serve: AsyncParsableCommand {
         configuration.rejectionRetention = RejectionLog.Retention(
             keepDays: Environment.value("GATEWAY_REJECTIONS_KEEP_DAYS").flatMap(Int.init) ?? 30,
             maxRows: Environment.value("GATEWAY_REJECTIONS_MAX_ROWS").flatMap(Int.init) ?? 100_000)
+        configuration.refusalPause = .milliseconds(try Environment.refusalPauseMilliseconds())
         configuration.processingBatchSize = try processing.batchSize()
         let keyClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: SigningKeyFetcher.clientConfiguration)
         let fetchers = try Environment.fetchers(store: store)
@@ -194,6 +195,16 @@ extension Environment {
         guard let text = value(name) else { return nil }
         guard let seconds = DurationText.seconds(text) else { throw ValidationError("\(name) must be a duration such as 90s, 30m, 48h or 5d, not '\(text)'") }
         return seconds
+    }
+
+    /// `GATEWAY_REFUSAL_PAUSE_MS`: how long a refused webhook waits before its answer (200 ms
+    /// unless set; 0 answers at once).
+    static func refusalPauseMilliseconds() throws -> Int {
+        guard let text = value("GATEWAY_REFUSAL_PAUSE_MS") else { return 200 }
+        guard let milliseconds = Int(text), (0...10_000).contains(milliseconds) else {
+            throw ValidationError("GATEWAY_REFUSAL_PAUSE_MS must be a number of milliseconds from 0 to 10000, not '\(text)'")
+        }
+        return milliseconds
     }
 
     /// `GATEWAY_WEBHOOK_RETRY_SCHEDULE` (the waits before each retry, comma-separated),

@@ -42,6 +42,7 @@ final class TestGateway: Sendable {
         retry: RetryPolicy = RetryPolicy(attempts: 8, baseDelay: .seconds(30), maxDelay: .seconds(3600)),
         now: @escaping @Sendable () -> Date = { Date() },
         backfills: (any Repositories) -> [String: BackfillJobs.Runner] = { _ in [:] },
+        refusalPause: Duration = .zero,
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         ownsDirectory = directory == nil
@@ -52,9 +53,11 @@ final class TestGateway: Sendable {
         self.keyFetcher = keyFetcher
         var allSecrets = secrets
         if !stripeSecrets.isEmpty { allSecrets["stripe"] = stripeSecrets }
-        configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, policies: policies, secrets: allSecrets, adminTokens: adminTokens,
             now: now)
+        configuration.refusalPause = refusalPause
+        self.configuration = configuration
         // A long idle interval: tests drain explicitly, so nothing happens behind their back.
         processor = DeliveryProcessor(
             store: store, adapters: self.adapters, fetchers: fetchers(store), idleInterval: .seconds(3600), retry: retry, now: now,

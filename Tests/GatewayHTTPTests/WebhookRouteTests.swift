@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GRDB
 import GatewayAdapters
@@ -9,6 +10,7 @@ import GatewayTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOHTTP1
 import Testing
 
 struct Receipt: Decodable, Equatable {
@@ -61,6 +63,35 @@ struct Refusal: Decodable, Equatable {
             }
         }
         #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
+    }
+
+    @Test func aRefusalIsAnsweredAfterThePauseWhileAValidDeliveryIsNot() async throws {
+        let gateway = try TestGateway(refusalPause: .seconds(5))
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        let forged = TestGateway.stripeHeaders(body, secret: Secret("whsec_not_the_one"))
+        try await gateway.application.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))/webhooks/stripe"
+            let started = ContinuousClock.now
+            // Each on its own connection, as two vendors' requests would be.
+            func post(_ headers: HTTPFields) async throws -> (HTTPResponse.Status, Duration) {
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                for field in headers { request.headers.add(name: field.name.canonicalName, value: field.value) }
+                request.body = .bytes(ByteBuffer(bytes: body))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                return (HTTPResponse.Status(code: Int(response.status.code)), ContinuousClock.now - started)
+            }
+            async let refused = post(forged)
+            // Sent after the forged one, answered before it: the pause holds no worker.
+            try await Task.sleep(for: .milliseconds(100))
+            let accepted = try await post(TestGateway.stripeHeaders(body))
+            let (status, took) = try await refused
+            #expect(status == .unauthorized)
+            #expect(took >= .seconds(5), "the refusal waited out the pause")
+            #expect(accepted.0 == .ok)
+            #expect(accepted.1 < took, "the valid delivery did not wait behind the refusal")
+        }
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).count == 1)
     }
 
     @Test func eachSignatureFailureIsExplained() async throws {

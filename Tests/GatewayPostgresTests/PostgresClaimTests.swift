@@ -4,6 +4,7 @@ import GatewayEngine
 @testable import GatewayPostgres
 import GatewayRepositories
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// Processing claims shared by several instances: `FOR UPDATE SKIP LOCKED` under a lease.
@@ -46,6 +47,35 @@ import Testing
             try await first.releaseClaims(of: ids)
             #expect(try await second.claimDeliveries(limit: 10, lease: 600, at: t0.addingTimeInterval(1)).map(\.id) == [ids[1]], "not after the lease: now")
             #expect(try await second.delivery(ids[0])?.status == .ignored)
+        }
+    }
+
+    @Test func aDeliveryStoredByOneInstanceWakesTheOthersProcessorAndADuplicateDoesNot() async throws {
+        try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
+            let writer = PostgresDeliveryInbox(database: databases[0])
+            let arrivals = PostgresDeliveryInbox(database: databases[1]).arrivals()
+            let heard = Mutex(0)
+            let listening = Task {
+                for await _ in arrivals { heard.withLock { $0 += 1 } }
+            }
+            defer { listening.cancel() }
+            // The listener needs a moment to start listening; keep storing until it hears one.
+            for attempt in 0..<50 where heard.withLock({ $0 }) == 0 {
+                _ = try await writer.ingest(delivery("evt_wake_\(attempt)"))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(heard.withLock { $0 } > 0, "a stored delivery notified the other instance")
+            // Let the notifications of the stores above arrive (a busy machine delivers them late).
+            var before = heard.withLock { $0 }
+            for _ in 0..<20 {
+                try await Task.sleep(for: .seconds(1))
+                let now = heard.withLock { $0 }
+                if now == before { break }
+                before = now
+            }
+            #expect(try await writer.ingest(delivery("evt_wake_0")) == .duplicate(DeliveryID(1)))
+            try await Task.sleep(for: .seconds(1))
+            #expect(heard.withLock { $0 } == before, "a vendor retry of a stored delivery wakes no one")
         }
     }
 

@@ -44,7 +44,8 @@ import Glibc
             // The first delivery is caught mid-batch: the test holds the ledger's lock, so the
             // instance claims it and then waits to settle it when PostgreSQL goes away.
             let holder = try await PostgresConnection.connect(configuration: database.probeConfiguration, id: 99, logger: PostgresTestDatabase.logger)
-            try await holder.execute("SELECT pg_advisory_lock(\(PostgresLedger.recomputationLock))", logger: PostgresTestDatabase.logger)
+            try await holder.execute(
+                "SELECT pg_advisory_lock(hashtext(current_schema()), \(SchemaLock.recomputation.rawValue))", logger: PostgresTestDatabase.logger)
             #expect(try await Instance.send("evt_outage_before", invoice: "in_outage_before", to: port) == 200)
             #expect(try await Instance.get("/readyz", port: port) == 200)
             let claimedBy = ContinuousClock.now + .seconds(30)
@@ -55,7 +56,8 @@ import Glibc
 
             // PostgreSQL goes away.
             await relay.cut()
-            try await holder.execute("SELECT pg_advisory_unlock(\(PostgresLedger.recomputationLock))", logger: PostgresTestDatabase.logger)
+            try await holder.execute(
+                "SELECT pg_advisory_unlock(hashtext(current_schema()), \(SchemaLock.recomputation.rawValue))", logger: PostgresTestDatabase.logger)
             try await holder.close()
             let clock = ContinuousClock()
             var asked = clock.now

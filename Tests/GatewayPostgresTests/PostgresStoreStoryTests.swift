@@ -191,7 +191,7 @@ import Testing
                 // The other instance recomputes the ledger for two seconds (it holds the lock every recomputation takes).
                 group.addTask {
                     try await databases[0].transaction { connection in
-                        try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: PostgresTestDatabase.logger)
+                        try await connection.take(.recomputation, logger: PostgresTestDatabase.logger)
                         lockTaken.yield()
                         try await Task.sleep(for: .seconds(2))
                     }

@@ -321,7 +321,15 @@ private struct Run {
             }
             var rate = step.rate
             var notes = [stepNote]
-            let recent = conversions.filter { $0.0 <= paid.paidAt && $0.0 > month(paid.paidAt, plus: -12) }.count
+            // The partner's conversions in the 12 months to this payment; counted only for a plan
+            // with tiers, and with the window's start worked out once, not per conversion.
+            let recent: Int
+            if version.tiers.isEmpty {
+                recent = 0
+            } else {
+                let yearBefore = month(paid.paidAt, plus: -12)
+                recent = conversions.count { $0.0 <= paid.paidAt && $0.0 > yearBefore }
+            }
             if let tier = version.tiers.filter({ recent >= $0.minConversions }).max(by: { $0.minConversions < $1.minConversions }) {
                 rate = BasisPoints(rate.value + tier.bonus.value)
                 notes.append("tier bonus \(tier.bonus) for \(recent) conversions in 12 months")

@@ -12,7 +12,8 @@ public struct LedgerService: LedgerRules {
     /// the next start-up does it once, and logs it.
     ///
     /// 2: customers' claims kept in `customer_claim`.
-    public static let derivedDataVersion = 2
+    /// 3: invoice events looked up by their invoice (`invoice:<id>`).
+    public static let derivedDataVersion = 3
 
     public init() {}
 
@@ -26,6 +27,10 @@ public struct LedgerService: LedgerRules {
     public func tiesPartnerReferrals(_ version: PlanVersion) -> Bool {
         !version.tiers.isEmpty || version.capPerPartnerPerYear != nil
             || version.rules.contains { if case .firstReferralBonus = $0 { true } else { false } }
+    }
+
+    public func settlesPaymentsAlone(_ version: PlanVersion) -> Bool {
+        !tiesPartnerReferrals(version) && version.capPerReferral == nil
     }
 
     public func explain(

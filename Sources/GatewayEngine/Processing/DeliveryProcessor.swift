@@ -8,7 +8,7 @@ import Synchronization
 
 /// Drains stored deliveries: maps each through its adapter, applies the business events to the
 /// ledger, and records the outcome, a batch per transaction. Runs as a service beside the HTTP
-/// server; ingest wakes it, and it also looks for work on an interval.
+/// server; ingest wakes it (any instance's, on PostgreSQL), and it also looks for work on an interval.
 public final class DeliveryProcessor: Service, Sendable {
     private let store: any Repositories
     private let adapters: AdapterCatalog
@@ -62,6 +62,11 @@ public final class DeliveryProcessor: Service, Sendable {
     public func run() async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeUps.withLock { $0 = continuation }
+        // Deliveries other instances store (PostgreSQL) wake this one too; the ticker is the backstop.
+        let arrivals = store.inbox.arrivals()
+        let watcher = Task {
+            for await _ in arrivals { continuation.yield() }
+        }
         let ticker = Task { [idleInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: idleInterval)
@@ -69,6 +74,7 @@ public final class DeliveryProcessor: Service, Sendable {
             }
         }
         defer {
+            watcher.cancel()
             ticker.cancel()
             continuation.finish()
         }

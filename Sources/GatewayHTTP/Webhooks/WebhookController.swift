@@ -23,15 +23,27 @@ struct WebhookController: Sendable {
         router.post("/webhooks/{source}", use: receive)
     }
 
-    /// What a vendor reads in a 200.
-    struct Receipt: Encodable {
-        var result: String
-        var deliveryID: Int64
+    /// What a vendor reads in a 200: `{"delivery_id":N,"result":"stored"}` or `"duplicate"`.
+    ///
+    /// Written straight into the buffer, not through an encoder: every verified delivery answers
+    /// with one of these two shapes, and the only variable part is an integer.
+    struct Receipt {
+        var result: Result
+        var deliveryID: DeliveryID
 
-        enum CodingKeys: String, CodingKey {
-            case result
-            case deliveryID = "delivery_id"
+        enum Result: String {
+            case stored, duplicate
         }
+
+        var response: Response {
+            var buffer = ByteBuffer()
+            buffer.writeStaticString("{\"delivery_id\":")
+            buffer.writeString(String(deliveryID.rawValue))
+            buffer.writeStaticString(result == .stored ? ",\"result\":\"stored\"}" : ",\"result\":\"duplicate\"}")
+            return Response(status: .ok, headers: Self.headers, body: .init(byteBuffer: buffer))
+        }
+
+        private static let headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
     }
 
     @Sendable func receive(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -44,7 +56,7 @@ struct WebhookController: Sendable {
         do {
             let receipt = try await accept(request, source: source, context: context, logger: logger)
             metrics.ingestLatency(source, ContinuousClock.now - started)
-            return emptyResponses ? Response(status: .ok) : try JSONResponse.make(receipt)
+            return emptyResponses ? Response(status: .ok) : receipt.response
         } catch let error as APIError {
             metrics.rejected(adapters[source] == nil ? "unknown" : source, reason: error.code)
             logger.notice(
@@ -58,6 +70,9 @@ struct WebhookController: Sendable {
                 Rejection(
                     at: configuration.now(), source: adapters[source] == nil ? "unknown" : source, code: error.code, reason: error.reason, status: error.status.code, size: size,
                     remoteAddress: context.remoteAddress?.ipAddress, requestID: context.requestID))
+            if (400..<500).contains(error.status.code), configuration.refusalPause > .zero {
+                try? await Task.sleep(for: configuration.refusalPause)
+            }
             if emptyResponses { return Response(status: error.status, headers: error.headers) }
             throw error
         }
@@ -134,11 +149,11 @@ struct WebhookController: Sendable {
             metrics.stored(source, duplicate: false)
             processor.wake()
             logger.debug("webhook stored", metadata: ["delivery": "\(id)", "event_type": "\(identity.eventType ?? "-")"])
-            return Receipt(result: "stored", deliveryID: id.rawValue)
+            return Receipt(result: .stored, deliveryID: id)
         case .duplicate(let id):
             metrics.stored(source, duplicate: true)
             logger.debug("webhook duplicate", metadata: ["delivery": "\(id)"])
-            return Receipt(result: "duplicate", deliveryID: id.rawValue)
+            return Receipt(result: .duplicate, deliveryID: id)
         }
     }
 

@@ -42,13 +42,17 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
         return try await database.withConnection { connection in
             // A retry is counted on the stored row first, so it does not use up an identity value.
             if let existing = try await countDuplicate(delivery, connection) { return .duplicate(existing) }
+            // The notification goes out with the commit, in the same statement: every instance's
+            // processor wakes for the new delivery.
             let inserted = try await connection.execute(
                 """
-                INSERT INTO delivery (source, vendor_delivery_id, event_type, received_at, request_id, body, headers, verification, status)
-                VALUES (\(delivery.source), \(delivery.vendorDeliveryID), \(delivery.eventType), \(delivery.receivedAt), \(delivery.requestID),
-                    \(delivery.body), \(headers), \(verification), 'stored')
-                ON CONFLICT (source, vendor_delivery_id) DO NOTHING
-                RETURNING id
+                WITH inserted AS (
+                    INSERT INTO delivery (source, vendor_delivery_id, event_type, received_at, request_id, body, headers, verification, status)
+                    VALUES (\(delivery.source), \(delivery.vendorDeliveryID), \(delivery.eventType), \(delivery.receivedAt), \(delivery.requestID),
+                        \(delivery.body), \(headers), \(verification), 'stored')
+                    ON CONFLICT (source, vendor_delivery_id) DO NOTHING
+                    RETURNING id)
+                SELECT id, pg_notify(\(Self.arrivalChannel), current_schema()) FROM inserted
                 """, logger: logger)
             if let row = inserted.first { return .stored(DeliveryID(try row.decode(Int64.self))) }
             // Another instance stored the same delivery between the two statements (this insert
@@ -56,6 +60,15 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             if let existing = try await countDuplicate(delivery, connection) { return .duplicate(existing) }
             throw GatewayError.conflict("delivery \(delivery.vendorDeliveryID) of \(delivery.source) was stored and removed while it was ingested")
         }
+    }
+
+    /// The `NOTIFY` channel a stored delivery signals on, with the schema as its payload.
+    static let arrivalChannel = "gateway_delivery_stored"
+
+    /// Yields after any instance stores a new delivery in this schema, so every instance's
+    /// processor looks for work at once instead of at its next poll.
+    public func arrivals() -> AsyncStream<Void> {
+        database.notifications(on: Self.arrivalChannel, what: "stored deliveries")
     }
 
     private func countDuplicate(_ delivery: IncomingDelivery, _ connection: PostgresConnection) async throws -> DeliveryID? {
@@ -164,7 +177,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             try await connection.execute("BEGIN", logger: logger)
             do {
                 // Under the recomputation lock from the first read, so the ledger compared is the one replaced.
-                try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+                try await connection.take(.recomputation, logger: logger)
                 let before = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
                 let statuses = try await settle(results, rules: rules, at: now, recompute: true, connection)
                 let after = try await connection.execute("SELECT * FROM accrual", logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }
@@ -196,7 +209,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
         // recomputation that starts after it sees its events. Such batches settle one at a time
         // across instances; the others (ignored, failed, retried) never wait.
         if force || results.contains(where: { if case .mapped = $0.1 { true } else { false } }) {
-            try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+            try await connection.take(.recomputation, logger: logger)
         }
         for (id, result) in results {
             try await connection.execute("SAVEPOINT settle_delivery", logger: logger)

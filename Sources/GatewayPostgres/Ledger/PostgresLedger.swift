@@ -12,9 +12,6 @@ import PostgresNIO
 /// large program. Recomputations are serialized across instances by a transaction-level advisory
 /// lock, so each reads what the one before it committed.
 enum PostgresLedger {
-    /// The advisory lock every recomputation holds until its transaction ends.
-    static let recomputationLock: Int64 = 0x6761_7465_7761_7902
-
     /// Accrual rows with the id of their referral's contract.
     static let accrualSelect = "SELECT accrual.*, contract.id AS contract_id FROM accrual LEFT JOIN contract ON contract.referral_id = accrual.referral_id"
 
@@ -91,7 +88,7 @@ enum PostgresLedger {
     static func recompute(
         _ rules: any LedgerRules, outbound: any OutboundEventRules, at now: Date, _ connection: PostgresConnection, logger: Logger
     ) async throws -> [String: String] {
-        try await connection.execute("SELECT pg_advisory_xact_lock(\(recomputationLock))", logger: logger)
+        try await connection.take(.recomputation, logger: logger)
         let events = try await relevantEvents(connection, logger: logger)
         let program = try await programSnapshot(connection, logger: logger)
         let existing = try await connection.execute(PostgresQuery(unsafeSQL: accrualSelect), logger: logger).map { try Accrual(postgres: $0.makeRandomAccess()) }

@@ -40,7 +40,7 @@ public struct PostgresLedgerRepository: LedgerRepository {
     @discardableResult
     public func rebuildDerivedData(version: Int, rules: any LedgerRules, at now: Date) async throws -> Bool {
         try await database.transaction { connection in
-            try await connection.execute("SELECT pg_advisory_xact_lock(\(PostgresLedger.recomputationLock))", logger: logger)
+            try await connection.take(.recomputation, logger: logger)
             if let stored = try await connection.execute("SELECT engine_version FROM derived_data WHERE id = 1", logger: logger).first?.decode(Int.self),
                 stored >= version
             {

@@ -237,30 +237,9 @@ public struct PostgresOutboxRepository: OutboxRepository {
     }
 
     /// Yields after each committed write, by any instance, that queued or requeued messages in this
-    /// schema: they `NOTIFY` on `PostgresOutbox.channel` and one pooled connection listens. When that connection
-    /// is lost it listens again a second later; the dispatcher's polling covers the gap.
+    /// schema: they `NOTIFY` on `PostgresOutbox.channel`.
     public func queueChanges() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let database = database
-        let listener = Task {
-            while !Task.isCancelled {
-                do {
-                    try await database.withConnection { connection in
-                        let schema = try await connection.execute("SELECT current_schema()", logger: database.logger).first?.decode(String?.self)
-                        try await connection.listen(on: PostgresOutbox.channel) { notifications in
-                            for try await notification in notifications where notification.payload == schema { continuation.yield() }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    database.logger.warning("listening for queued webhook messages failed; polling meanwhile", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-            continuation.finish()
-        }
-        continuation.onTermination = { _ in listener.cancel() }
-        return stream
+        database.notifications(on: PostgresOutbox.channel, what: "queued webhook messages")
     }
 
     // MARK: Silence

@@ -11,6 +11,11 @@ public protocol DeliveryInbox: Sendable {
     /// retries waiting for their time.
     func claimDeliveries(limit: Int, lease: TimeInterval, at now: Date) async throws -> [StoredDelivery]
 
+    /// Yields when another process may have stored a delivery to process, so a processor need not
+    /// wait for its next poll. A store only one process writes (SQLite) never yields: its ingest
+    /// wakes the processor directly.
+    func arrivals() -> AsyncStream<Void>
+
     /// Returns every claimed delivery to the queue (a process starting on a store only it uses).
     /// - Returns: how many claims were released.
     @discardableResult

@@ -14,6 +14,13 @@ public protocol LedgerRules: Sendable {
     /// the ledger takes all of such a partner's referrals together.
     func tiesPartnerReferrals(_ version: PlanVersion) -> Bool
 
+    /// Whether, under this plan version, a payment's lines depend only on its own invoice (its
+    /// payments, credits and voids) and its referral's contract: no tier, cap or first-referral
+    /// bonus looks at the referral's other lines. A store may then project a batch of a
+    /// customer's later invoices with only the events that decided the contract, not every
+    /// payment the customer ever made.
+    func settlesPaymentsAlone(_ version: PlanVersion) -> Bool
+
     /// What each event of a settled delivery did, in words, in the events' order.
     ///
     /// - Parameters:

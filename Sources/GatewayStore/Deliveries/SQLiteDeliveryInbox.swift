@@ -35,6 +35,11 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         }
     }
 
+    /// Never yields: one gateway process serves the file, and its ingest wakes its processor.
+    func arrivals() -> AsyncStream<Void> {
+        AsyncStream { $0.finish() }
+    }
+
     /// Returns every claimed delivery to the queue: for a gateway starting on its file, whose
     /// previous run died holding claims (one gateway process serves one SQLite file).
     ///

@@ -93,7 +93,7 @@ enum LedgerSQL {
     }
 
     /// Every processed event of the customers listed in `table`, and every event of their agreements.
-    private static func events(of table: String, _ db: Database) throws -> [RecordedEvent] {
+    static func events(of table: String, _ db: Database) throws -> [RecordedEvent] {
         let rows = try Row.fetchAll(
             db,
             sql: """
@@ -122,7 +122,10 @@ enum LedgerSQL {
     /// (`LedgerRules.tiesPartnerReferrals`), all of that partner's referrals and their customers,
     /// until nothing more is tied in. Leaves the customers in `scope_customer` and the referrals in
     /// `scope_referral` (temporary tables), and records the customers the batch newly matched.
-    static func partition(_ events: [BusinessEvent], rules: any LedgerRules, _ db: Database) throws {
+    ///
+    /// - Returns: the customers the batch gave a claim they did not have.
+    @discardableResult
+    static func partition(_ events: [BusinessEvent], rules: any LedgerRules, _ db: Database) throws -> Set<String> {
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS scope_customer (customer_key TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS scope_referral (referral_id INTEGER PRIMARY KEY);
@@ -149,10 +152,12 @@ enum LedgerSQL {
         let claim = try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer_claim (customer_key, referral_id) VALUES (?, ?)")
         let match = try db.cachedStatement(sql: "INSERT OR IGNORE INTO matched_customer (customer_key) VALUES (?)")
         let scope = try db.cachedStatement(sql: "INSERT OR IGNORE INTO scope_customer (customer_key) SELECT customer_key FROM matched_customer WHERE customer_key = ?")
+        var newlyClaimed: Set<String> = []
         for event in events {
             guard let customer = event.customerKey else { continue }
             for referral in Set(event.lookupKeys.flatMap { offered[$0] ?? [] }) {
                 try claim.execute(arguments: [customer, referral])
+                if db.changesCount > 0 { newlyClaimed.insert(customer) }
                 try match.execute(arguments: [customer])
             }
             try scope.execute(arguments: [customer])
@@ -175,7 +180,7 @@ enum LedgerSQL {
             let now = (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scope_customer") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scope_referral") ?? 0
             )
-            guard now != sizes else { return }
+            guard now != sizes else { return newlyClaimed }
             sizes = now
             // The referrals the customers match, through any key of any of their events, or are overridden to.
             try db.execute(sql: """
@@ -221,10 +226,15 @@ enum LedgerSQL {
         let referralScope: String
         let conflictScope: String
         if let batch {
-            try partition(batch, rules: rules, db)
-            events = try self.events(of: "scope_customer", db)
+            let newlyClaimed = try partition(batch, rules: rules, db)
+            try LedgerAppend.choose(batch, newlyClaimed: newlyClaimed, rules: rules, db)
+            events = try self.events(of: "scope_full", db) + LedgerAppend.events(db)
             program = try programSnapshot(referrals: "WHERE id IN (SELECT referral_id FROM scope_referral)", db)
-            existing = try Row.fetchAll(db, sql: "SELECT * FROM accrual WHERE referral_id IN (SELECT referral_id FROM scope_referral)")
+            existing = try Row.fetchAll(db, sql: """
+                SELECT * FROM accrual WHERE referral_id IN (SELECT referral_id FROM scope_referral)
+                    AND (referral_id NOT IN (SELECT referral_id FROM append_referral)
+                        OR business_key IN (SELECT business_key FROM append_key) OR business_key LIKE 'referral:%')
+                """)
                 .map(Accrual.init(row:))
             referralScope = "WHERE referral_id IN (SELECT referral_id FROM scope_referral)"
             conflictScope = "WHERE customer_key IN (SELECT customer_key FROM scope_customer)"
