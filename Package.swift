@@ -178,6 +178,8 @@ let package = Package(
                 "GatewayPostgres", "GatewayStore", "GatewayRepositories", "GatewayEngine", "GatewayCore", "GatewayAdapters", "GatewayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

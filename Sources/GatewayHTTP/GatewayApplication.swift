@@ -36,11 +36,11 @@ public enum GatewayApplication {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
+        // Liveness: the process answers. `serve` listens only once the store is open and migrated;
+        // whether the store can be used now is `/readyz`'s question, since restarting an instance
+        // would not bring a database back.
         router.get("/healthz") { _, _ in
-            guard try await store.isReady() else {
-                throw APIError(.serviceUnavailable, "store_not_ready", "the store's migrations are not applied")
-            }
-            return try JSONResponse.make(["status": "ok"])
+            try JSONResponse.make(["status": "ok"])
         }
         if configuration.benchmarkEndpoints {
             router.post("/bench/baseline") { request, _ -> Response in
@@ -49,9 +49,10 @@ public enum GatewayApplication {
             }
         }
         router.get("/readyz") { _, _ in
-            // Ready: migrations applied and the store accepts a write.
-            guard try await store.isReady(), (try? await store.checkWritable()) != nil else {
-                throw APIError(.serviceUnavailable, "store_not_ready", "the store is not migrated or not writable")
+            // Ready: migrations applied and the store accepts a write. A store that cannot be
+            // reached (PostgreSQL down, the network cut) is not ready either, and says so quickly.
+            guard (try? await store.isReady()) == true, (try? await store.checkWritable()) != nil else {
+                throw APIError(.serviceUnavailable, "store_not_ready", "the store is not reachable, not migrated or not writable")
             }
             return try JSONResponse.make(["status": "ready"])
         }

@@ -37,9 +37,10 @@ extension PostgresGatewayDatabase {
     /// Whether every migration this build knows is applied, and none it does not know (what `serve`
     /// asks before it starts, and `readyz` after).
     ///
-    /// - Throws: `GatewayError.invalid` when a newer build migrated the database.
+    /// - Throws: `GatewayError.invalid` when a newer build migrated the database;
+    ///   `PostgresUnavailable` when PostgreSQL cannot be reached.
     public func isMigrated() async throws -> Bool {
-        let applied = try await client.withConnection { connection in
+        let applied = try await withConnection { connection in
             let exists = try await connection.execute("SELECT to_regclass('gateway_migrations') IS NOT NULL", logger: logger)
             guard try exists.first?.decode(Bool.self) == true else { return Set<String>() }
             return try await Self.appliedMigrations(connection, logger: logger)

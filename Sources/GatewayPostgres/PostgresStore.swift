@@ -37,6 +37,8 @@ public final class PostgresStore: Repositories {
     public var location: String { database.location }
 
     /// Whether every migration this build knows is applied (and none it does not know).
+    ///
+    /// - Throws: `PostgresUnavailable` when PostgreSQL cannot be reached (said within seconds).
     public func isReady() async throws -> Bool {
         try await database.isMigrated()
     }
@@ -47,19 +49,19 @@ public final class PostgresStore: Repositories {
     /// mid-work frees it.
     public func exclusively<Result: Sendable>(_ name: String, _ work: () async throws -> Result) async throws -> Result? {
         let logger = database.logger
-        return try await database.client.withConnection { connection in
+        return try await database.withConnection { connection in
             // The key is 64 bits of the MD5 of schema and name: the same on every instance.
-            let locked = try await connection.query(
+            let locked = try await connection.execute(
                 "SELECT pg_try_advisory_lock(('x' || substr(md5(current_schema() || ':' || \(name)), 1, 16))::bit(64)::bigint)", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            ).first?.decode(Bool.self) ?? false
             guard locked else { return nil }
             let unlock: PostgresQuery = "SELECT pg_advisory_unlock(('x' || substr(md5(current_schema() || ':' || \(name)), 1, 16))::bit(64)::bigint)"
             do {
                 let result = try await work()
-                _ = try await connection.query(unlock, logger: logger)
+                try await connection.execute(unlock, logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query(unlock, logger: logger)
+                _ = try? await connection.execute(unlock, logger: logger)
                 throw error
             }
         }
@@ -68,7 +70,7 @@ public final class PostgresStore: Repositories {
     /// Proves the database accepts a write (not read-only, not out of space), without keeping one:
     /// a row of the audit trail, rolled back.
     public func checkWritable() async throws {
-        try await database.client.withConnection { connection in
+        try await database.withConnection { connection in
             let logger = database.logger
             try await connection.execute("BEGIN", logger: logger)
             do {

@@ -31,6 +31,8 @@ struct StorageOptions: ParsableArguments {
         let store: any Repositories & StoreTransfer
         if let database {
             let postgres = try PostgresGatewayDatabase(url: database, logger: logger)
+            // A wrong URL, a refused login or a server that is down: said now, in a sentence.
+            try await postgres.checkReachable()
             // The pool serves while the process lives; a command's process ends when it is done.
             Task.detached { await postgres.run() }
             try await postgres.migrate()
@@ -62,9 +64,20 @@ struct ProcessingOptions: ParsableArguments {
     @Option(help: "Deliveries processed per transaction, 1 to 50000. (env: GATEWAY_PROCESSING_BATCH_SIZE)")
     var processingBatchSize: Int = Environment.value("GATEWAY_PROCESSING_BATCH_SIZE").flatMap(Int.init) ?? 2_000
 
+    /// Hidden: a short lease lets a test see a killed instance's claims taken over in seconds. A
+    /// lease shorter than a batch's processing lets another instance take work still in hand.
+    @Option(help: .hidden)
+    var processingLeaseSeconds: Int = Environment.value("GATEWAY_PROCESSING_LEASE_SECONDS").flatMap(Int.init) ?? 300
+
     func batchSize() throws -> Int {
         guard (1...50_000).contains(processingBatchSize) else { throw ValidationError("--processing-batch-size must be 1 to 50000") }
         return processingBatchSize
+    }
+
+    /// Seconds a processor's claim lasts before another instance may take the work over.
+    func lease() throws -> TimeInterval {
+        guard (1...86_400).contains(processingLeaseSeconds) else { throw ValidationError("--processing-lease-seconds must be 1 to 86400") }
+        return TimeInterval(processingLeaseSeconds)
     }
 }
 

@@ -18,6 +18,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         if let url = storage.database {
             let database = try PostgresGatewayDatabase(url: url, logger: CommandLog.logger)
+            try await database.checkReachable()
             Task.detached { await database.run() }
             let applied = try await database.migrate()
             Output.print(MigrateResult(store: database.location, applied: applied))

@@ -144,7 +144,7 @@ struct Process: AsyncParsableCommand {
     static func drain(_ store: any Repositories, storage: StorageOptions, processing: ProcessingOptions) async throws -> Int {
         let processor = DeliveryProcessor(
             store: store, adapters: try storage.loadAdapters(), fetchers: try Environment.fetchers(store: store),
-            batchSize: try processing.batchSize(), logger: CommandLog.logger)
+            batchSize: try processing.batchSize(), lease: try processing.lease(), logger: CommandLog.logger)
         return try await processor.drain()
     }
 }

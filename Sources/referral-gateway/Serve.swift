@@ -118,7 +118,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = GatewayMetrics()
         let processor = DeliveryProcessor(
             store: store, adapters: adapters, fetchers: fetchers, batchSize: configuration.processingBatchSize,
-            idleInterval: configuration.processingIdleInterval, observer: metrics, logger: logger)
+            idleInterval: configuration.processingIdleInterval, lease: try processing.lease(), observer: metrics, logger: logger)
         var services: [any Service] = []
         let autotask = try Environment.autotaskCredentials()
         if let credentials = autotask {

@@ -73,6 +73,7 @@ enum StoreLocation: ExpressibleByArgument, CustomStringConvertible {
             store = try SQLiteStore(directory: directory, outboundEvents: OutboundEvents())
         case .postgres(let url):
             let database = try PostgresGatewayDatabase(url: url, logger: logger)
+            try await database.checkReachable()
             Task.detached { await database.run() }
             guard try await database.isMigrated() else {
                 throw ValidationError(
@@ -93,6 +94,7 @@ enum StoreLocation: ExpressibleByArgument, CustomStringConvertible {
             return try SQLiteStore(directory: directory, outboundEvents: OutboundEvents())
         case .postgres(let url):
             let database = try PostgresGatewayDatabase(url: url, logger: logger)
+            try await database.checkReachable()
             Task.detached { await database.run() }
             try await database.migrate()
             return PostgresStore(database: database, outboundEvents: OutboundEvents())

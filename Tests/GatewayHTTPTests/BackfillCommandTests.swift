@@ -23,7 +23,7 @@ import Testing
         process.standardError = try FileHandle(forWritingTo: files[1])
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch {
+            do { try process.runSerialized() } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
             }

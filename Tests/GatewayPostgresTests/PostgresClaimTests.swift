@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayEngine
 @testable import GatewayPostgres
 import GatewayRepositories
 import PostgresNIO
@@ -31,6 +32,21 @@ import Testing
             let reclaimed = try await second.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(61))
             #expect(reclaimed.map(\.vendorDeliveryID) == ["evt_1", "evt_2"])
             #expect(try await first.claimDeliveries(limit: 10, lease: 60, at: t0.addingTimeInterval(62)).isEmpty, "the new lease holds")
+        }
+    }
+
+    @Test func claimsGivenBackByAFailedPassAreClaimedAgainAtOnceButASettledOneStaysSettled() async throws {
+        try await PostgresTestDatabase.withFreshSchema(instances: 2) { databases in
+            let first = PostgresDeliveryInbox(database: databases[0])
+            let second = PostgresDeliveryInbox(database: databases[1])
+            let ids = [try await first.ingest(delivery("evt_1")).deliveryID, try await first.ingest(delivery("evt_2")).deliveryID]
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            _ = try await first.claimDeliveries(limit: 10, lease: 600, at: t0)
+            try await first.settle([(ids[0], .ignored(reason: "not ours", adapterVersion: 1))], rules: LedgerService(), at: t0)
+
+            try await first.releaseClaims(of: ids)
+            #expect(try await second.claimDeliveries(limit: 10, lease: 600, at: t0.addingTimeInterval(1)).map(\.id) == [ids[1]], "not after the lease: now")
+            #expect(try await second.delivery(ids[0])?.status == .ignored)
         }
     }
 

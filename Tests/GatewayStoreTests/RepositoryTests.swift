@@ -141,6 +141,19 @@ import Testing
         #expect(reclaimed.allSatisfy { $0.status == .processing })
     }
 
+    @Test func claimsGivenBackByAFailedPassAreClaimedAgainAtOnceButASettledOneStaysSettled() async throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let ids = [try await store.inbox.ingest(delivery("evt_1")).deliveryID, try await store.inbox.ingest(delivery("evt_2")).deliveryID]
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = try await store.inbox.claimDeliveries(limit: 10, lease: 600, at: t0)
+        try await store.inbox.settle([(ids[0], .ignored(reason: "not ours", adapterVersion: 1))], rules: LedgerService(), at: t0)
+
+        try await store.inbox.releaseClaims(of: ids)
+        #expect(try await store.inbox.claimDeliveries(limit: 10, lease: 600, at: t0.addingTimeInterval(1)).map(\.id) == [ids[1]], "not after the lease: now")
+        #expect(try await store.inbox.delivery(ids[0])?.status == .ignored)
+    }
+
     @Test func retriesWaitForTheirTimeWithoutHoldingUpNewerDeliveries() async throws {
         let temporary = try TemporaryStore()
         let store = temporary.store

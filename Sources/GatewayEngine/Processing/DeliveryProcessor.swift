@@ -26,6 +26,9 @@ public final class DeliveryProcessor: Service, Sendable {
     /// the same processor may serve several application runs (tests do).
     private let wakeUps = Mutex<AsyncStream<Void>.Continuation?>(nil)
     private let passes = SerialPasses()
+    /// Claims of a batch whose settling failed, to give back once the store answers again (a
+    /// store that went away mid-batch cannot take them back at once).
+    private let unsettled = Mutex<[DeliveryID]>([])
     private let ledger = LedgerService()
 
     /// - Parameter fetchers: vendor API clients by connector name, for thin notifications.
@@ -94,11 +97,29 @@ public final class DeliveryProcessor: Service, Sendable {
 
     private func processAll() async throws -> Int {
         var settled = 0
+        let giveBack = unsettled.withLock { $0 }
+        if !giveBack.isEmpty {
+            try await store.inbox.releaseClaims(of: giveBack)
+            unsettled.withLock { $0.removeAll { giveBack.contains($0) } }
+        }
         while true {
             let batch = try await store.inbox.claimDeliveries(limit: batchSize, lease: lease, at: now())
             if batch.isEmpty { return settled }
             let results = await results(for: batch)
-            let statuses = try await store.inbox.settle(results, rules: ledger, at: now())
+            let statuses: [DeliveryID: DeliveryStatus]
+            do {
+                statuses = try await store.inbox.settle(results, rules: ledger, at: now())
+            } catch {
+                // Nothing of the batch was settled: its claims go back to the queue, now or at the
+                // start of the first pass that finds the store again, so the batch is retried then
+                // instead of after its lease.
+                do {
+                    try await store.inbox.releaseClaims(of: batch.map(\.id))
+                } catch {
+                    unsettled.withLock { $0 += batch.map(\.id) }
+                }
+                throw error
+            }
             for delivery in batch { observer?.settled(delivery.source, status: statuses[delivery.id]?.rawValue ?? "unknown") }
             for (id, status) in statuses where [.failed, .retrying, .dead].contains(status) {
                 logger.warning("delivery not processed", metadata: ["delivery": "\(id)", "status": "\(status.rawValue)"])

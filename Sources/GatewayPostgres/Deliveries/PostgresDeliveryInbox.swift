@@ -39,7 +39,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     public func ingest(_ delivery: IncomingDelivery) async throws -> IngestOutcome {
         let headers = try ColumnJSON.text(delivery.headers)
         let verification = try ColumnJSON.text(delivery.verification)
-        return try await database.client.withConnection { connection in
+        return try await database.withConnection { connection in
             // A retry is counted on the stored row first, so it does not use up an identity value.
             if let existing = try await countDuplicate(delivery, connection) { return .duplicate(existing) }
             // The notification goes out with the commit, in the same statement: every instance's
@@ -118,6 +118,12 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     }
 
     @discardableResult
+    public func releaseClaims(of ids: [DeliveryID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.execute(
+            "UPDATE delivery SET status = 'stored', lease_until = NULL WHERE status = 'processing' AND id = ANY(\(ids.map(\.rawValue)))")
+    }
+
     public func pruneBodies(of statuses: [DeliveryStatus], receivedBefore cutoff: Date, at now: Date) async throws -> Int {
         guard !statuses.isEmpty else { return 0 }
         return try await count(
@@ -167,7 +173,7 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
     /// ledger before and after; a dry run rolls everything back. Signatures are not checked again:
     /// the stored verification stands.
     public func replay(_ results: [(DeliveryID, ProcessingResult)], dryRun: Bool, rules: any LedgerRules, at now: Date) async throws -> ReplayOutcome {
-        try await database.client.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.execute("BEGIN", logger: logger)
             do {
                 // Under the recomputation lock from the first read, so the ledger compared is the one replaced.

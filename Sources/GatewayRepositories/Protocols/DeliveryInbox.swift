@@ -21,6 +21,11 @@ public protocol DeliveryInbox: Sendable {
     @discardableResult
     func releaseClaims() async throws -> Int
 
+    /// Returns these claimed deliveries to the queue at once: a processing pass that failed before
+    /// settling them (the store went away mid-batch) gives its claims back instead of leaving them
+    /// until their lease ends. Deliveries no longer `processing` (settled after all) are left alone.
+    func releaseClaims(of ids: [DeliveryID]) async throws
+
     /// Settles a batch in one transaction: each delivery's events and status land together
     /// (a delivery whose writes fail is rolled back alone and marked failed), the ledger is
     /// recomputed by `rules` when any event can concern the program, and each processed delivery

@@ -52,6 +52,17 @@ struct SQLiteDeliveryInbox: DeliveryInbox {
         }
     }
 
+    func releaseClaims(of ids: [DeliveryID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'stored', lease_until = NULL
+                    WHERE status = 'processing' AND id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))
+                    """, arguments: StatementArguments(ids.map(\.rawValue)))
+        }
+    }
+
     @discardableResult
     func pruneBodies(of statuses: [DeliveryStatus], receivedBefore cutoff: Date, at now: Date) async throws -> Int {
         guard !statuses.isEmpty else { return 0 }
