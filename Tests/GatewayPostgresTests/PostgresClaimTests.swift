@@ -60,7 +60,7 @@ import Testing
             }
             defer { listening.cancel() }
             // The listener needs a moment to start listening; keep storing until it hears one.
-            for attempt in 0..<50 where heard.withLock({ $0 }) == 0 {
+            for attempt in 0..<300 where heard.withLock({ $0 }) == 0 {
                 _ = try await writer.ingest(delivery("evt_wake_\(attempt)"))
                 try await Task.sleep(for: .milliseconds(100))
             }
