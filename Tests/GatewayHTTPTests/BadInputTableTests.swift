@@ -120,7 +120,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.runSerialized()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        let data = errors.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }

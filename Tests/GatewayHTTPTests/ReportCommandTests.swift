@@ -20,7 +20,7 @@ import Testing
         process.standardOutput = readingErrors ? FileHandle.nullDevice : output
         process.standardError = readingErrors ? output : FileHandle.nullDevice
         try process.runSerialized()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = output.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }

@@ -166,7 +166,7 @@ import Glibc
         process.standardOutput = FileHandle.nullDevice
         let started = Date()
         try process.runSerialized()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, printed, Date().timeIntervalSince(started))
     }

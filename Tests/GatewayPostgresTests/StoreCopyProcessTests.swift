@@ -28,8 +28,8 @@ import Testing
         process.standardError = errors
         try process.runSerialized()
         // The summary and the log are small: each pipe is read to its end in turn.
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let logged = errors.fileHandleForReading.readDataToEndOfFile()
+        let printed = output.fileHandleForReading.readAllRetryingInterrupts()
+        let logged = errors.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: printed, as: UTF8.self), errors: String(decoding: logged, as: UTF8.self))
     }
