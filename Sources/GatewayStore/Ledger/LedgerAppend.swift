@@ -108,11 +108,7 @@ enum LedgerAppend {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                WITH agreements AS (
-                    SELECT DISTINCT k.key FROM business_event e
-                    JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                    WHERE e.customer_key IN (SELECT customer_key FROM append_customer) AND k.key LIKE 'agreement:%'
-                ),
+                WITH agreements AS (\(LedgerSQL.agreementKeys(of: "append_customer"))),
                 relevant AS (
                     SELECT e.delivery_id, e.position FROM append_customer a JOIN business_event e ON e.customer_key = a.customer_key
                     WHERE e.occurred_at IS NULL OR e.occurred_at <= a.since OR e.occurred_at <= a.first_paid

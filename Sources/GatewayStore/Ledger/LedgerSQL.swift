@@ -92,16 +92,22 @@ enum LedgerSQL {
         return try events(of: "matched_customer", db)
     }
 
+    /// The keys of the agreements of the customers listed in `table` (a query), so a cancellation
+    /// that names only its agreement is read with its customer's events.
+    static func agreementKeys(of table: String) -> String {
+        """
+        SELECT DISTINCT k.key FROM business_event e
+        JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
+        WHERE e.customer_key IN (SELECT customer_key FROM \(table)) AND k.key LIKE 'agreement:%'
+        """
+    }
+
     /// Every processed event of the customers listed in `table`, and every event of their agreements.
     static func events(of table: String, _ db: Database) throws -> [RecordedEvent] {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                WITH agreements AS (
-                    SELECT DISTINCT k.key FROM business_event e
-                    JOIN business_event_key k ON k.delivery_id = e.delivery_id AND k.position = e.position
-                    WHERE e.customer_key IN (SELECT customer_key FROM \(table)) AND k.key LIKE 'agreement:%'
-                ),
+                WITH agreements AS (\(agreementKeys(of: table))),
                 relevant AS (
                     SELECT delivery_id, position FROM business_event WHERE customer_key IN (SELECT customer_key FROM \(table))
                     UNION
