@@ -94,6 +94,25 @@ struct Refusal: Decodable, Equatable {
         #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).count == 1)
     }
 
+    @Test func aRefusalTheVendorShouldRetryIsNotPaused() async throws {
+        // No secret for Stripe: a 503 the vendor retries once the operator sets it. Pausing it
+        // would only slow the vendor's retries, so the pause is for 4xx refusals alone.
+        let gateway = try TestGateway(stripeSecrets: [], refusalPause: .seconds(5))
+        let body = try TestGateway.fixture("stripe/invoice.paid.json")
+        try await gateway.application.test(.live) { client in
+            let started = ContinuousClock.now
+            try await client.execute(
+                uri: "/webhooks/stripe", method: .post, headers: TestGateway.stripeHeaders(body), body: ByteBuffer(bytes: body)
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                let refusal = try Refusal.from(response.body)
+                #expect(refusal.error == "no_secret_configured")
+            }
+            #expect(ContinuousClock.now - started < .seconds(5), "a 503 is answered without the refusal pause")
+        }
+        #expect(try await gateway.store.inbox.deliveries(matching: DeliveryQuery()).isEmpty)
+    }
+
     @Test func eachSignatureFailureIsExplained() async throws {
         let gateway = try TestGateway()
         let body = try TestGateway.fixture("stripe/invoice.paid.json")
