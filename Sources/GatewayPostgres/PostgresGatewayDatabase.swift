@@ -106,7 +106,9 @@ public final class PostgresGatewayDatabase: Sendable {
             let watch = Task {
                 while true {
                     try await Task.sleep(for: connectionWait)
-                    guard let failure = await probes.run({ await self.probe(timeout: .seconds(3)) }), !failure.serverBusy else { continue }
+                    // The pool's own connect timeout: on a loaded machine a working server's
+                    // connection can take seconds to be taken, and that is no outage.
+                    guard let failure = await probes.run({ await self.probe(timeout: .seconds(10)) }), !failure.serverBusy else { continue }
                     handOver.finish(throwing: PostgresUnavailable.unreachable(location: location, reason: failure.reason))
                     return
                 }

@@ -105,7 +105,7 @@ import Testing
                 // browser's part on a slow machine.
                 var post = HTTPClientRequest(url: "\(base)/webhooks/stripe")
                 post.method = .POST
-                for field in TestGateway.stripeHeaders(payment) { post.headers.add(name: field.name.canonicalName, value: field.value) }
+                for field in TestGateway.stripeHeaders(payment, at: clock.now) { post.headers.add(name: field.name.canonicalName, value: field.value) }
                 post.body = .bytes(ByteBuffer(bytes: payment))
                 #expect(try await HTTPClient.shared.execute(post, timeout: .seconds(30)).status == .ok)
                 try await gateway.processor.drain()
