@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-public import GatewayCore
+import GatewayCore
 
 /// Online backups of the embedded store, and restoring one into a data directory.
 ///

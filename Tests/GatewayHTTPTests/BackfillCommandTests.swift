@@ -11,7 +11,7 @@ import Testing
     /// Runs the executable with `environment` added; answers its status, standard output and
     /// error. It waits without blocking a thread: the tests share a small pool with live servers.
     static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = ServerProcessTests.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GATEWAY_") }.merging(environment) { $1 }
@@ -23,7 +23,7 @@ import Testing
         process.standardError = try FileHandle(forWritingTo: files[1])
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in continuation.resume() }
-            do { try process.runSerialized() } catch {
+            do { try process.run() } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
             }

@@ -113,13 +113,13 @@ import Testing
 
     /// Runs the real executable; returns its exit status and standard error.
     static func command(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = ServerProcessTests.binary
         process.arguments = arguments
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
-        try process.runSerialized()
+        try process.run()
         let data = errors.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

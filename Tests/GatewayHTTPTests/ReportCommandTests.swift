@@ -13,13 +13,13 @@ import Testing
     /// Runs `referral-gateway` with `arguments` and returns its exit status and standard output
     /// (or, with `readingErrors`, its standard error).
     static func run(_ arguments: [String], readingErrors: Bool = false) throws -> (Int32, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = ServerProcessTests.binary
         process.arguments = arguments
         let output = Pipe()
-        process.standardOutput = readingErrors ? FileHandle.nullDevice : output
-        process.standardError = readingErrors ? output : FileHandle.nullDevice
-        try process.runSerialized()
+        process.standardOutput = readingErrors ? FileHandle.nullDevice as any Sendable : output
+        process.standardError = readingErrors ? output as any Sendable : FileHandle.nullDevice
+        try process.run()
         let data = output.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -22,8 +22,8 @@ import Glibc
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("referral-gateway")
 
     /// Starts `serve` on an ephemeral port and returns the process and the port it bound.
-    static func start(dataDirectory: URL) throws -> (Process, Int) {
-        let process = Process()
+    static func start(dataDirectory: URL) throws -> (ChildProcess, Int) {
+        let process = ChildProcess()
         process.executableURL = binary
         process.arguments = [
             "serve", "--port", "0", "--data-dir", dataDirectory.path,
@@ -35,7 +35,7 @@ import Glibc
         let output = Pipe()
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
-        try process.runSerialized()
+        try process.run()
 
         // The server logs "listening on 127.0.0.1:<port>" once it is bound.
         var seen = ""

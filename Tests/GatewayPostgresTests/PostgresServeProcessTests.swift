@@ -27,7 +27,7 @@ import Glibc
     /// It waits on a thread of its own: reading the server's output blocks, and a blocked thread of
     /// the few the tests share could stall another test's open transaction (a migration's, which
     /// holds the lock every instance's start waits for).
-    static func start(database: String, dataDirectory: URL, environment: [String: String] = [:]) async throws -> (Process, Int) {
+    static func start(database: String, dataDirectory: URL, environment: [String: String] = [:]) async throws -> (ChildProcess, Int) {
         try await aside { try startBlocking(database: database, dataDirectory: dataDirectory, environment: environment) }
     }
 
@@ -38,8 +38,8 @@ import Glibc
         }
     }
 
-    private static func startBlocking(database: String, dataDirectory: URL, environment: [String: String]) throws -> (Process, Int) {
-        let process = Process()
+    private static func startBlocking(database: String, dataDirectory: URL, environment: [String: String]) throws -> (ChildProcess, Int) {
+        let process = ChildProcess()
         process.executableURL = binary
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory.path, "--adapters-dir", Fixtures.root.appendingPathComponent("adapters").path]
         process.environment = [
@@ -48,7 +48,7 @@ import Glibc
         let output = Pipe()
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
-        try process.runSerialized()
+        try process.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
@@ -66,7 +66,7 @@ import Glibc
 
     /// Asks `process` to shut down (SIGTERM) and waits up to `limit` for it to exit; a process still
     /// running then is killed. Returns whether it exited by itself.
-    static func stop(_ process: Process, within limit: Duration = .seconds(30)) async -> Bool {
+    static func stop(_ process: ChildProcess, within limit: Duration = .seconds(30)) async -> Bool {
         process.terminate()
         let deadline = ContinuousClock.now + limit
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
@@ -157,7 +157,7 @@ import Glibc
     }
 
     private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, printed: String, took: TimeInterval) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = binary
         process.arguments = arguments
         process.environment = environment
@@ -165,7 +165,7 @@ import Glibc
         process.standardError = output
         process.standardOutput = FileHandle.nullDevice
         let started = Date()
-        try process.runSerialized()
+        try process.run()
         let printed = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, printed, Date().timeIntervalSince(started))

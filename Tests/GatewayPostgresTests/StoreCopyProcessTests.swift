@@ -18,7 +18,7 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = PostgresServeProcessTests.binary
         process.arguments = arguments
         process.environment = [:]
@@ -26,7 +26,7 @@ import Testing
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.runSerialized()
+        try process.run()
         // The summary and the log are small: each pipe is read to its end in turn.
         let printed = output.fileHandleForReading.readAllRetryingInterrupts()
         let logged = errors.fileHandleForReading.readAllRetryingInterrupts()

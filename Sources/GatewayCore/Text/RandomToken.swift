@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Secrets the gateway hands out (session ids, CSRF tokens, sign-in links): bytes from the
 /// system's CSPRNG, written base64url without padding so they travel in URLs and cookies as is.

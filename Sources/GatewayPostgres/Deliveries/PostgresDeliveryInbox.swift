@@ -117,7 +117,6 @@ public struct PostgresDeliveryInbox: DeliveryInbox {
             """)
     }
 
-    @discardableResult
     public func releaseClaims(of ids: [DeliveryID]) async throws {
         guard !ids.isEmpty else { return }
         try await database.execute(

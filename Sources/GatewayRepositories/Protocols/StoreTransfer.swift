@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A store's tables, row by row, for `store copy`: moving a whole store from SQLite to PostgreSQL or
 /// back. Each store reads and writes its own SQL; rows travel between them as `TransferValue`s,

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// JSON for the columns that hold structured values (headers, verification, rules, events):
 /// sorted keys and ISO 8601 dates. Both stores write this same text, so a value reads the same

@@ -119,7 +119,7 @@ final class ChromeDriverProcess: Sendable {
     }
 
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
     private let output: OutputLog
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -128,7 +128,7 @@ final class ChromeDriverProcess: Sendable {
     /// The tail of what chromedriver printed.
     var recentOutput: String { output.text.withLock { $0 } }
 
-    private init(port: Int, process: Process, output: OutputLog) {
+    private init(port: Int, process: ChildProcess, output: OutputLog) {
         self.port = port
         self.process = process
         self.output = output
@@ -136,7 +136,7 @@ final class ChromeDriverProcess: Sendable {
 
     /// Starts chromedriver and returns once its `/status` says it is ready for sessions.
     static func start(executable: String, timeout: Duration = .seconds(30)) async throws -> ChromeDriverProcess {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--port=0", "--allowed-ips=127.0.0.1"]
         let pipe = Pipe()
@@ -150,7 +150,7 @@ final class ChromeDriverProcess: Sendable {
             if data.isEmpty { handle.readabilityHandler = nil } else { output.append(data) }
         }
         do {
-            try process.runSerialized()
+            try process.run()
         } catch {
             pipe.fileHandleForReading.readabilityHandler = nil
             throw BrowserHarnessError.driverDidNotStart(reason: "\(executable) could not be run: \(error)", output: "")
